@@ -1,0 +1,174 @@
+using Cairn.Storage;
+
+namespace Cairn;
+
+public sealed partial class CairnEngine
+{
+    private async Task ClaimLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var claimedAll = false;
+            try
+            {
+                var free = _slots.CurrentCount;
+                if (free > 0 && !_flows.IsEmpty)
+                {
+                    var request = new ClaimRequest(NodeName, [.. _flows.Keys], free, _options.LeaseDuration);
+                    var claimed = await Store.ClaimDueRunsAsync(request, stopping).ConfigureAwait(false);
+                    foreach (var run in claimed)
+                    {
+                        // Never blocks: the claim asked for at most the free slots, and only this loop takes them.
+                        await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abortRuns.Token);
+                        _active[run.Run.Id] = cancellation;
+                        _ = Task.Run(() => ExecuteClaimedAsync(run, cancellation), CancellationToken.None);
+                    }
+
+                    claimedAll = claimed.Count > 0 && claimed.Count == free;
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.StoreError(_logger, ex, "claiming due runs", _options.PollInterval);
+            }
+
+            if (!claimedAll)
+            {
+                await WaitForWakeAsync(stopping).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task WaitForWakeAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await _wake.Reader.WaitToReadAsync(stopping).AsTask()
+                .WaitAsync(_options.PollInterval, TimeProvider, stopping).ConfigureAwait(false);
+            _wake.Reader.TryRead(out _);
+        }
+        catch (TimeoutException)
+        {
+            // Poll: runs may have become due, or been created by another process.
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ExecuteClaimedAsync(ClaimedRun claimed, CancellationTokenSource cancellation)
+    {
+        try
+        {
+            if (_flows.TryGetValue(claimed.Run.FlowName, out var flow))
+            {
+                await flow.RunAttemptAsync(this, claimed, cancellation.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _active.TryRemove(claimed.Run.Id, out _);
+            cancellation.Dispose();
+            _slots.Release();
+            NotifyChanged(claimed.Run.Id);
+            Interlocked.Exchange(ref _runFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            Wake();
+        }
+    }
+
+    private async Task<bool> WaitForActiveRunsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : TimeProvider.GetUtcNow() + timeout;
+        while (true)
+        {
+            var finished = Volatile.Read(ref _runFinished);
+            if (_active.IsEmpty)
+            {
+                return true;
+            }
+
+            var remaining = deadline == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : deadline - TimeProvider.GetUtcNow();
+            if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await finished.Task.WaitAsync(remaining, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stopping)
+    {
+        var interval = _options.LeaseDuration / 3;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, TimeProvider, stopping).ConfigureAwait(false);
+                if (!_active.IsEmpty)
+                {
+                    await Store.RenewLeasesAsync(NodeName, _options.LeaseDuration, stopping).ConfigureAwait(false);
+                }
+
+                if (_workerLock is null)
+                {
+                    // Without a worker lock, owners that died are found by their expired leases.
+                    await Store.InterruptAbandonedRunsAsync(NodeName, exclusive: false, TimeSpan.Zero, stopping).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.StoreError(_logger, ex, "renewing leases", interval);
+            }
+        }
+    }
+
+    private async Task PurgeLoopAsync(CancellationToken stopping)
+    {
+        if (_options.RetentionPeriod is not { } retention)
+        {
+            return;
+        }
+
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await PurgeAsync(retention, stopping).ConfigureAwait(false);
+                await Task.Delay(_options.PurgeInterval, TimeProvider, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.StoreError(_logger, ex, "purging old runs", _options.PurgeInterval);
+                try
+                {
+                    await Task.Delay(_options.PurgeInterval, TimeProvider, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

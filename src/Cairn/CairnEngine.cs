@@ -1,0 +1,378 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Cairn.Serialization;
+using Cairn.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn;
+
+/// <summary>
+/// Runs flows durably: creates runs, executes their stages, saves a checkpoint at every recovery point, and resumes
+/// failed or interrupted runs from their last one. Build it with <see cref="CreateBuilder"/>; thread-safe.
+/// </summary>
+public sealed partial class CairnEngine : IAsyncDisposable
+{
+    private readonly CairnOptions _options;
+    private readonly ConcurrentDictionary<string, FlowDefinition> _flows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<RunId, CancellationTokenSource> _active = new();
+    private readonly ConcurrentDictionary<RunId, TaskCompletionSource> _changes = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SemaphoreSlim _startLock = new(1, 1);
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _abortRuns = new();
+    private readonly ILogger _logger;
+    private readonly bool _ownsStore;
+    private Task _background = Task.CompletedTask;
+    private TaskCompletionSource _runFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IAsyncDisposable? _workerLock;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        _options = options;
+        Store = store;
+        _ownsStore = ownsStore;
+        TimeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger("Cairn.Engine");
+        _slots = new SemaphoreSlim(options.MaxConcurrentRuns, options.MaxConcurrentRuns);
+        NodeName = options.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+        foreach (var flow in flows)
+        {
+            Register(flow);
+        }
+    }
+
+    /// <summary>Starts building an engine.</summary>
+    public static CairnEngineBuilder CreateBuilder() => new();
+
+    /// <summary>The store the engine works on.</summary>
+    public RunStore Store { get; }
+
+    /// <summary>This engine's node name, recorded as the owner of the runs it executes.</summary>
+    public string NodeName { get; }
+
+    /// <summary>The flows this engine can execute.</summary>
+    public IReadOnlyCollection<FlowDefinition> Flows => [.. _flows.Values];
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal CairnOptions Options => _options;
+
+    internal ILogger Logger => _logger;
+
+    internal StateSerializer Serializer => _options.Serializer;
+
+    internal bool IsStopping => _stopClaiming.IsCancellationRequested;
+
+    internal bool IsAborting => _abortRuns.IsCancellationRequested;
+
+    /// <summary>
+    /// Initializes the store, takes its worker lock where it has one, marks runs left running by a dead engine as
+    /// interrupted, and starts executing due runs in the background. Called by the first run if not before.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The store is locked by another engine or cannot be used.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _startLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_state == 2, this);
+            if (_state == 1)
+            {
+                return;
+            }
+
+            await Store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _workerLock = await Store.AcquireWorkerLockAsync(NodeName, cancellationToken).ConfigureAwait(false);
+            var resumeAfter = _options.ResumeInterruptedRuns == InterruptedRunResume.AfterRetryInterval
+                ? _options.DefaultRetryPolicy.Interval
+                : TimeSpan.Zero;
+            var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _workerLock is not null, resumeAfter, cancellationToken).ConfigureAwait(false);
+            await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
+            Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
+            _background = Task.WhenAll(
+                Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
+                Task.Run(() => HeartbeatLoopAsync(_stopClaiming.Token), CancellationToken.None),
+                Task.Run(() => PurgeLoopAsync(_stopClaiming.Token), CancellationToken.None));
+            _state = 1;
+        }
+        finally
+        {
+            _startLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: claims no more runs, lets running stages finish up to <see cref="CairnOptions.ShutdownTimeout"/>,
+    /// then cancels them. Every unfinished run stays resumable from its last recovery point.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _startLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_state != 1)
+            {
+                _state = 2;
+                return;
+            }
+
+            Log.EngineStopping(_logger, NodeName, _options.ShutdownTimeout, _active.Count);
+            await _stopClaiming.CancelAsync().ConfigureAwait(false);
+            var drained = await WaitForActiveRunsAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+            if (!drained)
+            {
+                Log.ShutdownTimeoutReached(_logger, _active.Count);
+                await _abortRuns.CancelAsync().ConfigureAwait(false);
+                await WaitForActiveRunsAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _background.ConfigureAwait(false);
+            if (_workerLock is not null)
+            {
+                await _workerLock.DisposeAsync().ConfigureAwait(false);
+                _workerLock = null;
+            }
+
+            _state = 2;
+            Log.EngineStopped(_logger, NodeName);
+        }
+        finally
+        {
+            _startLock.Release();
+        }
+    }
+
+    /// <summary>Stops the engine (see <see cref="StopAsync"/>) and disposes the store if the engine created it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_ownsStore)
+        {
+            await Store.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopClaiming.Dispose();
+        _abortRuns.Dispose();
+        _startLock.Dispose();
+        _slots.Dispose();
+    }
+
+    /// <summary>
+    /// Starts a run, or finds the run that already has this recovery ID, and returns it without waiting.
+    /// An unfinished run with the same recovery ID (failed, waiting, interrupted) is asked to run again at once.
+    /// </summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="input">The input state.</param>
+    /// <param name="recoveryId">The caller's idempotency key. Default: a new one, equal to the run ID.</param>
+    /// <param name="cancellationToken">Cancels the call, not the run.</param>
+    /// <exception cref="RecoveryIdConflictException">The recovery ID belongs to a run of this flow with a different input.</exception>
+    /// <exception cref="StateSerializationException">The input cannot be serialized.</exception>
+    public async Task<RunRecord> StartRunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        if (recoveryId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(recoveryId);
+        }
+
+        Register(flow);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var inputBytes = SerializeInput(flow, input);
+        var checksum = Checksum.Compute(inputBytes);
+        var id = RunId.New();
+        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy).ToJson();
+        var created = await Store.CreateRunAsync(
+            new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings),
+            cancellationToken).ConfigureAwait(false);
+        var run = created.Run;
+        if (created.Created)
+        {
+            Wake();
+            return run;
+        }
+
+        if (run.InputChecksum != checksum)
+        {
+            throw new RecoveryIdConflictException(flow.Name, run.RecoveryId, run.Id);
+        }
+
+        if (run.Status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted)
+        {
+            run = await Store.RequestRerunAsync(run.Id, $"started again with recovery ID '{run.RecoveryId}'", cancellationToken).ConfigureAwait(false);
+            Wake();
+        }
+
+        return run;
+    }
+
+    /// <summary>
+    /// Runs a flow to its end and returns the outcome: starts a run (see <see cref="StartRunAsync{TState}"/>) and waits
+    /// through its retries until it completes, fails or is cancelled. With the recovery ID of a completed run, returns
+    /// its stored result without running anything.
+    /// </summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="input">The input state.</param>
+    /// <param name="recoveryId">The caller's idempotency key. Default: a new one.</param>
+    /// <param name="cancellationToken">Stops waiting; the run goes on in the engine.</param>
+    public async Task<RunOutcome<TState>> RunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default)
+    {
+        var run = await StartRunAsync(flow, input, recoveryId, cancellationToken).ConfigureAwait(false);
+        var wasCompleted = run.Status == RunStatus.Completed;
+        return await WaitForRunAsync(flow, run.Id, wasCompleted, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until a run of <paramref name="flow"/> completes, fails or is cancelled, and returns its outcome.</summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    public Task<RunOutcome<TState>> WaitForRunAsync<TState>(Flow<TState> flow, RunId runId, CancellationToken cancellationToken = default) =>
+        WaitForRunAsync(flow, runId, wasCompleted: false, cancellationToken);
+
+    /// <summary>
+    /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
+    /// A re-run does not use up one of the run's retries.
+    /// </summary>
+    public async Task<RunRecord> RerunAsync(RunId runId, CancellationToken cancellationToken = default)
+    {
+        var run = await Store.RequestRerunAsync(runId, "re-run requested", cancellationToken).ConfigureAwait(false);
+        Wake();
+        NotifyChanged(runId);
+        return run;
+    }
+
+    /// <summary>Cancels an unfinished run; a stage of it running in this engine is cancelled too. Its checkpoints are kept.</summary>
+    public async Task<RunRecord> CancelRunAsync(RunId runId, CancellationToken cancellationToken = default)
+    {
+        var run = await Store.CancelRunAsync(runId, "cancelled by request", cancellationToken).ConfigureAwait(false);
+        if (_active.TryGetValue(runId, out var running))
+        {
+            await running.CancelAsync().ConfigureAwait(false);
+        }
+
+        NotifyChanged(runId);
+        return run;
+    }
+
+    /// <summary>Deletes completed, failed and cancelled runs that finished more than <paramref name="olderThan"/> ago. Returns how many.</summary>
+    public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(olderThan, TimeSpan.Zero);
+        var cutoff = TimeProvider.GetUtcNow() - olderThan;
+        var count = await Store.PurgeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+        Log.Purged(_logger, count, cutoff);
+        return count;
+    }
+
+    internal async Task<RunRecord> WaitForAsync(RunId runId, Func<RunRecord, bool> until, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Take the signal before reading, so a change between the read and the wait is not missed.
+            var changed = _changes.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+            if (until(run))
+            {
+                return run;
+            }
+
+            try
+            {
+                await changed.Task.WaitAsync(_options.PollInterval, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Another process may have changed the run: read it again.
+            }
+        }
+    }
+
+    internal void NotifyChanged(RunId runId)
+    {
+        if (_changes.TryRemove(runId, out var changed))
+        {
+            changed.TrySetResult();
+        }
+    }
+
+    internal void Wake() => _wake.Writer.TryWrite(true);
+
+    private async Task<RunOutcome<TState>> WaitForRunAsync<TState>(Flow<TState> flow, RunId runId, bool wasCompleted, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        var run = await WaitForAsync(runId, r => r.Status.IsFinished(), cancellationToken).ConfigureAwait(false);
+        if (run.Status != RunStatus.Completed)
+        {
+            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), wasCompleted);
+        }
+
+        var result = await Store.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
+        TState state;
+        try
+        {
+            state = Serializer.Deserialize<TState>(result.Span);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new StateSerializationException(
+                $"The result of run {run.Id} (flow '{run.FlowName}') can no longer be read as {typeof(TState).Name}: {ex.Message}",
+                Serializer.FindMember(ex),
+                ex);
+        }
+
+        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, state, null, wasCompleted);
+    }
+
+    private byte[] SerializeInput<TState>(Flow<TState> flow, TState input)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Serializer.Serialize(input);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var member = Serializer.FindMember(ex);
+            throw new StateSerializationException(
+                $"Flow '{flow}' cannot start: its input of type {typeof(TState).Name} cannot be serialized{(member is null ? "" : $" at member '{member}'")}: {ex.Message}",
+                member,
+                ex);
+        }
+
+        if (bytes.Length > _options.MaxStateSize)
+        {
+            throw new StateSerializationException(
+                $"Flow '{flow}' cannot start: its input is {bytes.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize).");
+        }
+
+        return bytes;
+    }
+
+    private void Register(FlowDefinition flow)
+    {
+        var registered = _flows.GetOrAdd(flow.Name, flow);
+        if (!ReferenceEquals(registered, flow) && registered.Version == flow.Version)
+        {
+            throw new InvalidOperationException(
+                $"A different definition of flow '{flow}' is already registered with this engine; give the new one another name or version.");
+        }
+
+        if (!ReferenceEquals(registered, flow))
+        {
+            throw new InvalidOperationException(
+                $"Flow '{flow.Name}' is registered as {registered}; this engine runs one version of a flow at a time, not {flow}.");
+        }
+    }
+
+    private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await Store.ListRunsAsync(
+            new RunQuery { Statuses = [RunStatus.Pending, RunStatus.WaitingForRetry, RunStatus.Interrupted], Limit = 10_000 },
+            cancellationToken).ConfigureAwait(false);
+        foreach (var group in unfinished.Where(r => !_flows.ContainsKey(r.FlowName)).GroupBy(r => r.FlowName))
+        {
+            Log.UnknownFlowRuns(_logger, group.Count(), group.Key);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using Cairn.Storage;
+
+namespace Cairn;
+
+/// <summary>One attempt of a claimed run: restore the state, run the remaining steps, record how it ended.</summary>
+internal sealed class RunAttempt<TState>
+{
+    private readonly CairnEngine _engine;
+    private readonly Flow<TState> _flow;
+    private readonly RunRecord _run;
+    private readonly RunLease _lease;
+    private string _where = "while restoring its state";
+
+    public RunAttempt(CairnEngine engine, Flow<TState> flow, ClaimedRun claimed)
+    {
+        _engine = engine;
+        _flow = flow;
+        _run = claimed.Run;
+        _lease = claimed.Lease;
+    }
+
+    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.Source.StartActivity(Telemetry.RunActivity);
+        activity?.SetTag(Telemetry.FlowTag, _flow.Name);
+        activity?.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
+        activity?.SetTag(Telemetry.AttemptTag, _run.Attempt);
+        string outcome;
+        try
+        {
+            outcome = await RunStepsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunOwnershipLostException ex)
+        {
+            Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+            outcome = "abandoned";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by an operator (the store refuses our next write) or by a shutdown past its timeout.
+            outcome = await RecordAsync(
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"attempt {_run.Attempt} cancelled {_where} by engine shutdown; the run will resume from its last recovery point"),
+                "interrupted").ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            outcome = await RecordFailureAsync(ex).ConfigureAwait(false);
+        }
+
+        activity?.SetTag(Telemetry.OutcomeTag, outcome);
+        Telemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
+    }
+
+    private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
+    {
+        var store = _engine.Store;
+        var data = await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        var (state, next, resumedFrom) = Restore(data);
+        if (resumedFrom is null)
+        {
+            Log.AttemptStarted(_engine.Logger, _run.Id, _flow.Name, _run.Attempt);
+        }
+        else
+        {
+            Log.RunResumed(_engine.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
+        }
+
+        var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
+        var sequence = _run.CheckpointSequence;
+        string? statusMessage = null;
+        var steps = _flow.Steps;
+        for (var i = next; i < steps.Count; i++)
+        {
+            switch (steps[i])
+            {
+                case StageStep<TState> stage:
+                    if (_engine.IsStopping)
+                    {
+                        return await RecordAsync(
+                            new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{stage.Name}'; the run will resume from its last recovery point"),
+                            "interrupted").ConfigureAwait(false);
+                    }
+
+                    _where = $"in stage '{stage.Name}'";
+                    var context = new StageContext<TState>(state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, recovery);
+                    using (var activity = Telemetry.Source.StartActivity(Telemetry.StageActivity))
+                    {
+                        if (activity is not null)
+                        {
+                            activity.DisplayName = stage.Name;
+                            activity.SetTag(Telemetry.StageTag, stage.Name);
+                            activity.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
+                            activity.SetTag(Telemetry.AttemptTag, _run.Attempt);
+                        }
+
+                        await stage.Execute(context, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    state = context.State;
+                    statusMessage = context.StatusMessage ?? statusMessage;
+                    break;
+
+                case RecoveryPointStep point:
+                    _where = $"at recovery point '{point.Name}'";
+                    sequence++;
+                    await SaveCheckpointAsync(point, FlowPath.Of(i), sequence, statusMessage ?? point.StatusMessage, state, cancellationToken).ConfigureAwait(false);
+                    statusMessage = null;
+                    break;
+            }
+        }
+
+        _where = "while saving its result";
+        var result = Serialize(state, "save its result");
+        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
+        Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
+        return "completed";
+    }
+
+    private (TState State, int Next, string? ResumedFrom) Restore(RecoveryData data)
+    {
+        var serializer = _engine.Serializer;
+        if (data.Checkpoint is { } checkpoint)
+        {
+            var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
+            if (!Checksum.Matches(checkpoint.State.Span, checkpoint.Checksum))
+            {
+                throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
+            }
+
+            var index = FindRecoveryPoint(checkpoint);
+            return (Deserialize(checkpoint.State.Span, where), index + 1, checkpoint.RecoveryPoint);
+        }
+
+        var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
+        if (!Checksum.Matches(input.Span, _run.InputChecksum))
+        {
+            throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
+        }
+
+        return (Deserialize(input.Span, $"the input of run {_run.Id} (flow {_flow})"), 0, null);
+    }
+
+    private int FindRecoveryPoint(Checkpoint checkpoint)
+    {
+        var steps = _flow.Steps;
+        FlowPath path;
+        try
+        {
+            path = FlowPath.Parse(checkpoint.Position);
+        }
+        catch (FormatException ex)
+        {
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
+        }
+
+        // Match by position first, then by name, so that inserting a stage earlier in the flow keeps runs resumable.
+        if (path.Segments is [var index] && index < steps.Count && steps[index] is RecoveryPointStep p && p.Name == checkpoint.RecoveryPoint)
+        {
+            return index;
+        }
+
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (steps[i] is RecoveryPointStep point && point.Name == checkpoint.RecoveryPoint)
+            {
+                return i;
+            }
+        }
+
+        throw new FlowChangedException(
+            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' no longer exists in {_flow} (the run started on v{_run.FlowVersion}). " +
+            "Its checkpoint is kept; restore the recovery point or re-run it after deciding what to do.");
+    }
+
+    private async Task SaveCheckpointAsync(RecoveryPointStep point, FlowPath position, long sequence, string? statusMessage, TState state, CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.Source.StartActivity(Telemetry.CheckpointActivity);
+        if (activity is not null)
+        {
+            activity.DisplayName = point.Name;
+            activity.SetTag(Telemetry.RecoveryPointTag, point.Name);
+            activity.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var bytes = Serialize(state, $"save recovery point '{point.Name}'");
+        var checkpoint = new Checkpoint(sequence, position.ToString(), point.Name, statusMessage, bytes, Checksum.Compute(bytes));
+        await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
+        Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        Telemetry.CheckpointSize.Record(bytes.Length);
+    }
+
+    private byte[] Serialize(TState state, string purpose)
+    {
+        var serializer = _engine.Serializer;
+        byte[] bytes;
+        try
+        {
+            bytes = serializer.Serialize(state);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var member = serializer.FindMember(ex);
+            throw new StateSerializationException(
+                $"Flow {_flow} could not {purpose} for run {_run.Id}: the state of type {typeof(TState).Name} cannot be serialized" +
+                $"{(member is null ? "" : $" at member '{member}'")}: {ex.Message} The run stays resumable from its previous checkpoint.",
+                member,
+                ex);
+        }
+
+        if (bytes.Length > _engine.Options.MaxStateSize)
+        {
+            throw new StateSerializationException(
+                $"Flow {_flow} could not {purpose} for run {_run.Id}: the state is {bytes.Length:N0} bytes, over the limit of " +
+                $"{_engine.Options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize). The run stays resumable from its previous checkpoint.");
+        }
+
+        return bytes;
+    }
+
+    private TState Deserialize(ReadOnlySpan<byte> data, string what)
+    {
+        var serializer = _engine.Serializer;
+        try
+        {
+            return serializer.Deserialize<TState>(data);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var member = serializer.FindMember(ex);
+            throw new StateSerializationException(
+                $"{Capitalize(what)} can no longer be read as {typeof(TState).Name}{(member is null ? "" : $" at member '{member}'")}: {ex.Message} It is kept unchanged.",
+                member,
+                ex);
+        }
+    }
+
+    private async Task<string> RecordFailureAsync(Exception error)
+    {
+        var description = $"{_where}: {error.GetType().Name}: {error.Message}";
+        RetryPolicy policy;
+        try
+        {
+            policy = RunSettings.FromJson(_run.Settings).RetryPolicy;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            policy = _engine.Options.DefaultRetryPolicy;
+        }
+
+        var permanent = error is CairnException { IsPermanent: true } || policy.IsPermanent(error);
+        var retry = _run.RetriesUsed + 1;
+        var delay = retry <= policy.MaxRetries ? policy.DelayBefore(retry) : TimeSpan.Zero;
+        var withinWindow = _engine.TimeProvider.GetUtcNow() + delay <= _run.CreatedAt + policy.Window;
+        if (!permanent && retry <= policy.MaxRetries && withinWindow)
+        {
+            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, delay, description);
+            return await RecordAsync(
+                new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; retry {retry} of {policy.MaxRetries} in {delay}")
+                {
+                    LastError = description,
+                    RetryAfter = delay,
+                    CountsAsRetry = true,
+                },
+                "retry").ConfigureAwait(false);
+        }
+
+        var reason = permanent ? "the error is permanent"
+            : retry > policy.MaxRetries ? $"all {policy.MaxRetries} retries are used up"
+            : $"the next retry would fall outside the retry window of {policy.Window}";
+        Log.RunFailed(_engine.Logger, _run.Id, _flow.Name, description);
+        return await RecordAsync(
+            new RunTransition(RunStatus.Failed, RunEventKind.Failed, $"attempt {_run.Attempt} failed {description}; not retried: {reason}")
+            {
+                LastError = description,
+            },
+            "failed").ConfigureAwait(false);
+    }
+
+    private async Task<string> RecordAsync(RunTransition transition, string outcome)
+    {
+        if (transition.Status == RunStatus.Interrupted)
+        {
+            Log.RunInterrupted(_engine.Logger, _run.Id, _flow.Name);
+        }
+
+        // The run's outcome must reach the store; while the store is down, keep trying until the engine is aborted.
+        var delay = _engine.Options.PollInterval;
+        while (true)
+        {
+            try
+            {
+                await _engine.Store.TransitionAsync(_lease, transition, CancellationToken.None).ConfigureAwait(false);
+                return outcome;
+            }
+            catch (RunOwnershipLostException ex)
+            {
+                Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+                return "abandoned";
+            }
+            catch (Exception ex)
+            {
+                Log.StoreError(_engine.Logger, ex, $"recording the outcome of run {_run.Id}", delay);
+                if (_engine.IsAborting)
+                {
+                    return "abandoned";
+                }
+
+                await Task.Delay(delay, _engine.TimeProvider).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string Capitalize(string text) => string.Concat(char.ToUpperInvariant(text[0]).ToString(), text.AsSpan(1));
+}

@@ -1,0 +1,354 @@
+namespace Cairn.Storage;
+
+/// <summary>
+/// A store that keeps everything in memory: a real implementation of the store contract for tests and
+/// experiments. Nothing survives the process.
+/// </summary>
+public sealed class InMemoryRunStore : RunStore
+{
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly Dictionary<RunId, Entry> _runs = [];
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="timeProvider">The store's clock. Default <see cref="TimeProvider.System"/>.</param>
+    public InMemoryRunStore(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public override Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public override Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        lock (_lock)
+        {
+            var existing = _runs.Values.FirstOrDefault(e => e.Run.FlowName == run.FlowName && e.Run.RecoveryId == run.RecoveryId);
+            if (existing is not null)
+            {
+                return Task.FromResult(new CreateRunResult(existing.Run, Created: false));
+            }
+
+            var now = _timeProvider.GetUtcNow();
+            var entry = new Entry
+            {
+                Run = new RunRecord
+                {
+                    Id = run.Id,
+                    FlowName = run.FlowName,
+                    FlowVersion = run.FlowVersion,
+                    RecoveryId = run.RecoveryId,
+                    Status = RunStatus.Pending,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                    DueAt = now,
+                    InputChecksum = run.InputChecksum,
+                    Settings = run.Settings,
+                },
+                Input = run.Input.ToArray(),
+            };
+            entry.Events.Add(new RunEvent(now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'"));
+            _runs.Add(run.Id, entry);
+            return Task.FromResult(new CreateRunResult(entry.Run, Created: true));
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.TryGetValue(runId, out var entry) ? entry.Run : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.Values.FirstOrDefault(e => e.Run.FlowName == flowName && e.Run.RecoveryId == recoveryId)?.Run);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        lock (_lock)
+        {
+            IReadOnlyList<RunRecord> runs =
+            [
+                .. _runs.Values.Select(e => e.Run)
+                    .Where(r => query.Statuses is null || query.Statuses.Contains(r.Status))
+                    .Where(r => query.FlowName is null || r.FlowName == query.FlowName)
+                    .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id.Value)
+                    .Take(query.Limit),
+            ];
+            return Task.FromResult(runs);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<RunEvent> events = _runs.TryGetValue(runId, out var entry) ? [.. entry.Events] : [];
+            return Task.FromResult(events);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var entry = Get(runId);
+            return Task.FromResult(new RecoveryData(entry.Input, entry.Checkpoints.LastOrDefault()));
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.TryGetValue(runId, out var entry) ? (ReadOnlyMemory<byte>?)entry.Result : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_lock)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var due = _runs.Values
+                .Where(e => request.FlowNames.Contains(e.Run.FlowName))
+                .Where(e => e.Run.Status is RunStatus.Pending or RunStatus.WaitingForRetry or RunStatus.Interrupted)
+                .Where(e => e.Run.DueAt is null || e.Run.DueAt <= now)
+                .OrderBy(e => e.Run.DueAt ?? e.Run.UpdatedAt)
+                .Take(request.MaxRuns)
+                .ToList();
+            var claimed = new List<ClaimedRun>(due.Count);
+            foreach (var entry in due)
+            {
+                var message = StartedMessage(entry.Run, request.Owner);
+                entry.Run = entry.Run with
+                {
+                    Status = RunStatus.Running,
+                    Attempt = entry.Run.Attempt + 1,
+                    Owner = request.Owner,
+                    LeaseEpoch = entry.Run.LeaseEpoch + 1,
+                    LeaseExpiresAt = now + request.LeaseDuration,
+                    DueAt = null,
+                    UpdatedAt = now,
+                };
+                entry.Events.Add(new RunEvent(now, RunEventKind.Started, entry.Run.Attempt, message));
+                claimed.Add(new ClaimedRun(entry.Run, new RunLease(entry.Run.Id, request.Owner, entry.Run.LeaseEpoch)));
+            }
+
+            return Task.FromResult<IReadOnlyList<ClaimedRun>>(claimed);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var count = 0;
+            foreach (var entry in _runs.Values.Where(e => e.Run.Status == RunStatus.Running && e.Run.Owner == owner))
+            {
+                entry.Run = entry.Run with { LeaseExpiresAt = now + leaseDuration };
+                count++;
+            }
+
+            return Task.FromResult(count);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        lock (_lock)
+        {
+            var entry = GetFenced(lease);
+            var now = _timeProvider.GetUtcNow();
+            entry.Checkpoints.Add(checkpoint with { State = checkpoint.State.ToArray(), CreatedAt = now });
+            if (entry.Checkpoints.Count > keep)
+            {
+                entry.Checkpoints.RemoveRange(0, entry.Checkpoints.Count - keep);
+            }
+
+            entry.Run = entry.Run with
+            {
+                Position = checkpoint.Position,
+                LastRecoveryPoint = checkpoint.RecoveryPoint,
+                StatusMessage = checkpoint.StatusMessage,
+                CheckpointSequence = checkpoint.Sequence,
+                UpdatedAt = now,
+            };
+            entry.Events.Add(new RunEvent(now, RunEventKind.RecoveryPointPassed, entry.Run.Attempt,
+                checkpoint.StatusMessage is null ? $"recovery point '{checkpoint.RecoveryPoint}' passed" : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}"));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transition);
+        lock (_lock)
+        {
+            var entry = GetFenced(lease);
+            var now = _timeProvider.GetUtcNow();
+            entry.Run = entry.Run with
+            {
+                Status = transition.Status,
+                LastError = transition.LastError ?? entry.Run.LastError,
+                DueAt = transition.RetryAfter is { } after ? now + after : null,
+                RetriesUsed = entry.Run.RetriesUsed + (transition.CountsAsRetry ? 1 : 0),
+                FinishedAt = transition.Status.IsFinished() ? now : null,
+                LeaseExpiresAt = null,
+                UpdatedAt = now,
+            };
+            entry.Events.Add(new RunEvent(now, transition.EventKind, entry.Run.Attempt, transition.Message));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var entry = GetFenced(lease);
+            var now = _timeProvider.GetUtcNow();
+            entry.Result = result.ToArray();
+            entry.Input = null;
+            entry.Checkpoints.Clear();
+            entry.Run = entry.Run with
+            {
+                Status = RunStatus.Completed,
+                FinishedAt = now,
+                LeaseExpiresAt = null,
+                UpdatedAt = now,
+            };
+            entry.Events.Add(new RunEvent(now, RunEventKind.Completed, entry.Run.Attempt, message));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var now = _timeProvider.GetUtcNow();
+            var count = 0;
+            foreach (var entry in _runs.Values.Where(e => e.Run.Status == RunStatus.Running))
+            {
+                var abandoned = entry.Run.LeaseExpiresAt <= now || (exclusive && entry.Run.Owner != owner);
+                if (!abandoned)
+                {
+                    continue;
+                }
+
+                var previousOwner = entry.Run.Owner;
+                entry.Run = entry.Run with { Status = RunStatus.Interrupted, LeaseExpiresAt = null, DueAt = now + resumeAfter, UpdatedAt = now };
+                entry.Events.Add(new RunEvent(now, RunEventKind.Interrupted, entry.Run.Attempt, $"owner {previousOwner} is gone; the run will resume from its last recovery point"));
+                count++;
+            }
+
+            return Task.FromResult(count);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var entry = Get(runId);
+            EnsureCanRerun(runId, entry.Run.Status);
+            var now = _timeProvider.GetUtcNow();
+            entry.Run = entry.Run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message));
+            return Task.FromResult(entry.Run);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var entry = Get(runId);
+            EnsureCanCancel(runId, entry.Run.Status);
+            var now = _timeProvider.GetUtcNow();
+            entry.Run = entry.Run with
+            {
+                Status = RunStatus.Cancelled,
+                LeaseEpoch = entry.Run.LeaseEpoch + 1,
+                LeaseExpiresAt = null,
+                DueAt = null,
+                FinishedAt = now,
+                UpdatedAt = now,
+            };
+            entry.Events.Add(new RunEvent(now, RunEventKind.Cancelled, entry.Run.Attempt, message));
+            return Task.FromResult(entry.Run);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var purged = _runs.Values
+                .Where(e => e.Run.Status.IsFinished() && e.Run.FinishedAt < finishedBefore)
+                .Select(e => e.Run.Id)
+                .ToList();
+            foreach (var id in purged)
+            {
+                _runs.Remove(id);
+            }
+
+            return Task.FromResult(purged.Count);
+        }
+    }
+
+    private Entry Get(RunId runId) => _runs.TryGetValue(runId, out var entry) ? entry : throw new RunNotFoundException(runId);
+
+    private Entry GetFenced(RunLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        if (!_runs.TryGetValue(lease.RunId, out var entry)
+            || entry.Run.Status != RunStatus.Running
+            || entry.Run.LeaseEpoch != lease.Epoch)
+        {
+            throw new RunOwnershipLostException(lease);
+        }
+
+        return entry;
+    }
+
+    private sealed class Entry
+    {
+        public required RunRecord Run { get; set; }
+
+        public byte[]? Input { get; set; }
+
+        public byte[]? Result { get; set; }
+
+        public List<Checkpoint> Checkpoints { get; } = [];
+
+        public List<RunEvent> Events { get; } = [];
+    }
+}

@@ -1,0 +1,146 @@
+namespace Cairn.Storage;
+
+/// <summary>
+/// The durable store behind an engine: runs, their checkpoints and events. The engine never speaks SQL and a store
+/// never knows about stages. Every store passes the shared store-contract test suite.
+/// </summary>
+/// <remarks>
+/// Members added later arrive as virtual members with a safe default, so existing stores keep working.
+/// Every write to a running run (checkpoint, transition, completion) is atomic and fenced by the lease epoch: when the
+/// run's epoch is no longer the lease's, or the run is not <see cref="RunStatus.Running"/>, the write changes nothing
+/// and throws <see cref="RunOwnershipLostException"/>. Times come from the store's clock.
+/// </remarks>
+public abstract class RunStore : IAsyncDisposable
+{
+    /// <summary>Creates or upgrades the schema. Safe to call more than once and from several processes.</summary>
+    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates a <see cref="RunStatus.Pending"/> run, due now, with a <see cref="RunEventKind.Created"/> event — unless
+    /// a run of the same flow with the same recovery ID exists, which is then returned unchanged.
+    /// </summary>
+    public abstract Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken);
+
+    /// <summary>Gets a run, or null when it does not exist.</summary>
+    public abstract Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>Gets the run of a flow with a recovery ID, or null.</summary>
+    public abstract Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken);
+
+    /// <summary>Lists runs, newest first.</summary>
+    public abstract Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Gets a run's events, oldest first; empty when the run does not exist.</summary>
+    public abstract Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>Gets a run's input and latest checkpoint.</summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    public abstract Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>Gets a completed run's serialized result, or null when the run has none.</summary>
+    public abstract Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <see cref="ClaimRequest.MaxRuns"/> runs of the given flows that are <see cref="RunStatus.Pending"/>,
+    /// <see cref="RunStatus.WaitingForRetry"/> or <see cref="RunStatus.Interrupted"/> and due (<see cref="RunRecord.DueAt"/>
+    /// null or not later than now), oldest due first.
+    /// Each claimed run becomes <see cref="RunStatus.Running"/> under the owner with a new lease: its epoch and attempt
+    /// increase by one, and a <see cref="RunEventKind.Started"/> event is recorded.
+    /// </summary>
+    public abstract Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Extends the leases of every running run the owner holds; returns how many.</summary>
+    public abstract Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a checkpoint, fenced: stores it, moves the run's position, last recovery point, status message and
+    /// checkpoint sequence to it, records a <see cref="RunEventKind.RecoveryPointPassed"/> event, and keeps only the
+    /// newest <paramref name="keep"/> checkpoints of the run — all in one transaction.
+    /// </summary>
+    /// <exception cref="RunOwnershipLostException">The lease no longer holds.</exception>
+    public abstract Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a running run to another status, fenced, and releases its lease; stores the last error, the due time and
+    /// the retry count as the transition says, and records its event.
+    /// </summary>
+    /// <exception cref="RunOwnershipLostException">The lease no longer holds.</exception>
+    public abstract Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes a running run, fenced: stores the result, deletes the recovery data (input and checkpoints), releases
+    /// the lease and records a <see cref="RunEventKind.Completed"/> event.
+    /// </summary>
+    /// <exception cref="RunOwnershipLostException">The lease no longer holds.</exception>
+    public abstract Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks runs whose owner is gone as <see cref="RunStatus.Interrupted"/>, with an event, so they resume from their
+    /// last checkpoint: running runs whose lease expired, and — when <paramref name="exclusive"/> says the caller holds
+    /// the store's worker lock — every running run not owned by <paramref name="owner"/>. Each becomes due
+    /// <paramref name="resumeAfter"/> from now (zero: at once). Returns how many.
+    /// </summary>
+    public abstract Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An operator or caller asks a failed, waiting, interrupted or cancelled run to run again: it becomes
+    /// <see cref="RunStatus.Pending"/> and due now, keeps its checkpoints and retry count, and records a
+    /// <see cref="RunEventKind.RerunRequested"/> event.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is pending, running or completed.</exception>
+    public abstract Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels an unfinished run: it becomes <see cref="RunStatus.Cancelled"/>, its epoch increases so that its owner's
+    /// next write fails, its checkpoints are kept, and a <see cref="RunEventKind.Cancelled"/> event is recorded.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is completed or already cancelled.</exception>
+    public abstract Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken);
+
+    /// <summary>Deletes completed, failed and cancelled runs that finished before <paramref name="finishedBefore"/>, with all their data. Returns how many.</summary>
+    public abstract Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the store's worker lock when the store has one (the embedded SQLite store allows one engine per file), or
+    /// returns null when several engines coordinate through leases alone. Dispose the result to release the lock.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">Another engine holds the lock.</exception>
+    public virtual ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IAsyncDisposable?>(null);
+
+    /// <summary>Releases the store's resources.</summary>
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Throws unless a run in <paramref name="status"/> can be re-run.</summary>
+    protected static void EnsureCanRerun(RunId runId, RunStatus status)
+    {
+        if (status is not (RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted or RunStatus.Cancelled))
+        {
+            throw new InvalidRunStateException(runId, status, "re-run", "failed, waiting, interrupted or cancelled");
+        }
+    }
+
+    /// <summary>Throws unless a run in <paramref name="status"/> can be cancelled.</summary>
+    protected static void EnsureCanCancel(RunId runId, RunStatus status)
+    {
+        if (status is RunStatus.Completed or RunStatus.Cancelled)
+        {
+            throw new InvalidRunStateException(runId, status, "cancelled", "unfinished or failed");
+        }
+    }
+
+    /// <summary>The message of the <see cref="RunEventKind.Started"/> event a claim records.</summary>
+    protected static string StartedMessage(RunRecord run, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.LastRecoveryPoint is null
+            ? $"attempt {run.Attempt + 1} started on {owner}"
+            : $"attempt {run.Attempt + 1} resumed on {owner} from recovery point '{run.LastRecoveryPoint}'";
+    }
+}

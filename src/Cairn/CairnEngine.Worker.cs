@@ -72,7 +72,8 @@ public sealed partial class CairnEngine
         }
         finally
         {
-            _active.TryRemove(claimed.Run.Id, out _);
+            // Only this attempt's entry: a re-run of the same run may already be executing under the same ID.
+            _active.TryRemove(new KeyValuePair<RunId, CancellationTokenSource>(claimed.Run.Id, cancellation));
             cancellation.Dispose();
             _slots.Release();
             NotifyChanged(claimed.Run.Id);

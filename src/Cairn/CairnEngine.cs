@@ -27,6 +27,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private TaskCompletionSource _runFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IAsyncDisposable? _workerLock;
     private int _state; // 0 new, 1 started, 2 stopped
+    private int _disposed;
 
     internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
@@ -74,6 +75,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <exception cref="StoreUnavailableException">The store is locked by another engine or cannot be used.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         await _startLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -147,6 +149,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <summary>Stops the engine (see <see cref="StopAsync"/>) and disposes the store if the engine created it.</summary>
     public async ValueTask DisposeAsync()
     {
+        // A second dispose finds the locks already disposed; it has nothing left to do.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await StopAsync().ConfigureAwait(false);
         if (_ownsStore)
         {
@@ -201,8 +209,16 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         if (run.Status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted)
         {
-            run = await Store.RequestRerunAsync(run.Id, $"started again with recovery ID '{run.RecoveryId}'", cancellationToken).ConfigureAwait(false);
-            Wake();
+            try
+            {
+                run = await Store.RequestRerunAsync(run.Id, $"started again with recovery ID '{run.RecoveryId}'", cancellationToken).ConfigureAwait(false);
+                Wake();
+            }
+            catch (InvalidRunStateException)
+            {
+                // Claimed in the meantime (an interrupted run resumes by itself): it is under way, which is what was asked.
+                run = await Store.GetRunAsync(run.Id, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(run.Id);
+            }
         }
 
         return run;

@@ -148,7 +148,12 @@ public sealed class FlowBuilder<TState>
             }
         }
 
-        _retryPolicy?.Validate($"flow '{_name}'");
+        // Reported with the other problems, so one build shows everything that is wrong.
+        if (_retryPolicy?.FindProblem() is { } policyProblem)
+        {
+            problems.Add($"its retry policy is invalid: {policyProblem}");
+        }
+
         return problems;
     }
 

@@ -62,6 +62,14 @@ public sealed record RetryPolicy
 
     internal void Validate(string owner)
     {
+        if (FindProblem() is { } problem)
+        {
+            throw new ArgumentException($"The retry policy of {owner} is invalid: {problem}.");
+        }
+    }
+
+    internal string? FindProblem()
+    {
         string? problem = null;
         if (MaxRetries < 0)
         {
@@ -84,9 +92,6 @@ public sealed record RetryPolicy
             problem = $"Window is {Window}; it must be positive";
         }
 
-        if (problem is not null)
-        {
-            throw new ArgumentException($"The retry policy of {owner} is invalid: {problem}.");
-        }
+        return problem;
     }
 }

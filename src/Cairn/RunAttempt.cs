@@ -84,17 +84,10 @@ internal sealed class RunAttempt<TState>
 
                     _where = $"in stage '{stage.Name}'";
                     var context = new StageContext<TState>(state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, recovery);
-                    using (var activity = Telemetry.Source.StartActivity(Telemetry.StageActivity))
+                    using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
                     {
-                        if (activity is not null)
-                        {
-                            activity.DisplayName = stage.Name;
-                            activity.SetTag(Telemetry.StageTag, stage.Name);
-                            activity.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
-                            activity.SetTag(Telemetry.AttemptTag, _run.Attempt);
-                        }
-
                         await stage.Execute(context, cancellationToken).ConfigureAwait(false);
+                        activity?.SetStatus(ActivityStatusCode.Ok);
                     }
 
                     state = context.State;
@@ -175,18 +168,13 @@ internal sealed class RunAttempt<TState>
 
     private async Task SaveCheckpointAsync(RecoveryPointStep point, FlowPath position, long sequence, string? statusMessage, TState state, CancellationToken cancellationToken)
     {
-        using var activity = Telemetry.Source.StartActivity(Telemetry.CheckpointActivity);
-        if (activity is not null)
-        {
-            activity.DisplayName = point.Name;
-            activity.SetTag(Telemetry.RecoveryPointTag, point.Name);
-            activity.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
-        }
+        using var activity = StartActivity(Telemetry.CheckpointActivity, point.Name, Telemetry.RecoveryPointTag);
 
         var started = Stopwatch.GetTimestamp();
         var bytes = Serialize(state, $"save recovery point '{point.Name}'");
         var checkpoint = new Checkpoint(sequence, position.ToString(), point.Name, statusMessage, bytes, Checksum.Compute(bytes));
         await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
+        activity?.SetStatus(ActivityStatusCode.Ok);
         Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         Telemetry.CheckpointSize.Record(bytes.Length);
     }
@@ -310,6 +298,26 @@ internal sealed class RunAttempt<TState>
                 await Task.Delay(delay, _engine.TimeProvider).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Starts a stage or checkpoint activity with its tags set at creation, so listeners see them when it starts.</summary>
+    private Activity? StartActivity(string operation, string name, string nameTag)
+    {
+        if (!Telemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityTagsCollection tags = new()
+        {
+            [nameTag] = name,
+            [Telemetry.FlowTag] = _flow.Name,
+            [Telemetry.RunIdTag] = _run.Id.ToString(),
+            [Telemetry.AttemptTag] = _run.Attempt,
+        };
+        var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
+        activity?.DisplayName = name;
+        return activity;
     }
 
     private static string Capitalize(string text) => string.Concat(char.ToUpperInvariant(text[0]).ToString(), text.AsSpan(1));

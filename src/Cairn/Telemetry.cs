@@ -12,10 +12,10 @@ public static class Telemetry
     /// <summary>The activity for one attempt of a run.</summary>
     public const string RunActivity = "cairn.run";
 
-    /// <summary>The activity for one stage execution; its display name is the stage's name.</summary>
+    /// <summary>The activity for one stage execution; its display name is the stage's name, its status Ok when the stage succeeded.</summary>
     public const string StageActivity = "cairn.stage";
 
-    /// <summary>The activity for one checkpoint write; its display name is the recovery point's name.</summary>
+    /// <summary>The activity for one checkpoint write; its display name is the recovery point's name, its status Ok once committed.</summary>
     public const string CheckpointActivity = "cairn.checkpoint";
 
     /// <summary>Tag: the flow's name.</summary>

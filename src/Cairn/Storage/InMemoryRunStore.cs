@@ -105,7 +105,8 @@ public sealed class InMemoryRunStore : RunStore
         lock (_lock)
         {
             var entry = Get(runId);
-            return Task.FromResult(new RecoveryData(entry.Input, entry.Checkpoints.LastOrDefault()));
+            // byte[] converts to ReadOnlyMemory<byte> even when null (giving an empty, non-null value): test explicitly.
+            return Task.FromResult(new RecoveryData(entry.Input is { } input ? (ReadOnlyMemory<byte>?)input : null, entry.Checkpoints.LastOrDefault()));
         }
     }
 
@@ -114,7 +115,7 @@ public sealed class InMemoryRunStore : RunStore
     {
         lock (_lock)
         {
-            return Task.FromResult(_runs.TryGetValue(runId, out var entry) ? (ReadOnlyMemory<byte>?)entry.Result : null);
+            return Task.FromResult(_runs.TryGetValue(runId, out var entry) && entry.Result is { } result ? (ReadOnlyMemory<byte>?)result : null);
         }
     }
 

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Cairn.Cli.Commands;
+using Spectre.Console;
+
+namespace Cairn.Cli;
+
+/// <summary>The command tree and the one place errors become a readable line and an exit code.</summary>
+internal static class CairnCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("cairn: durable flows with recovery points")
+        {
+            DemoCommand.Create(),
+            DemoWorkerCommand.Create(),
+            RunsCommands.Create(),
+            PurgeCommand.Create(),
+        };
+        if (Console.IsOutputRedirected)
+        {
+            // Piped into a file or another tool: do not wrap tables at an assumed 80 columns.
+            AnsiConsole.Profile.Width = 240;
+        }
+
+        var parsed = root.Parse(args);
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ex is CairnException or IOException or FormatException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            AnsiConsole.Console.Profile.Out.Writer.Flush();
+            Console.Error.WriteLine($"cairn: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (ex.GetType().Name == "SqliteException")
+        {
+            Console.Error.WriteLine($"cairn: the store failed: {ex.Message}");
+            return 1;
+        }
+    }
+}

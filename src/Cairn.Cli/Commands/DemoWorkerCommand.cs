@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Cairn.Sqlite;
+using OrderImport;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary>
+/// <c>cairn demo-worker</c> (hidden): runs the order-import sample in this process and reports each stage and recovery
+/// point on standard output, one line each, for <c>cairn demo</c> and the crash tests. It can stop itself at a chosen
+/// moment and wait to be killed.
+/// </summary>
+internal static class DemoWorkerCommand
+{
+    public static Command Create()
+    {
+        var store = StoreOption.Create();
+        var recoveryId = new Option<string>("--recovery-id") { Required = true };
+        var directory = new Option<string>("--dir") { Required = true, Description = "Folder with orders.csv; the target database and summary go there too" };
+        var journal = new Option<string?>("--journal") { Description = "Append a line per stage start to this file" };
+        var hangAfterBatch = new Option<int?>("--hang-after-batch") { Description = "Stop in the middle of 'load-orders' after this batch and wait to be killed" };
+        var hangAfterPoint = new Option<string?>("--hang-after-point") { Description = "Stop right after this recovery point is committed and wait to be killed" };
+        var batchPause = new Option<int>("--batch-pause-ms") { DefaultValueFactory = _ => 0 };
+        var command = new Command("demo-worker", "Run the order-import sample in this process (used by 'cairn demo' and the crash tests)")
+        {
+            store, recoveryId, directory, journal, hangAfterBatch, hangAfterPoint, batchPause,
+        };
+        command.Hidden = true;
+        command.SetAction(async (parse, ct) =>
+        {
+            var dir = parse.GetRequiredValue(directory);
+            var hangBatch = parse.GetValue(hangAfterBatch);
+            var hangPoint = parse.GetValue(hangAfterPoint);
+            var journalPath = parse.GetValue(journal);
+            using var listener = Listen(journalPath, hangPoint);
+            var flow = OrderImportFlow.Create(new OrderImportOptions
+            {
+                BatchSize = 250,
+                BatchPause = TimeSpan.FromMilliseconds(parse.GetValue(batchPause)),
+                BatchLoaded = (batch, count) =>
+                {
+                    Say($"BATCH {batch} {count}");
+                    if (batch == hangBatch)
+                    {
+                        Hang();
+                    }
+                },
+            });
+            await using var engine = CairnEngine.CreateBuilder()
+                .UseSqlite(parse.GetRequiredValue(store))
+                .AddFlow(flow)
+                .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200))
+                .Build();
+            var input = new OrderImportState
+            {
+                CsvPath = Path.Combine(dir, "orders.csv"),
+                TargetDatabase = Path.Combine(dir, "orders.db"),
+                SummaryPath = Path.Combine(dir, "summary.txt"),
+            };
+            var outcome = await engine.RunAsync(flow, input, parse.GetRequiredValue(recoveryId), ct);
+            if (outcome.IsCompleted)
+            {
+                Say(string.Create(CultureInfo.InvariantCulture, $"COMPLETED {outcome.RunId} {outcome.Result!.Loaded} {outcome.Result.Total:F2} {outcome.WasAlreadyCompleted}"));
+                return 0;
+            }
+
+            Say($"FAILED {outcome.RunId} {outcome.Status} {outcome.Error}");
+            return 1;
+        });
+        return command;
+    }
+
+    private static ActivityListener Listen(string? journalPath, string? hangPoint)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Telemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStarted = activity =>
+            {
+                if (activity.OperationName == Telemetry.StageActivity)
+                {
+                    if (journalPath is not null)
+                    {
+                        // One line per stage start, written through before the stage runs: the crash tests count them.
+                        File.AppendAllText(journalPath, $"{activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}\n");
+                    }
+
+                    Say($"STAGE {activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}");
+                }
+            },
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == Telemetry.CheckpointActivity && activity.Status == ActivityStatusCode.Ok)
+                {
+                    Say($"POINT {activity.DisplayName}");
+                    if (activity.DisplayName == hangPoint)
+                    {
+                        Hang();
+                    }
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    private static void Say(string line)
+    {
+        Console.Out.WriteLine(line);
+        Console.Out.Flush();
+    }
+
+    /// <summary>Blocks the engine here until the parent kills this process with SIGKILL.</summary>
+    private static void Hang()
+    {
+        Say("HANG");
+        using var never = new ManualResetEventSlim();
+        never.Wait();
+    }
+}

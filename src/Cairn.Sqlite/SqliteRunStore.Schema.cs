@@ -1,0 +1,88 @@
+using System.Globalization;
+using Cairn.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Cairn.Sqlite;
+
+public sealed partial class SqliteRunStore
+{
+    /// <summary>
+    /// Opens (or creates) the database file, switches it to the WAL journal and applies the missing schema migrations in
+    /// one transaction. Safe to call more than once and from several processes.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">
+    /// The file cannot be opened or is not a SQLite database, or its schema is newer than this version of Cairn.
+    /// </exception>
+    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = OpenConnection();
+
+            // WAL lets readers (the console, the CLI) work while the engine writes. The mode is stored in the file, and
+            // cannot change inside a transaction.
+            using (var journal = Command(connection, null, "PRAGMA journal_mode = WAL"))
+            {
+                var mode = Convert.ToString(journal.ExecuteScalar(), CultureInfo.InvariantCulture) ?? "";
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    Log.WalUnavailable(_logger, _path, mode);
+                }
+            }
+
+            using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE: one process migrates at a time.
+            using (var create = Command(connection, transaction,
+                "CREATE TABLE IF NOT EXISTS cairn_schema (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"))
+            {
+                create.ExecuteNonQuery();
+            }
+
+            int current;
+            using (var version = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM cairn_schema"))
+            {
+                current = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+
+            if (current > SqliteMigration.LatestVersion)
+            {
+                throw new StoreUnavailableException(
+                    $"The SQLite database '{_path}' has schema version {current}, but this version of Cairn supports schema " +
+                    $"versions up to {SqliteMigration.LatestVersion}: it was written by a newer Cairn. Upgrade Cairn to use it.");
+            }
+
+            var now = Ticks(_timeProvider.GetUtcNow());
+            var applied = new List<SqliteMigration>();
+            foreach (var migration in SqliteMigration.All.Where(m => m.Version > current))
+            {
+                using (var script = Command(connection, transaction, migration.Sql))
+                {
+                    script.ExecuteNonQuery();
+                }
+
+                using var record = Command(connection, transaction, "INSERT INTO cairn_schema (version, name, applied_at) VALUES ($version, $name, $now)");
+                Bind(record, "$version", migration.Version);
+                Bind(record, "$name", migration.Name);
+                Bind(record, "$now", now);
+                record.ExecuteNonQuery();
+                applied.Add(migration);
+            }
+
+            transaction.Commit();
+            foreach (var migration in applied)
+            {
+                Log.MigrationApplied(_logger, migration.Version, migration.Name, _path);
+            }
+
+            Log.SchemaReady(_logger, _path, SqliteMigration.LatestVersion);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StoreUnavailableException($"The SQLite database '{_path}' cannot be used: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

@@ -1,0 +1,686 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Cairn.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cairn.Sqlite;
+
+/// <summary>
+/// The embedded store: runs, checkpoints and events in one SQLite file with a WAL journal. One engine works on a file
+/// at a time (see <see cref="AcquireWorkerLockAsync"/>); other processes, such as the <c>cairn</c> tool, may read and
+/// make operator changes while it runs.
+/// </summary>
+/// <remarks>
+/// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes are
+/// waited for up to <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
+/// </remarks>
+public sealed partial class SqliteRunStore : RunStore
+{
+    private const string RunColumns =
+        "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
+        "finished_at, owner, lease_epoch, lease_expires_at, position, last_recovery_point, status_message, last_error, " +
+        "checkpoint_sequence, input_checksum, settings";
+
+    private const string FenceCondition = "run_id = $run_id AND lease_epoch = $epoch AND status = 1";
+
+    private const string InsertEventSql =
+        "INSERT INTO events (run_id, time, kind, attempt, message) VALUES ($run_id, $time, $kind, $attempt, $message)";
+
+    private readonly string _path;
+    private readonly string _connectionString;
+    private readonly string _connectionPragmas;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private int _disposed;
+
+    /// <summary>Creates a store over the file the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
+    /// <param name="options">The store's settings.</param>
+    /// <param name="logger">Where the store logs schema changes and the worker lock. Default: nowhere.</param>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public SqliteRunStore(SqliteStoreOptions options, ILogger<SqliteRunStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _path = Path.GetFullPath(options.Path);
+        _timeProvider = options.TimeProvider;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            ForeignKeys = true,
+            // Microsoft.Data.Sqlite retries busy statements until the command timeout (seconds; 0 would mean forever).
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        }.ToString();
+        var synchronous = options.Durability == SqliteDurability.Normal ? "NORMAL" : "FULL";
+        _connectionPragmas = string.Create(
+            CultureInfo.InvariantCulture, $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {busyMilliseconds};");
+    }
+
+    /// <inheritdoc />
+    public override async Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+
+        // A caller resuming by recovery ID finds its run without waiting for the write lock.
+        if (await FindRunAsync(run.FlowName, run.RecoveryId, cancellationToken).ConfigureAwait(false) is { } found)
+        {
+            return new CreateRunResult(found, Created: false);
+        }
+
+        return await WriteAsync((connection, transaction, now) =>
+        {
+            if (FindRun(connection, transaction, run.FlowName, run.RecoveryId) is { } existing)
+            {
+                return new CreateRunResult(existing, Created: false);
+            }
+
+            var record = new RunRecord
+            {
+                Id = run.Id,
+                FlowName = run.FlowName,
+                FlowVersion = run.FlowVersion,
+                RecoveryId = run.RecoveryId,
+                Status = RunStatus.Pending,
+                CreatedAt = now,
+                UpdatedAt = now,
+                DueAt = now,
+                InputChecksum = run.InputChecksum,
+                Settings = run.Settings,
+            };
+            using (var insert = Command(connection, transaction,
+                "INSERT INTO runs (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, input_checksum, settings) " +
+                "VALUES ($run_id, $flow_name, $flow_version, $recovery_id, $status, $now, $now, $now, $input_checksum, $settings); " +
+                "INSERT INTO run_data (run_id, input) VALUES ($run_id, $input)"))
+            {
+                Bind(insert, "$run_id", Key(run.Id));
+                Bind(insert, "$flow_name", run.FlowName);
+                Bind(insert, "$flow_version", run.FlowVersion);
+                Bind(insert, "$recovery_id", run.RecoveryId);
+                Bind(insert, "$status", (int)RunStatus.Pending);
+                Bind(insert, "$now", Ticks(now));
+                Bind(insert, "$input_checksum", run.InputChecksum);
+                Bind(insert, "$settings", run.Settings);
+                Bind(insert, "$input", Bytes(run.Input));
+                insert.ExecuteNonQuery();
+            }
+
+            InsertEvent(connection, transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
+            return new CreateRunResult(record, Created: true);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(connection => GetRun(connection, null, runId), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+        ReadAsync(connection => FindRun(connection, null, flowName, recoveryId), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit <= 0 || query.Statuses is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyList<RunRecord>>([]);
+        }
+
+        return ReadAsync<IReadOnlyList<RunRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new System.Text.StringBuilder($"SELECT {RunColumns} FROM runs WHERE 1 = 1");
+            if (query.Statuses is { } statuses)
+            {
+                sql.Append(" AND status IN (").Append(string.Join(", ", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))).Append(')');
+            }
+
+            if (query.FlowName is { } flowName)
+            {
+                sql.Append(" AND flow_name = $flow_name");
+                Bind(command, "$flow_name", flowName);
+            }
+
+            sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit");
+            Bind(command, "$limit", query.Limit);
+            command.CommandText = sql.ToString();
+            return ReadRuns(command);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RunEvent>>(connection =>
+        {
+            using var command = Command(connection, null, "SELECT time, kind, attempt, message FROM events WHERE run_id = $run_id ORDER BY id");
+            Bind(command, "$run_id", Key(runId));
+            using var reader = command.ExecuteReader();
+            var events = new List<RunEvent>();
+            while (reader.Read())
+            {
+                events.Add(new RunEvent(Time(reader.GetInt64(0)), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+            }
+
+            return events;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            // One read transaction: the input and the checkpoint come from the same snapshot.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            ReadOnlyMemory<byte>? input;
+            using (var command = Command(connection, transaction, "SELECT d.input FROM runs r LEFT JOIN run_data d ON d.run_id = r.run_id WHERE r.run_id = $run_id"))
+            {
+                Bind(command, "$run_id", Key(runId));
+                using var reader = command.ExecuteReader();
+                if (!reader.Read())
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                input = reader.IsDBNull(0) ? null : (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0);
+            }
+
+            Checkpoint? checkpoint = null;
+            using (var command = Command(connection, transaction,
+                "SELECT sequence, position, recovery_point, status_message, checksum, created_at, state FROM checkpoints " +
+                "WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1"))
+            {
+                Bind(command, "$run_id", Key(runId));
+                using var reader = command.ExecuteReader();
+                if (reader.Read())
+                {
+                    checkpoint = new Checkpoint(
+                        reader.GetInt64(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        reader.IsDBNull(3) ? null : reader.GetString(3),
+                        reader.GetFieldValue<byte[]>(6),
+                        reader.GetString(4))
+                    {
+                        CreatedAt = Time(reader.GetInt64(5)),
+                    };
+                }
+            }
+
+            transaction.Commit();
+            return new RecoveryData(input, checkpoint);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            using var command = Command(connection, null, "SELECT result FROM run_data WHERE run_id = $run_id");
+            Bind(command, "$run_id", Key(runId));
+            using var reader = command.ExecuteReader();
+            return reader.Read() && !reader.IsDBNull(0) ? (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0) : null;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.MaxRuns <= 0 || request.FlowNames.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<ClaimedRun>>([]);
+        }
+
+        return WriteAsync<IReadOnlyList<ClaimedRun>>((connection, transaction, now) =>
+        {
+            List<RunRecord> due;
+            using (var select = Command(connection, transaction, ""))
+            {
+                var flowParameters = new List<string>(request.FlowNames.Count);
+                foreach (var flowName in request.FlowNames)
+                {
+                    var name = string.Create(CultureInfo.InvariantCulture, $"$flow{flowParameters.Count}");
+                    flowParameters.Add(name);
+                    Bind(select, name, flowName);
+                }
+
+                // A range scan of the partial index runs_claim_order, oldest due first, that stops after $max_runs matches:
+                // a claim costs the same with a queue of ten runs or a million. Without INDEXED BY, SQLite (lacking
+                // statistics) prefers an index on status or flow_name and sorts every claimable run. A run without a due
+                // time is claimable now and is ordered by its last change, which is never later than now. Equal due times
+                // come in insertion order (rowid), as in the in-memory store.
+                select.CommandText =
+                    $"SELECT {RunColumns} FROM runs INDEXED BY runs_claim_order " +
+                    "WHERE status IN (0, 2, 3) AND COALESCE(due_at, updated_at) <= $now AND (due_at IS NULL OR due_at <= $now) " +
+                    $"AND flow_name IN ({string.Join(", ", flowParameters)}) " +
+                    "ORDER BY COALESCE(due_at, updated_at) LIMIT $max_runs";
+                Bind(select, "$now", Ticks(now));
+                Bind(select, "$max_runs", request.MaxRuns);
+                due = ReadRuns(select);
+            }
+
+            var claimed = new List<ClaimedRun>(due.Count);
+            if (due.Count == 0)
+            {
+                return claimed;
+            }
+
+            var leaseExpiresAt = now + request.LeaseDuration;
+            using var update = Command(connection, transaction,
+                "UPDATE runs SET status = 1, attempt = attempt + 1, owner = $owner, lease_epoch = lease_epoch + 1, " +
+                "lease_expires_at = $lease_expires_at, due_at = NULL, updated_at = $now WHERE run_id = $run_id");
+            Bind(update, "$owner", request.Owner);
+            Bind(update, "$lease_expires_at", Ticks(leaseExpiresAt));
+            Bind(update, "$now", Ticks(now));
+            var runIdParameter = Bind(update, "$run_id", "");
+            foreach (var run in due)
+            {
+                var message = StartedMessage(run, request.Owner);
+                var started = run with
+                {
+                    Status = RunStatus.Running,
+                    Attempt = run.Attempt + 1,
+                    Owner = request.Owner,
+                    LeaseEpoch = run.LeaseEpoch + 1,
+                    LeaseExpiresAt = leaseExpiresAt,
+                    DueAt = null,
+                    UpdatedAt = now,
+                };
+                runIdParameter.Value = Key(run.Id);
+                update.ExecuteNonQuery();
+                InsertEvent(connection, transaction, run.Id, now, RunEventKind.Started, started.Attempt, message);
+                claimed.Add(new ClaimedRun(started, new RunLease(run.Id, request.Owner, started.LeaseEpoch)));
+            }
+
+            return claimed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            using var command = Command(connection, transaction,
+                "UPDATE runs SET lease_expires_at = $lease_expires_at WHERE status = 1 AND owner = $owner");
+            Bind(command, "$lease_expires_at", Ticks(now + leaseDuration));
+            Bind(command, "$owner", owner);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        return WriteAsync((connection, transaction, now) =>
+        {
+            var attempt = UpdateFenced(connection, transaction, lease,
+                "position = $position, last_recovery_point = $recovery_point, status_message = $status_message, " +
+                "checkpoint_sequence = $sequence, updated_at = $now",
+                command =>
+                {
+                    Bind(command, "$position", checkpoint.Position);
+                    Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
+                    Bind(command, "$status_message", checkpoint.StatusMessage);
+                    Bind(command, "$sequence", checkpoint.Sequence);
+                    Bind(command, "$now", Ticks(now));
+                });
+
+            using (var insert = Command(connection, transaction,
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
+                "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state) " +
+                "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
+                "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state"))
+            {
+                Bind(insert, "$run_id", Key(lease.RunId));
+                Bind(insert, "$sequence", checkpoint.Sequence);
+                Bind(insert, "$position", checkpoint.Position);
+                Bind(insert, "$recovery_point", checkpoint.RecoveryPoint);
+                Bind(insert, "$status_message", checkpoint.StatusMessage);
+                Bind(insert, "$checksum", checkpoint.Checksum);
+                Bind(insert, "$now", Ticks(now));
+                Bind(insert, "$state", Bytes(checkpoint.State));
+                insert.ExecuteNonQuery();
+            }
+
+            using (var prune = Command(connection, transaction,
+                "DELETE FROM checkpoints WHERE run_id = $run_id AND sequence <= " +
+                "(SELECT sequence FROM checkpoints WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1 OFFSET $keep)"))
+            {
+                Bind(prune, "$run_id", Key(lease.RunId));
+                Bind(prune, "$keep", keep);
+                prune.ExecuteNonQuery();
+            }
+
+            InsertEvent(connection, transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
+                checkpoint.StatusMessage is null
+                    ? $"recovery point '{checkpoint.RecoveryPoint}' passed"
+                    : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}");
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(transition);
+        return WriteAsync((connection, transaction, now) =>
+        {
+            var attempt = UpdateFenced(connection, transaction, lease,
+                "status = $status, last_error = COALESCE($last_error, last_error), due_at = $due_at, " +
+                "retries_used = retries_used + $retry, finished_at = $finished_at, lease_expires_at = NULL, updated_at = $now",
+                command =>
+                {
+                    Bind(command, "$status", (int)transition.Status);
+                    Bind(command, "$last_error", transition.LastError);
+                    Bind(command, "$due_at", transition.RetryAfter is { } after ? Ticks(now + after) : null);
+                    Bind(command, "$retry", transition.CountsAsRetry ? 1 : 0);
+                    Bind(command, "$finished_at", transition.Status.IsFinished() ? Ticks(now) : null);
+                    Bind(command, "$now", Ticks(now));
+                });
+            InsertEvent(connection, transaction, lease.RunId, now, transition.EventKind, attempt, transition.Message);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return WriteAsync((connection, transaction, now) =>
+        {
+            var attempt = UpdateFenced(connection, transaction, lease,
+                "status = 4, finished_at = $now, lease_expires_at = NULL, updated_at = $now",
+                command => Bind(command, "$now", Ticks(now)));
+            using (var data = Command(connection, transaction,
+                "INSERT INTO run_data (run_id, input, result) VALUES ($run_id, NULL, $result) " +
+                "ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = excluded.result; " +
+                "DELETE FROM checkpoints WHERE run_id = $run_id"))
+            {
+                Bind(data, "$run_id", Key(lease.RunId));
+                Bind(data, "$result", Bytes(result));
+                data.ExecuteNonQuery();
+            }
+
+            InsertEvent(connection, transaction, lease.RunId, now, RunEventKind.Completed, attempt, message);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var abandoned = new List<(RunId Id, string? Owner, int Attempt)>();
+            using (var select = Command(connection, transaction,
+                "SELECT run_id, owner, attempt FROM runs WHERE status = 1 " +
+                "AND (lease_expires_at <= $now OR ($exclusive AND owner IS NOT $owner)) ORDER BY created_at, run_id"))
+            {
+                Bind(select, "$now", Ticks(now));
+                Bind(select, "$exclusive", exclusive);
+                Bind(select, "$owner", owner);
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    abandoned.Add((RunKey(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2)));
+                }
+            }
+
+            if (abandoned.Count == 0)
+            {
+                return 0;
+            }
+
+            using var update = Command(connection, transaction,
+                "UPDATE runs SET status = 3, lease_expires_at = NULL, due_at = $due_at, updated_at = $now WHERE run_id = $run_id");
+            Bind(update, "$due_at", Ticks(now + resumeAfter));
+            Bind(update, "$now", Ticks(now));
+            var runIdParameter = Bind(update, "$run_id", "");
+            foreach (var run in abandoned)
+            {
+                runIdParameter.Value = Key(run.Id);
+                update.ExecuteNonQuery();
+                InsertEvent(connection, transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
+                    $"owner {run.Owner} is gone; the run will resume from its last recovery point");
+            }
+
+            return abandoned.Count;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            EnsureCanRerun(runId, run.Status);
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(connection, transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message);
+            return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            EnsureCanCancel(runId, run.Status);
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 6, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = NULL, " +
+                "finished_at = $now, updated_at = $now WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(connection, transaction, runId, now, RunEventKind.Cancelled, run.Attempt, message);
+            return run with
+            {
+                Status = RunStatus.Cancelled,
+                LeaseEpoch = run.LeaseEpoch + 1,
+                LeaseExpiresAt = null,
+                DueAt = null,
+                FinishedAt = now,
+                UpdatedAt = now,
+            };
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, _) =>
+        {
+            // Checkpoints and events go with their run (ON DELETE CASCADE); the count is of runs only.
+            using var command = Command(connection, transaction,
+                "DELETE FROM runs WHERE status IN (4, 5, 6) AND finished_at < $finished_before");
+            Bind(command, "$finished_before", Ticks(finishedBefore));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public override ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            // Pooled connections keep the file open; close them so that the file can be moved or deleted.
+            using (var connection = new SqliteConnection(_connectionString))
+            {
+                SqliteConnection.ClearPool(connection);
+            }
+
+            _writeLock.Dispose();
+        }
+
+        return base.DisposeAsync();
+    }
+
+    /// <summary>Opens a pooled connection with the store's per-connection settings. Internal for tests.</summary>
+    internal SqliteConnection OpenConnection()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = _connectionPragmas;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    // Microsoft.Data.Sqlite does its I/O synchronously even behind its async methods, so the work runs as plain code;
+    // only the wait for the in-process write lock is asynchronous.
+    private Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        try
+        {
+            using var connection = OpenConnection();
+            return Task.FromResult(read(connection));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<T>(ex);
+        }
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, DateTimeOffset, T> write, CancellationToken cancellationToken)
+    {
+        // Serializing this process's writers here keeps them off SQLite's busy-wait loop; other processes' writes are
+        // waited for by the busy timeout.
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = OpenConnection();
+            using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE: takes the write lock up front.
+
+            // Read the clock inside the write lock so that stored times follow commit order.
+            var result = write(connection, transaction, _timeProvider.GetUtcNow());
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    // The fenced update of a running run: changes nothing and throws unless the lease still holds. Returns the attempt.
+    private static int UpdateFenced(SqliteConnection connection, SqliteTransaction transaction, RunLease lease, string assignments, Action<SqliteCommand> bind)
+    {
+        using var command = Command(connection, transaction, $"UPDATE runs SET {assignments} WHERE {FenceCondition} RETURNING attempt");
+        Bind(command, "$run_id", Key(lease.RunId));
+        Bind(command, "$epoch", lease.Epoch);
+        bind(command);
+        return command.ExecuteScalar() is long attempt
+            ? (int)attempt
+            : throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
+    }
+
+    private static RunRecord? GetRun(SqliteConnection connection, SqliteTransaction? transaction, RunId runId)
+    {
+        using var command = Command(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE run_id = $run_id");
+        Bind(command, "$run_id", Key(runId));
+        return ReadRuns(command) is [var run] ? run : null;
+    }
+
+    private static RunRecord? FindRun(SqliteConnection connection, SqliteTransaction? transaction, string flowName, string recoveryId)
+    {
+        using var command = Command(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE flow_name = $flow_name AND recovery_id = $recovery_id");
+        Bind(command, "$flow_name", flowName);
+        Bind(command, "$recovery_id", recoveryId);
+        return ReadRuns(command) is [var run] ? run : null;
+    }
+
+    private static List<RunRecord> ReadRuns(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var runs = new List<RunRecord>();
+        while (reader.Read())
+        {
+            runs.Add(new RunRecord
+            {
+                Id = RunKey(reader.GetString(0)),
+                FlowName = reader.GetString(1),
+                FlowVersion = reader.GetInt32(2),
+                RecoveryId = reader.GetString(3),
+                Status = (RunStatus)reader.GetInt32(4),
+                Attempt = reader.GetInt32(5),
+                RetriesUsed = reader.GetInt32(6),
+                CreatedAt = Time(reader.GetInt64(7)),
+                UpdatedAt = Time(reader.GetInt64(8)),
+                DueAt = reader.IsDBNull(9) ? null : Time(reader.GetInt64(9)),
+                FinishedAt = reader.IsDBNull(10) ? null : Time(reader.GetInt64(10)),
+                Owner = reader.IsDBNull(11) ? null : reader.GetString(11),
+                LeaseEpoch = reader.GetInt64(12),
+                LeaseExpiresAt = reader.IsDBNull(13) ? null : Time(reader.GetInt64(13)),
+                Position = reader.GetString(14),
+                LastRecoveryPoint = reader.IsDBNull(15) ? null : reader.GetString(15),
+                StatusMessage = reader.IsDBNull(16) ? null : reader.GetString(16),
+                LastError = reader.IsDBNull(17) ? null : reader.GetString(17),
+                CheckpointSequence = reader.GetInt64(18),
+                InputChecksum = reader.GetString(19),
+                Settings = reader.GetString(20),
+            });
+        }
+
+        return runs;
+    }
+
+    private static void InsertEvent(SqliteConnection connection, SqliteTransaction transaction, RunId runId, DateTimeOffset time, RunEventKind kind, int attempt, string message)
+    {
+        using var command = Command(connection, transaction, InsertEventSql);
+        Bind(command, "$run_id", Key(runId));
+        Bind(command, "$time", Ticks(time));
+        Bind(command, "$kind", (int)kind);
+        Bind(command, "$attempt", attempt);
+        Bind(command, "$message", message);
+        command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static SqliteParameter Bind(SqliteCommand command, string name, object? value) =>
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+
+    private static string Key(RunId runId) => runId.Value.ToString("N");
+
+    private static RunId RunKey(string key) => new(Guid.ParseExact(key, "N"));
+
+    private static long Ticks(DateTimeOffset time) => time.UtcTicks;
+
+    private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+
+    // Binds the caller's array without a copy when the memory covers all of it.
+    private static byte[] Bytes(ReadOnlyMemory<byte> memory) =>
+        MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+}

@@ -1,0 +1,193 @@
+using Cairn.Storage;
+using Cairn.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cairn.Tests.Engine;
+
+public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
+{
+    private readonly TaskCompletionSource _inSlowStage = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> _slowStageCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [Fact]
+    public async Task CancelRunAsync_RunningStage_CancelsItsTokenAndEndsCancelled()
+    {
+        var never = NewGate();
+        var flow = SlowSecondStage(never.Task);
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await Within(_inSlowStage.Task);
+
+        var cancelled = await engine.CancelRunAsync(run.Id);
+
+        Assert.Equal(RunStatus.Cancelled, cancelled.Status);
+        Assert.True(await Within(_slowStageCancelled.Task));
+        var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
+        Assert.Equal(RunStatus.Cancelled, outcome.Status);
+        Assert.Equal("Cancelled", outcome.Error);
+
+        // Let the attempt finish recording, then check that it did not overwrite the cancellation.
+        await Within(engine.StopAsync());
+        var after = await GetRunAsync(run.Id);
+        Assert.Equal(RunStatus.Cancelled, after.Status);
+        Assert.Equal(Time.GetUtcNow(), after.FinishedAt);
+        var events = await GetEventsAsync(run.Id);
+        Assert.Equal(RunEventKind.Cancelled, events[^1].Kind);
+        Assert.Equal("cancelled by request", events[^1].Message);
+        Assert.DoesNotContain(events, e => e.Kind is RunEventKind.Interrupted or RunEventKind.Failed or RunEventKind.RetryScheduled);
+        Assert.Equal(0, Counter["last"]);
+    }
+
+    [Fact]
+    public async Task CancelRunAsync_RunningStage_KeepsCheckpoints()
+    {
+        var never = NewGate();
+        var flow = SlowSecondStage(never.Task);
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await Within(_inSlowStage.Task);
+
+        await engine.CancelRunAsync(run.Id);
+        await Within(engine.StopAsync());
+
+        var data = await Store.GetRecoveryDataAsync(run.Id, Ct);
+        Assert.NotNull(data.Input);
+        Assert.NotNull(data.Checkpoint);
+        Assert.Equal("first-done", data.Checkpoint.RecoveryPoint);
+        Assert.Equal(["first"], engine.Serializer.Deserialize<TestState>(data.Checkpoint.State.Span).Trace);
+    }
+
+    [Fact]
+    public async Task RerunAsync_CancelledRun_ResumesFromItsCheckpoint()
+    {
+        var release = NewGate();
+        var flow = SlowSecondStage(release.Task);
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await Within(_inSlowStage.Task);
+        await engine.CancelRunAsync(run.Id);
+        await Within(_slowStageCancelled.Task);
+        release.TrySetResult();
+
+        await engine.RerunAsync(run.Id);
+        var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(["first", "slow", "last"], outcome.Result!.Trace);
+        Assert.Equal(1, Counter["first"]);
+        Assert.Equal(2, Counter["slow"]);
+    }
+
+    [Fact]
+    public async Task CancelRunAsync_WaitingRun_CancelsWithoutRunning()
+    {
+        var flow = Flow.Create<TestState>("cancel-waiting")
+            .Stage("fail", (_, _) => throw new InvalidOperationException("no"))
+            .Build();
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
+
+        await engine.CancelRunAsync(run.Id);
+        AdvanceAndWake(engine, TimeSpan.FromMinutes(1));
+        await Within(engine.StopAsync());
+
+        var after = await GetRunAsync(run.Id);
+        Assert.Equal(RunStatus.Cancelled, after.Status);
+        Assert.Equal(1, after.Attempt);
+    }
+
+    [Fact]
+    public async Task CancelRunAsync_CompletedRun_Throws()
+    {
+        var flow = Flow.Create<TestState>("cancel-completed").Stage("a", Counter.Step("a")).Build();
+        var engine = CreateEngine(flow);
+        var outcome = await Within(engine.RunAsync(flow, new TestState()));
+
+        var error = await Assert.ThrowsAsync<InvalidRunStateException>(() => engine.CancelRunAsync(outcome.RunId));
+
+        Assert.Equal(RunStatus.Completed, (await GetRunAsync(outcome.RunId)).Status);
+        Assert.NotNull(error.Message);
+    }
+
+    [Fact]
+    public async Task CancelRunAsync_UnknownRun_ThrowsRunNotFound()
+    {
+        var flow = Flow.Create<TestState>("cancel-unknown").Stage("a", Counter.Step("a")).Build();
+        var engine = CreateEngine(flow);
+
+        await Assert.ThrowsAsync<RunNotFoundException>(() => engine.CancelRunAsync(RunId.New()));
+    }
+
+    [Fact]
+    public async Task CancelRunAsync_RerunStartedBeforeCancelledAttemptEnded_CancelsNewAttempt()
+    {
+        var never = NewGate();
+        var inFirst = NewGate();
+        var holdFirst = NewGate();
+        var inSecond = NewGate();
+        var secondCancelled = NewGate();
+        var flow = Flow.Create<TestState>("overlap")
+            .Stage("slow", async (_, ct) =>
+            {
+                var attempt = Counter.Hit("slow");
+                (attempt == 1 ? inFirst : inSecond).TrySetResult();
+                try
+                {
+                    await never.Task.WaitAsync(ct);
+                }
+                catch (OperationCanceledException) when (attempt == 1)
+                {
+                    // The cancelled attempt is slow to wind down, so the re-run starts while it still runs.
+                    await holdFirst.Task;
+                    throw;
+                }
+                catch (OperationCanceledException)
+                {
+                    secondCancelled.TrySetResult();
+                    throw;
+                }
+            })
+            .Build();
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await Within(inFirst.Task);
+        await engine.CancelRunAsync(run.Id);
+        await engine.RerunAsync(run.Id);
+        await Within(inSecond.Task);
+
+        // The first attempt's end is announced after the engine forgot it; wait for that, then cancel the second.
+        var evaluations = 0;
+        var firstEnded = engine.WaitForAsync(run.Id, _ => evaluations++ > 0, CancellationToken.None);
+        holdFirst.TrySetResult();
+        await Within(firstEnded);
+        await engine.CancelRunAsync(run.Id);
+
+        await Within(secondCancelled.Task);
+        Assert.Equal(RunStatus.Cancelled, (await GetRunAsync(run.Id)).Status);
+    }
+
+    private Flow<TestState> SlowSecondStage(Task slowStageWaitsFor) =>
+        Flow.Create<TestState>("cancel")
+            .Stage("first", Counter.Step("first"))
+            .RecoveryPoint("first-done")
+            .Stage("slow", async (context, ct) =>
+            {
+                Counter.Hit("slow");
+                _inSlowStage.TrySetResult();
+                try
+                {
+                    await slowStageWaitsFor.WaitAsync(ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    _slowStageCancelled.TrySetResult(ct.IsCancellationRequested);
+                    throw;
+                }
+
+                context.State.Trace.Add("slow");
+            })
+            .RecoveryPoint("slow-done")
+            .Stage("last", Counter.Step("last"))
+            .Build();
+}

@@ -1,0 +1,104 @@
+using Cairn.Storage;
+using Cairn.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cairn.Tests.Engine;
+
+public sealed class ConcurrencyTests(ITestOutputHelper output) : EngineTest(output)
+{
+    private int _running;
+    private int _maxRunning;
+    private int _started;
+
+    [Fact]
+    public async Task MaxConcurrentRuns_FiveRunsLimitTwo_RunsAtMostTwoAtOnce()
+    {
+        var twoStarted = NewGate();
+        var gate = NewGate();
+        var flow = Flow.Create<TestState>("limited")
+            .Stage("work", async (context, ct) =>
+            {
+                var now = Interlocked.Increment(ref _running);
+                UpdateMax(now);
+                if (Interlocked.Increment(ref _started) == 2)
+                {
+                    twoStarted.TrySetResult();
+                }
+
+                try
+                {
+                    await gate.Task.WaitAsync(ct);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _running);
+                }
+            })
+            .Build();
+        var engine = CreateEngine(flow, o => o.MaxConcurrentRuns = 2);
+
+        var runs = new List<RunRecord>();
+        for (var i = 0; i < 5; i++)
+        {
+            runs.Add(await engine.StartRunAsync(flow, new TestState { Value = i }));
+        }
+
+        await Within(twoStarted.Task);
+        var statuses = (await Store.ListRunsAsync(new RunQuery(), Ct)).Select(r => r.Status).ToList();
+        Assert.Equal(2, statuses.Count(s => s == RunStatus.Running));
+        Assert.Equal(3, statuses.Count(s => s == RunStatus.Pending));
+        Assert.Equal(2, Volatile.Read(ref _running));
+
+        gate.TrySetResult();
+        foreach (var run in runs)
+        {
+            var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
+            Assert.True(outcome.IsCompleted);
+        }
+
+        Assert.Equal(2, Volatile.Read(ref _maxRunning));
+        Assert.Equal(5, Volatile.Read(ref _started));
+    }
+
+    [Fact]
+    public async Task MaxConcurrentRuns_One_RunsOneAfterAnother()
+    {
+        var order = new List<int>();
+        var flow = Flow.Create<TestState>("serial")
+            .Stage("work", async (context, _) =>
+            {
+                UpdateMax(Interlocked.Increment(ref _running));
+                await Task.Yield();
+                lock (order)
+                {
+                    order.Add(context.State.Value);
+                }
+
+                Interlocked.Decrement(ref _running);
+            })
+            .Build();
+        var engine = CreateEngine(flow, o => o.MaxConcurrentRuns = 1);
+
+        var tasks = Enumerable.Range(0, 4).Select(i => engine.RunAsync(flow, new TestState { Value = i })).ToList();
+        var outcomes = await Within(Task.WhenAll(tasks));
+
+        Assert.All(outcomes, o => Assert.True(o.IsCompleted));
+        Assert.Equal(1, Volatile.Read(ref _maxRunning));
+        Assert.Equal(4, order.Count);
+    }
+
+    private void UpdateMax(int value)
+    {
+        var max = Volatile.Read(ref _maxRunning);
+        while (value > max)
+        {
+            var seen = Interlocked.CompareExchange(ref _maxRunning, value, max);
+            if (seen == max)
+            {
+                return;
+            }
+
+            max = seen;
+        }
+    }
+}

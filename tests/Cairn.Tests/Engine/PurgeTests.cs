@@ -1,0 +1,129 @@
+using Cairn.Serialization;
+using Cairn.Storage;
+using Cairn.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cairn.Tests.Engine;
+
+public sealed class PurgeTests(ITestOutputHelper output) : EngineTest(output)
+{
+    // Long timers keep the fake clock cheap to move by days: every timer fires on the way.
+    private static readonly Action<CairnOptions> SlowTimers = o =>
+    {
+        o.PollInterval = TimeSpan.FromHours(1);
+        o.LeaseDuration = TimeSpan.FromHours(3);
+    };
+
+    [Fact]
+    public async Task PurgeAsync_OldFinishedRuns_DeletesThemAndKeepsUnfinishedAndRecentOnes()
+    {
+        var flow = Flow.Create<TestState>("purge")
+            .Stage("work", (context, _) => context.State.Value < 0 ? throw new InvalidOperationException("negative") : Task.CompletedTask)
+            .Retry(RetryPolicy.None)
+            .Build();
+        var engine = CreateEngine(flow, SlowTimers);
+        var oldCompleted = await Within(engine.RunAsync(flow, new TestState { Value = 1 }));
+        var oldFailed = await Within(engine.RunAsync(flow, new TestState { Value = -1 }));
+        Assert.Equal(RunStatus.Failed, oldFailed.Status);
+        var oldCancelled = await CreateElsewhereAsync("other-flow");
+        await engine.CancelRunAsync(oldCancelled);
+        var oldPending = await CreateElsewhereAsync("other-flow");
+
+        Time.Advance(TimeSpan.FromDays(8));
+        var recent = await Within(engine.RunAsync(flow, new TestState { Value = 2 }));
+
+        var purged = await engine.PurgeAsync(TimeSpan.FromDays(7));
+
+        Assert.Equal(3, purged);
+        Assert.Null(await Store.GetRunAsync(oldCompleted.RunId, Ct));
+        Assert.Null(await Store.GetRunAsync(oldFailed.RunId, Ct));
+        Assert.Null(await Store.GetRunAsync(oldCancelled, Ct));
+        Assert.Empty(await GetEventsAsync(oldCompleted.RunId));
+        Assert.Null(await Store.GetResultAsync(oldCompleted.RunId, Ct));
+        Assert.Equal(RunStatus.Pending, (await GetRunAsync(oldPending)).Status);
+        Assert.Equal(RunStatus.Completed, (await GetRunAsync(recent.RunId)).Status);
+        Assert.NotNull(await Store.GetResultAsync(recent.RunId, Ct));
+    }
+
+    [Fact]
+    public async Task PurgeAsync_RunsFinishedJustInsideTheLimit_KeepsThem()
+    {
+        var flow = Flow.Create<TestState>("purge-edge").Stage("work", Counter.Step("work")).Build();
+        var engine = CreateEngine(flow, SlowTimers);
+        var run = await Within(engine.RunAsync(flow, new TestState()));
+        Time.Advance(TimeSpan.FromDays(7));
+
+        Assert.Equal(0, await engine.PurgeAsync(TimeSpan.FromDays(7)));
+        Assert.NotNull(await Store.GetRunAsync(run.RunId, Ct));
+
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, await engine.PurgeAsync(TimeSpan.FromDays(7)));
+        Assert.Null(await Store.GetRunAsync(run.RunId, Ct));
+    }
+
+    [Fact]
+    public async Task PurgeAsync_NegativeAge_Throws()
+    {
+        var flow = Flow.Create<TestState>("purge-negative").Stage("work", Counter.Step("work")).Build();
+        var engine = CreateEngine(flow);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.PurgeAsync(TimeSpan.FromDays(-1)));
+    }
+
+    [Fact]
+    public async Task PurgeLoop_RetentionPeriodSet_PurgesOnScheduleAsClockAdvances()
+    {
+        var flow = Flow.Create<TestState>("scheduled-purge").Stage("work", Counter.Step("work")).Build();
+        var engine = CreateEngine(flow, o =>
+        {
+            SlowTimers(o);
+            o.RetentionPeriod = TimeSpan.FromDays(7);
+            o.PurgeInterval = TimeSpan.FromHours(1);
+        });
+        var old = await Within(engine.RunAsync(flow, new TestState()));
+        var oldFinished = (await GetRunAsync(old.RunId)).FinishedAt!.Value;
+        Time.Advance(TimeSpan.FromDays(3));
+        var newer = await Within(engine.RunAsync(flow, new TestState()));
+
+        // Move hour by hour; the purge runs on the clock's timers, so it happens during Advance.
+        var purgedAt = (DateTimeOffset?)null;
+        for (var hour = 0; hour < 24 * 6 && purgedAt is null; hour++)
+        {
+            Time.Advance(TimeSpan.FromHours(1));
+            if (await Store.GetRunAsync(old.RunId, Ct) is null)
+            {
+                purgedAt = Time.GetUtcNow();
+            }
+        }
+
+        Assert.NotNull(purgedAt);
+        Assert.InRange(purgedAt.Value, oldFinished + TimeSpan.FromDays(7), oldFinished + TimeSpan.FromDays(7) + TimeSpan.FromHours(2));
+        Assert.NotNull(await Store.GetRunAsync(newer.RunId, Ct));
+    }
+
+    [Fact]
+    public async Task PurgeLoop_NoRetentionPeriod_PurgesNothing()
+    {
+        var flow = Flow.Create<TestState>("no-purge").Stage("work", Counter.Step("work")).Build();
+        var engine = CreateEngine(flow, o =>
+        {
+            SlowTimers(o);
+            o.RetentionPeriod = null;
+        });
+        var run = await Within(engine.RunAsync(flow, new TestState()));
+
+        Time.Advance(TimeSpan.FromDays(30));
+
+        Assert.NotNull(await Store.GetRunAsync(run.RunId, Ct));
+    }
+
+    private async Task<RunId> CreateElsewhereAsync(string flowName)
+    {
+        var input = new JsonStateSerializer().Serialize(new TestState());
+        var id = RunId.New();
+        var settings = new RunSettings(RetryPolicy.Default).ToJson();
+        await Store.CreateRunAsync(new NewRun(id, flowName, 1, id.ToString(), input, Checksum.Compute(input), settings), Ct);
+        return id;
+    }
+}

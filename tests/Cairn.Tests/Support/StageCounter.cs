@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+
+namespace Cairn.Tests.Support;
+
+/// <summary>Counts how many times each stage ran, across attempts and engines; thread-safe.</summary>
+public sealed class StageCounter
+{
+    private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+    public int this[string stage] => _counts.GetValueOrDefault(stage);
+
+    /// <summary>Records one execution of <paramref name="stage"/> and returns its number (1 for the first).</summary>
+    public int Hit(string stage) => _counts.AddOrUpdate(stage, 1, (_, count) => count + 1);
+
+    /// <summary>A stage that counts itself and appends its name to the trace.</summary>
+    public Func<StageContext<TestState>, CancellationToken, Task> Step(string name) => (context, _) =>
+    {
+        Hit(name);
+        context.State.Trace.Add(name);
+        return Task.CompletedTask;
+    };
+}

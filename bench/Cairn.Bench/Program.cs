@@ -10,14 +10,14 @@ var durability = args.Length > 1 && args[1] == "normal" ? SqliteDurability.Norma
 var path = Path.Combine(Path.GetTempPath(), $"cairn-bench-{Guid.NewGuid():N}.db");
 
 var builder = Flow.Create<BenchState>("checkpoint-loop");
-for (var i = 0; i < count; i++)
+for (var i = 0; i <= count; i++)
 {
     builder.Stage($"s{i}", (context, _) =>
     {
         context.State.Counter++;
         return Task.CompletedTask;
     });
-    if (i < count - 1)
+    if (i < count)
     {
         builder.RecoveryPoint($"p{i}");
     }

@@ -72,10 +72,12 @@ public sealed partial class CairnEngine
         }
         finally
         {
+            // Free the slot before forgetting the attempt: once no attempt is active, a stopping engine may dispose the semaphore.
+            _slots.Release();
+
             // Only this attempt's entry: a re-run of the same run may already be executing under the same ID.
             _active.TryRemove(new KeyValuePair<RunId, CancellationTokenSource>(claimed.Run.Id, cancellation));
             cancellation.Dispose();
-            _slots.Release();
             NotifyChanged(claimed.Run.Id);
             Interlocked.Exchange(ref _runFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             Wake();

@@ -247,10 +247,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     /// <summary>
     /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
-    /// A re-run does not use up one of the run's retries.
+    /// A re-run does not use up one of the run's retries. Starts the engine if it has not started.
     /// </summary>
     public async Task<RunRecord> RerunAsync(RunId runId, CancellationToken cancellationToken = default)
     {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         var run = await Store.RequestRerunAsync(runId, "re-run requested", cancellationToken).ConfigureAwait(false);
         Wake();
         NotifyChanged(runId);
@@ -263,7 +264,14 @@ public sealed partial class CairnEngine : IAsyncDisposable
         var run = await Store.CancelRunAsync(runId, "cancelled by request", cancellationToken).ConfigureAwait(false);
         if (_active.TryGetValue(runId, out var running))
         {
-            await running.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await running.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The attempt ended in the meantime; the store has already refused its next write.
+            }
         }
 
         NotifyChanged(runId);

@@ -72,6 +72,6 @@ public enum InterruptedRunResume
     /// <summary>At once.</summary>
     Immediately = 0,
 
-    /// <summary>After the first retry interval of the run's retry policy.</summary>
+    /// <summary>After the first retry interval of <see cref="CairnOptions.DefaultRetryPolicy"/> (one wait for all the runs found).</summary>
     AfterRetryInterval = 1,
 }

@@ -30,7 +30,7 @@ public static class CairnServiceCollectionExtensions
             configure(builder);
             return builder.Build();
         });
-        services.AddSingleton<IHostedService, CairnHostedService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CairnHostedService>());
         return services;
     }
 }

@@ -259,6 +259,51 @@ public sealed class LifecycleTests(ITestOutputHelper output) : EngineTest(output
         await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.StartRunAsync(flow, new TestState()));
     }
 
+    [Fact]
+    public async Task RunAsync_CallerStopsWaiting_RunGoesOn()
+    {
+        var running = NewGate();
+        var release = NewGate();
+        var flow = Flow.Create<TestState>("caller-gives-up")
+            .Stage("work", async (context, ct) =>
+            {
+                running.TrySetResult();
+                await release.Task.WaitAsync(ct);
+                context.State.Value = 1;
+            })
+            .Build();
+        var engine = CreateEngine(flow);
+        using var giveUp = new CancellationTokenSource();
+        var waiting = engine.RunAsync(flow, new TestState(), recoveryId: "order-3", giveUp.Token);
+        await Within(running.Task);
+
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Within(waiting));
+        release.TrySetResult();
+        var outcome = await Within(engine.RunAsync(flow, new TestState(), recoveryId: "order-3"));
+
+        Assert.True(outcome.IsCompleted);
+        Assert.Equal(1, outcome.Result!.Value);
+    }
+
+    [Fact]
+    public async Task RunAsync_StageThrowsItsOwnCancellation_IsRetriedAsAFailure()
+    {
+        var flow = Flow.Create<TestState>("own-timeout")
+            .Stage("call", (_, _) => Counter.Hit("call") == 1 ? throw new TaskCanceledException("the HTTP call timed out") : Task.CompletedTask)
+            .Build();
+        var engine = CreateEngine(flow);
+
+        var run = await engine.StartRunAsync(flow, new TestState());
+        var waiting = await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
+        AdvanceAndWake(engine, TimeSpan.FromSeconds(10));
+        var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
+
+        Assert.Equal("in stage 'call': TaskCanceledException: the HTTP call timed out", waiting.LastError);
+        Assert.True(outcome.IsCompleted);
+        Assert.Equal(2, Counter["call"]);
+    }
+
     private sealed class Increment : IStage<TestState>
     {
         public Task ExecuteAsync(StageContext<TestState> context, CancellationToken cancellationToken)

@@ -1,0 +1,114 @@
+using Cairn.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cairn.Tests.Engine;
+
+public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(output)
+{
+    [Fact]
+    public async Task Resume_RecoveryPointRemovedInNewVersion_FailsWithFlowChangedAndKeepsCheckpoint()
+    {
+        var v1 = Flow.Create<TestState>("changing")
+            .Stage("load", Counter.Step("load"))
+            .RecoveryPoint("a", "loaded")
+            .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
+            .Retry(RetryPolicy.None)
+            .Build();
+        var first = CreateEngine(v1);
+        var failed = await Within(first.RunAsync(v1, new TestState()));
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        await first.DisposeAsync();
+
+        var v2 = Flow.Create<TestState>("changing", version: 2)
+            .Stage("load", Counter.Step("load"))
+            .RecoveryPoint("renamed")
+            .Stage("write", Counter.Step("write"))
+            .Build();
+        var second = CreateEngine(v2);
+        await second.StartAsync();
+        await second.RerunAsync(failed.RunId);
+        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+
+        Assert.Equal(RunStatus.Failed, outcome.Status);
+        Assert.StartsWith("while restoring its state: FlowChangedException: ", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("recovery point 'a' no longer exists in changing v2", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("the run started on v1", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(1, Counter["load"]);
+        Assert.Equal(0, Counter["write"]);
+        var run = await GetRunAsync(failed.RunId);
+        Assert.Equal(2, run.Attempt);
+        Assert.Equal(0, run.RetriesUsed);
+        var data = await Store.GetRecoveryDataAsync(failed.RunId, Ct);
+        Assert.NotNull(data.Checkpoint);
+        Assert.Equal("a", data.Checkpoint.RecoveryPoint);
+        Assert.Equal("loaded", data.Checkpoint.StatusMessage);
+    }
+
+    [Fact]
+    public async Task Resume_StageInsertedBeforeRecoveryPoint_FindsPointByName()
+    {
+        var v1 = Flow.Create<TestState>("growing")
+            .Stage("load", Counter.Step("load"))
+            .RecoveryPoint("a")
+            .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
+            .Retry(RetryPolicy.None)
+            .Build();
+        var first = CreateEngine(v1);
+        var failed = await Within(first.RunAsync(v1, new TestState()));
+        await first.DisposeAsync();
+
+        var v2 = Flow.Create<TestState>("growing", version: 2)
+            .Stage("validate", Counter.Step("validate"))
+            .Stage("load", Counter.Step("load"))
+            .RecoveryPoint("a")
+            .Stage("write", Counter.Step("write"))
+            .Build();
+        var second = CreateEngine(v2);
+        await second.StartAsync();
+        await second.RerunAsync(failed.RunId);
+        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(["load", "write"], outcome.Result!.Trace);
+        Assert.Equal(0, Counter["validate"]);
+        Assert.Equal(1, Counter["load"]);
+        Assert.Equal(1, Counter["write"]);
+    }
+
+    [Fact]
+    public async Task Resume_CheckpointCorrupted_FailsWithClearReasonAndEngineKeepsRunning()
+    {
+        var flow = Flow.Create<TestState>("corrupt")
+            .Stage("load", Counter.Step("load"))
+            .RecoveryPoint("a")
+            .Stage("write", (context, _) =>
+            {
+                if (Counter.Hit("write") == 1)
+                {
+                    throw new InvalidOperationException("the target is down");
+                }
+
+                context.State.Trace.Add("write");
+                return Task.CompletedTask;
+            })
+            .Retry(RetryPolicy.None)
+            .Build();
+        var engine = CreateEngine(flow);
+        var failed = await Within(engine.RunAsync(flow, new TestState()));
+        var data = await Store.GetRecoveryDataAsync(failed.RunId, Ct);
+        var stored = data.Checkpoint!.State;
+
+        // The in-memory store hands out its own array; damage it the way a bad disk would.
+        System.Runtime.InteropServices.MemoryMarshal.AsMemory(stored).Span[2] ^= 0xFF;
+        await engine.RerunAsync(failed.RunId);
+        var outcome = await Within(engine.WaitForRunAsync(flow, failed.RunId));
+        var other = await Within(engine.RunAsync(flow, new TestState()));
+
+        Assert.Equal(RunStatus.Failed, outcome.Status);
+        Assert.Contains("CheckpointCorruptedException", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("at recovery point 'a'", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("its checksum does not match its data", outcome.Error, StringComparison.Ordinal);
+        Assert.True(other.IsCompleted, other.Error);
+        Assert.Equal(2, Counter["write"]);
+    }
+}

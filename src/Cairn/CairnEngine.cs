@@ -188,7 +188,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         Register(flow);
         await StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var inputBytes = SerializeInput(flow, input);
+        var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
         var checksum = Checksum.Compute(inputBytes);
         var id = RunId.New();
         var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy).ToJson();
@@ -348,18 +348,22 @@ public sealed partial class CairnEngine : IAsyncDisposable
         return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, state, null, wasCompleted);
     }
 
-    private byte[] SerializeInput<TState>(Flow<TState> flow, TState input)
+    /// <summary>Serializes a state or input, turning any failure and an oversized result into a <see cref="StateSerializationException"/>.</summary>
+    /// <param name="value">What to serialize.</param>
+    /// <param name="what">How messages name it: "Flow 'x' cannot start: its input".</param>
+    /// <param name="consequence">A sentence appended to messages, telling what became of the run (or empty).</param>
+    internal byte[] SerializeState<TState>(TState value, string what, string consequence)
     {
         byte[] bytes;
         try
         {
-            bytes = Serializer.Serialize(input);
+            bytes = Serializer.Serialize(value);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var member = Serializer.FindMember(ex);
             throw new StateSerializationException(
-                $"Flow '{flow}' cannot start: its input of type {typeof(TState).Name} cannot be serialized{(member is null ? "" : $" at member '{member}'")}: {ex.Message}",
+                $"{what} of type {typeof(TState).Name} cannot be serialized{(member is null ? "" : $" at member '{member}'")}: {ex.Message}{consequence}",
                 member,
                 ex);
         }
@@ -367,7 +371,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         if (bytes.Length > _options.MaxStateSize)
         {
             throw new StateSerializationException(
-                $"Flow '{flow}' cannot start: its input is {bytes.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize).");
+                $"{what} is {bytes.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize).{consequence}");
         }
 
         return bytes;

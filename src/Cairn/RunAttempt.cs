@@ -179,33 +179,8 @@ internal sealed class RunAttempt<TState>
         Telemetry.CheckpointSize.Record(bytes.Length);
     }
 
-    private byte[] Serialize(TState state, string purpose)
-    {
-        var serializer = _engine.Serializer;
-        byte[] bytes;
-        try
-        {
-            bytes = serializer.Serialize(state);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            var member = serializer.FindMember(ex);
-            throw new StateSerializationException(
-                $"Flow {_flow} could not {purpose} for run {_run.Id}: the state of type {typeof(TState).Name} cannot be serialized" +
-                $"{(member is null ? "" : $" at member '{member}'")}: {ex.Message} The run stays resumable from its previous checkpoint.",
-                member,
-                ex);
-        }
-
-        if (bytes.Length > _engine.Options.MaxStateSize)
-        {
-            throw new StateSerializationException(
-                $"Flow {_flow} could not {purpose} for run {_run.Id}: the state is {bytes.Length:N0} bytes, over the limit of " +
-                $"{_engine.Options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize). The run stays resumable from its previous checkpoint.");
-        }
-
-        return bytes;
-    }
+    private byte[] Serialize(TState state, string purpose) =>
+        _engine.SerializeState(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
 
     private TState Deserialize(ReadOnlySpan<byte> data, string what)
     {

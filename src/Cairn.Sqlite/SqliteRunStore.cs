@@ -34,6 +34,7 @@ public sealed partial class SqliteRunStore : RunStore
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly int _maxGroupCommitSize;
     private int _disposed;
 
     /// <summary>Creates a store over the file the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
@@ -46,6 +47,7 @@ public sealed partial class SqliteRunStore : RunStore
         options.Validate();
         _path = Path.GetFullPath(options.Path);
         _timeProvider = options.TimeProvider;
+        _maxGroupCommitSize = options.MaxGroupCommitSize;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder
@@ -513,12 +515,15 @@ public sealed partial class SqliteRunStore : RunStore
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            // Let a batch being committed finish; writes queued behind it fail with ObjectDisposedException.
+            _writeLock.Wait();
             // Pooled connections keep the file open; close them so that the file can be moved or deleted.
             using (var connection = new SqliteConnection(_connectionString))
             {
                 SqliteConnection.ClearPool(connection);
             }
 
+            CloseWriter();
             _writeLock.Dispose();
         }
 
@@ -562,27 +567,6 @@ public sealed partial class SqliteRunStore : RunStore
         catch (Exception ex)
         {
             return Task.FromException<T>(ex);
-        }
-    }
-
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, DateTimeOffset, T> write, CancellationToken cancellationToken)
-    {
-        // Serializing this process's writers here keeps them off SQLite's busy-wait loop; other processes' writes are
-        // waited for by the busy timeout.
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var connection = OpenConnection();
-            using var transaction = connection.BeginTransaction(); // BEGIN IMMEDIATE: takes the write lock up front.
-
-            // Read the clock inside the write lock so that stored times follow commit order.
-            var result = write(connection, transaction, _timeProvider.GetUtcNow());
-            transaction.Commit();
-            return result;
-        }
-        finally
-        {
-            _writeLock.Release();
         }
     }
 

@@ -8,6 +8,7 @@ public sealed partial class SqliteRunStore
     private readonly Queue<IPendingWrite> _queue = new();
     private bool _draining;
     private SqliteConnection? _writer;
+    private readonly Dictionary<string, SqliteCommand> _writerCommands = new(StringComparer.Ordinal);
     private long _committedBatches;
 
     private interface IPendingWrite
@@ -179,8 +180,32 @@ public sealed partial class SqliteRunStore
     /// <summary>The lock the writer holds while it commits; a test holds it to make writes queue up.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
 
+    /// <summary>
+    /// A command on the writer connection, prepared once and reused by every later batch (preparing costs as much as
+    /// running these statements). Only for writes, which run on the writer under the write lock.
+    /// </summary>
+    private SqliteCommand Cached(SqliteTransaction transaction, string sql)
+    {
+        if (!_writerCommands.TryGetValue(sql, out var command))
+        {
+            command = _writer!.CreateCommand();
+            command.CommandText = sql;
+            _writerCommands.Add(sql, command);
+        }
+
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
     private void CloseWriter()
     {
+        foreach (var command in _writerCommands.Values)
+        {
+            command.Dispose();
+        }
+
+        _writerCommands.Clear();
         _writer?.Dispose();
         _writer = null;
     }

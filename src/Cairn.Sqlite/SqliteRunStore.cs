@@ -95,11 +95,11 @@ public sealed partial class SqliteRunStore : RunStore
                 InputChecksum = run.InputChecksum,
                 Settings = run.Settings,
             };
-            using (var insert = Command(connection, transaction,
+            {
+                var insert = Cached(transaction,
                 "INSERT INTO runs (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, input_checksum, settings) " +
                 "VALUES ($run_id, $flow_name, $flow_version, $recovery_id, $status, $now, $now, $now, $input_checksum, $settings); " +
-                "INSERT INTO run_data (run_id, input) VALUES ($run_id, $input)"))
-            {
+                "INSERT INTO run_data (run_id, input) VALUES ($run_id, $input)");
                 Bind(insert, "$run_id", Key(run.Id));
                 Bind(insert, "$flow_name", run.FlowName);
                 Bind(insert, "$flow_version", run.FlowVersion);
@@ -112,7 +112,7 @@ public sealed partial class SqliteRunStore : RunStore
                 insert.ExecuteNonQuery();
             }
 
-            InsertEvent(connection, transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
+            InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
             return new CreateRunResult(record, Created: true);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -271,7 +271,7 @@ public sealed partial class SqliteRunStore : RunStore
             }
 
             var leaseExpiresAt = now + request.LeaseDuration;
-            using var update = Command(connection, transaction,
+            var update = Cached(transaction,
                 "UPDATE runs SET status = 1, attempt = attempt + 1, owner = $owner, lease_epoch = lease_epoch + 1, " +
                 "lease_expires_at = $lease_expires_at, due_at = NULL, updated_at = $now WHERE run_id = $run_id");
             Bind(update, "$owner", request.Owner);
@@ -293,7 +293,7 @@ public sealed partial class SqliteRunStore : RunStore
                 };
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
-                InsertEvent(connection, transaction, run.Id, now, RunEventKind.Started, started.Attempt, message);
+                InsertEvent(transaction, run.Id, now, RunEventKind.Started, started.Attempt, message);
                 claimed.Add(new ClaimedRun(started, new RunLease(run.Id, request.Owner, started.LeaseEpoch)));
             }
 
@@ -305,7 +305,7 @@ public sealed partial class SqliteRunStore : RunStore
     public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
-            using var command = Command(connection, transaction,
+            var command = Cached(transaction,
                 "UPDATE runs SET lease_expires_at = $lease_expires_at WHERE status = 1 AND owner = $owner");
             Bind(command, "$lease_expires_at", Ticks(now + leaseDuration));
             Bind(command, "$owner", owner);
@@ -320,7 +320,7 @@ public sealed partial class SqliteRunStore : RunStore
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         return WriteAsync((connection, transaction, now) =>
         {
-            var attempt = UpdateFenced(connection, transaction, lease,
+            var attempt = UpdateFenced(transaction, lease,
                 "position = $position, last_recovery_point = $recovery_point, status_message = $status_message, " +
                 "checkpoint_sequence = $sequence, updated_at = $now",
                 command =>
@@ -332,12 +332,12 @@ public sealed partial class SqliteRunStore : RunStore
                     Bind(command, "$now", Ticks(now));
                 });
 
-            using (var insert = Command(connection, transaction,
+            {
+                var insert = Cached(transaction,
                 "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
                 "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state) " +
                 "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
-                "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state"))
-            {
+                "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state");
                 Bind(insert, "$run_id", Key(lease.RunId));
                 Bind(insert, "$sequence", checkpoint.Sequence);
                 Bind(insert, "$position", checkpoint.Position);
@@ -349,16 +349,16 @@ public sealed partial class SqliteRunStore : RunStore
                 insert.ExecuteNonQuery();
             }
 
-            using (var prune = Command(connection, transaction,
-                "DELETE FROM checkpoints WHERE run_id = $run_id AND sequence <= " +
-                "(SELECT sequence FROM checkpoints WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1 OFFSET $keep)"))
             {
+                var prune = Cached(transaction,
+                "DELETE FROM checkpoints WHERE run_id = $run_id AND sequence <= " +
+                "(SELECT sequence FROM checkpoints WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1 OFFSET $keep)");
                 Bind(prune, "$run_id", Key(lease.RunId));
                 Bind(prune, "$keep", keep);
                 prune.ExecuteNonQuery();
             }
 
-            InsertEvent(connection, transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
+            InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
                 checkpoint.StatusMessage is null
                     ? $"recovery point '{checkpoint.RecoveryPoint}' passed"
                     : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}");
@@ -373,7 +373,7 @@ public sealed partial class SqliteRunStore : RunStore
         ArgumentNullException.ThrowIfNull(transition);
         return WriteAsync((connection, transaction, now) =>
         {
-            var attempt = UpdateFenced(connection, transaction, lease,
+            var attempt = UpdateFenced(transaction, lease,
                 "status = $status, last_error = COALESCE($last_error, last_error), due_at = $due_at, " +
                 "retries_used = retries_used + $retry, finished_at = $finished_at, lease_expires_at = NULL, updated_at = $now",
                 command =>
@@ -385,7 +385,7 @@ public sealed partial class SqliteRunStore : RunStore
                     Bind(command, "$finished_at", transition.Status.IsFinished() ? Ticks(now) : null);
                     Bind(command, "$now", Ticks(now));
                 });
-            InsertEvent(connection, transaction, lease.RunId, now, transition.EventKind, attempt, transition.Message);
+            InsertEvent(transaction, lease.RunId, now, transition.EventKind, attempt, transition.Message);
             return true;
         }, cancellationToken);
     }
@@ -396,20 +396,20 @@ public sealed partial class SqliteRunStore : RunStore
         ArgumentNullException.ThrowIfNull(lease);
         return WriteAsync((connection, transaction, now) =>
         {
-            var attempt = UpdateFenced(connection, transaction, lease,
+            var attempt = UpdateFenced(transaction, lease,
                 "status = 4, finished_at = $now, lease_expires_at = NULL, updated_at = $now",
                 command => Bind(command, "$now", Ticks(now)));
-            using (var data = Command(connection, transaction,
+            {
+                var data = Cached(transaction,
                 "INSERT INTO run_data (run_id, input, result) VALUES ($run_id, NULL, $result) " +
                 "ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = excluded.result; " +
-                "DELETE FROM checkpoints WHERE run_id = $run_id"))
-            {
+                "DELETE FROM checkpoints WHERE run_id = $run_id");
                 Bind(data, "$run_id", Key(lease.RunId));
                 Bind(data, "$result", Bytes(result));
                 data.ExecuteNonQuery();
             }
 
-            InsertEvent(connection, transaction, lease.RunId, now, RunEventKind.Completed, attempt, message);
+            InsertEvent(transaction, lease.RunId, now, RunEventKind.Completed, attempt, message);
             return true;
         }, cancellationToken);
     }
@@ -447,7 +447,7 @@ public sealed partial class SqliteRunStore : RunStore
             {
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
-                InsertEvent(connection, transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
+                InsertEvent(transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
                     $"owner {run.Owner} is gone; the run will resume from its last recovery point");
             }
 
@@ -468,7 +468,7 @@ public sealed partial class SqliteRunStore : RunStore
                 update.ExecuteNonQuery();
             }
 
-            InsertEvent(connection, transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message);
+            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message);
             return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
         }, cancellationToken);
 
@@ -487,7 +487,7 @@ public sealed partial class SqliteRunStore : RunStore
                 update.ExecuteNonQuery();
             }
 
-            InsertEvent(connection, transaction, runId, now, RunEventKind.Cancelled, run.Attempt, message);
+            InsertEvent(transaction, runId, now, RunEventKind.Cancelled, run.Attempt, message);
             return run with
             {
                 Status = RunStatus.Cancelled,
@@ -531,13 +531,22 @@ public sealed partial class SqliteRunStore : RunStore
     }
 
     /// <summary>Opens a pooled connection with the store's per-connection settings. Internal for tests.</summary>
-    internal SqliteConnection OpenConnection()
+    internal SqliteConnection OpenConnection() => OpenConnection(forWrites: true);
+
+    // Reads skip the per-connection pragmas: durability does not concern them, and Microsoft.Data.Sqlite retries a
+    // busy read until the command timeout.
+    private SqliteConnection OpenConnection(bool forWrites)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var connection = new SqliteConnection(_connectionString);
         try
         {
             connection.Open();
+            if (!forWrites)
+            {
+                return connection;
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = _connectionPragmas;
             command.ExecuteNonQuery();
@@ -561,7 +570,7 @@ public sealed partial class SqliteRunStore : RunStore
 
         try
         {
-            using var connection = OpenConnection();
+            using var connection = OpenConnection(forWrites: false);
             return Task.FromResult(read(connection));
         }
         catch (Exception ex)
@@ -571,9 +580,9 @@ public sealed partial class SqliteRunStore : RunStore
     }
 
     // The fenced update of a running run: changes nothing and throws unless the lease still holds. Returns the attempt.
-    private static int UpdateFenced(SqliteConnection connection, SqliteTransaction transaction, RunLease lease, string assignments, Action<SqliteCommand> bind)
+    private int UpdateFenced(SqliteTransaction transaction, RunLease lease, string assignments, Action<SqliteCommand> bind)
     {
-        using var command = Command(connection, transaction, $"UPDATE runs SET {assignments} WHERE {FenceCondition} RETURNING attempt");
+        var command = Cached(transaction, $"UPDATE runs SET {assignments} WHERE {FenceCondition} RETURNING attempt");
         Bind(command, "$run_id", Key(lease.RunId));
         Bind(command, "$epoch", lease.Epoch);
         bind(command);
@@ -632,9 +641,9 @@ public sealed partial class SqliteRunStore : RunStore
         return runs;
     }
 
-    private static void InsertEvent(SqliteConnection connection, SqliteTransaction transaction, RunId runId, DateTimeOffset time, RunEventKind kind, int attempt, string message)
+    private void InsertEvent(SqliteTransaction transaction, RunId runId, DateTimeOffset time, RunEventKind kind, int attempt, string message)
     {
-        using var command = Command(connection, transaction, InsertEventSql);
+        var command = Cached(transaction, InsertEventSql);
         Bind(command, "$run_id", Key(runId));
         Bind(command, "$time", Ticks(time));
         Bind(command, "$kind", (int)kind);

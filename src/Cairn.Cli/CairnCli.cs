@@ -15,6 +15,9 @@ internal static class CairnCli
             DemoWorkerCommand.Create(),
             RunsCommands.Create(),
             PurgeCommand.Create(),
+            BenchCommand.Create(),
+            CrashTestCommand.Create(),
+            CrashTesting.CrashTestWorkerCommand.Create(),
         };
         if (Console.IsOutputRedirected)
         {

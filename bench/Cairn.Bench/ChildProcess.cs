@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Threading.Channels;
+
+namespace Cairn.Bench;
+
+/// <summary>
+/// This same program in a child process (a hidden child mode), which reports on standard output one line at a time.
+/// Each line is stamped when it arrives, so the parent can time events in the child to within the pipe's latency.
+/// </summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<ChildLine> _lines = Channel.CreateUnbounded<ChildLine>();
+    private readonly Task<string> _errors;
+    private readonly Task _reader;
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        _errors = process.StandardError.ReadToEndAsync();
+        _reader = Task.Run(ReadAsync);
+    }
+
+    public int Id => _process.Id;
+
+    public static ChildProcess Start(IEnumerable<string> arguments)
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this program is unknown; cannot start a child process.");
+        var start = new ProcessStartInfo
+        {
+            FileName = host,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var entry = Assembly.GetEntryAssembly() ?? typeof(BenchProgram).Assembly;
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.ArgumentList.Add(entry.Location);
+        }
+
+        if (BenchProgram.IsHosted)
+        {
+            // Forwarded by 'cairn bench': the child is the cairn tool too.
+            start.ArgumentList.Add("bench");
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{host}'."));
+    }
+
+    /// <summary>Waits for the next line that starts with <paramref name="prefix"/>, skipping others.</summary>
+    /// <exception cref="InvalidOperationException">The child exited first.</exception>
+    /// <exception cref="TimeoutException">No such line came in time.</exception>
+    public async Task<ChildLine> WaitForLineAsync(string prefix, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync(deadline.Token))
+            {
+                while (_lines.Reader.TryRead(out var line))
+                {
+                    if (line.Text.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        return line;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The child process {Id} did not report '{prefix}' within {timeout}.");
+        }
+
+        await _process.WaitForExitAsync(cancellationToken);
+        var errors = (await _errors).Trim();
+        throw new InvalidOperationException(
+            $"The child process exited with code {_process.ExitCode} before reporting '{prefix}'{(errors.Length > 0 ? $": {errors}" : ".")}");
+    }
+
+    /// <summary>Whether the child has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What the child wrote on standard error, once it has exited.</summary>
+    public async Task<string> GetErrorsAsync() => (await _errors).Trim();
+
+    /// <summary>Kills the child with SIGKILL (what <see cref="Process.Kill()"/> sends on Unix) and waits until it is gone.</summary>
+    public async Task KillAsync(CancellationToken cancellationToken)
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync(cancellationToken);
+    }
+
+    /// <summary>Waits for the child to exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+        await _reader;
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task ReadAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } text)
+        {
+            _lines.Writer.TryWrite(new ChildLine(text, Stopwatch.GetTimestamp()));
+        }
+
+        _lines.Writer.TryComplete();
+    }
+}

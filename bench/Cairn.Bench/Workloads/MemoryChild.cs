@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Cairn.Bench.Workloads;
+
+/// <summary>
+/// <c>memory-child</c> (hidden), one phase of the memory workload in a fresh process. The flow: <c>build</c> (makes the
+/// large state), recovery point <c>built</c>, <c>check</c> (reads the peak RSS). In the <c>save</c> phase the run is started
+/// and, once the checkpoint is committed, the process reports and waits to be killed, leaving the run interrupted. In the
+/// <c>restore</c> phase the engine resumes that run, restoring the state from the checkpoint; <c>check</c> reports and drops
+/// the state so that saving the result does not count.
+/// </summary>
+internal static class MemoryChild
+{
+    public const string FlowName = "memory";
+
+    public static Command CreateCommand()
+    {
+        var (command, common) = CommonOptions.CreateCommand("memory-child", "One phase of the memory workload");
+        var phase = new Option<string>("--phase") { Required = true }.AcceptOnlyFromAmong("save", "restore");
+        var sizeBytes = new Option<int>("--size-bytes") { Required = true };
+        command.Add(phase);
+        command.Add(sizeBytes);
+        command.Hidden = true;
+        command.SetAction((parse, ct) => RunAsync(common.Read(parse), parse.GetRequiredValue(phase) == "save", parse.GetValue(sizeBytes), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, bool save, int sizeBytes, CancellationToken cancellationToken)
+    {
+        using var listener = new CairnListener(recordDurations: false);
+        await WarmUpAsync(settings, cancellationToken);
+
+        var stateBuilt = 0L;
+        var builtAt = 0L;
+        var reported = new TaskCompletionSource<(long Peak, long After, long At)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flow = CreateFlow(
+            built: () =>
+            {
+                stateBuilt = ProcessStats.ResidentBytes();
+                builtAt = Stopwatch.GetTimestamp();
+            },
+            check: async (context, ct) =>
+            {
+                reported.TrySetResult((ProcessStats.PeakResidentBytes(), ProcessStats.ResidentBytes(), Stopwatch.GetTimestamp()));
+                if (save)
+                {
+                    // Leave the run Running past its recovery point: the parent kills this process.
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+
+                context.State.Data = null;
+            });
+
+        using var store = BenchStore.Open(settings);
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: 1);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var baseline = ProcessStats.ResidentBytes();
+        var peakWasReset = ProcessStats.ResetPeak();
+        var started = Stopwatch.GetTimestamp();
+        await engine.StartAsync(cancellationToken);
+        if (save)
+        {
+            await engine.StartRunAsync(flow, new MemoryState { SizeBytes = sizeBytes }, cancellationToken: cancellationToken);
+        }
+
+        var (peak, after, at) = await reported.Task.WaitAsync(cancellationToken);
+        var seconds = Stopwatch.GetElapsedTime(save ? builtAt : started, at).TotalSeconds;
+        var result = new MemoryPhase(save ? "save" : "restore", baseline, stateBuilt, peak, after, peakWasReset, listener.CheckpointBytes, seconds);
+        Console.Out.WriteLine("RESULT " + JsonSerializer.Serialize(result, JsonSerializerOptions.Web));
+        Console.Out.Flush();
+        if (save)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        while (listener.CompletedRuns == 0)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Runs the flow once with a small state on a scratch store, so that compiling the code paths is not measured.</summary>
+    private static async Task WarmUpAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        using var scratch = BenchStore.Open(settings with { Store = null, JsonPath = null });
+        var flow = CreateFlow(built: () => { }, check: (context, _) =>
+        {
+            context.State.Data = null;
+            return Task.CompletedTask;
+        });
+        await using var engine = scratch.BuildEngine(flow, maxConcurrentRuns: 1);
+        Workload.EnsureCompleted(await engine.RunAsync(flow, new MemoryState { SizeBytes = 1024 * 1024 }, cancellationToken: cancellationToken));
+    }
+
+    private static Flow<MemoryState> CreateFlow(Action built, Func<StageContext<MemoryState>, CancellationToken, Task> check)
+    {
+        return Flow.Create<MemoryState>(FlowName)
+            .Stage("build", (context, _) =>
+            {
+                // Written to, so that every page is resident: a fresh array's untouched pages would not count in RSS.
+                var data = GC.AllocateUninitializedArray<byte>(context.State.SizeBytes);
+                for (var i = 0; i < data.Length; i++)
+                {
+                    data[i] = (byte)(i * 31 + (i >> 12));
+                }
+
+                context.State.Data = data;
+                built();
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("built")
+            .Stage("check", check)
+            .Build();
+    }
+}

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Cairn.Storage;
+using Spectre.Console;
+
+namespace Cairn.Bench.Workloads;
+
+/// <summary>
+/// <c>recovery</c>: a child process creates N runs and holds them all past their first recovery point; this process
+/// watches the store until every run has passed it, kills the child with SIGKILL, starts a new child whose engine
+/// resumes the interrupted runs, and measures the time from that restart until all runs have completed.
+/// </summary>
+internal static class RecoveryWorkload
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    public static Command CreateCommand()
+    {
+        var (command, common) = CommonOptions.CreateCommand(
+            "recovery", "N runs interrupted after their first recovery point by SIGKILL; restart; time until all have completed");
+        var runs = new Option<int>("--runs") { Description = "Runs interrupted", DefaultValueFactory = _ => 10_000 };
+        var concurrency = new Option<int>("--resume-concurrency") { Description = "MaxConcurrentRuns of the restarted engine; default: the run count" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => 600 };
+        command.Add(runs);
+        command.Add(concurrency);
+        command.Add(timeout);
+        command.SetAction((parse, ct) =>
+        {
+            var count = parse.GetValue(runs);
+            var slots = parse.GetValue(concurrency) is > 0 and var c ? c : count;
+            return RunAsync(common.Read(parse), new Parameters(count, slots, StateBytes: 100), TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, Parameters parameters, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (parameters.Runs < 1 || timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--runs and --timeout must be 1 or more.");
+        }
+
+        using var store = BenchStore.Open(settings);
+        AnsiConsole.MarkupLine($"[bold]recovery[/]: {parameters.Runs:N0} runs killed after point-1, resumed with MaxConcurrentRuns {parameters.ResumeConcurrency:N0}; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
+        await using var reader = await store.OpenReaderAsync(cancellationToken);
+        var count = parameters.Runs.ToString(CultureInfo.InvariantCulture);
+
+        // A flow name of its own, so that runs left in a --store by an earlier measurement are not counted.
+        var flowName = $"recovery-{Guid.NewGuid().ToString("N")[..8]}";
+
+        // Phase 1: every run Running past its first recovery point, then SIGKILL.
+        var prepareClock = Stopwatch.StartNew();
+        TimeSpan prepared;
+        using (var child = ChildProcess.Start(["recovery-child", "--mode", "prepare", "--flow", flowName, "--runs", count,
+            "--state-bytes", parameters.StateBytes.ToString(CultureInfo.InvariantCulture), .. store.ChildArguments()]))
+        {
+            var passed = 0;
+            var lastReport = TimeSpan.Zero;
+            while (passed < parameters.Runs)
+            {
+                if (child.HasExited)
+                {
+                    throw new InvalidOperationException($"The preparing child process exited early: {await child.GetErrorsAsync()}");
+                }
+
+                if (prepareClock.Elapsed > timeout)
+                {
+                    throw new TimeoutException($"After {timeout}, {passed:N0} of {parameters.Runs:N0} runs had passed their first recovery point.");
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+                passed = await CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
+                if (prepareClock.Elapsed - lastReport >= TimeSpan.FromSeconds(2))
+                {
+                    lastReport = prepareClock.Elapsed;
+                    AnsiConsole.MarkupLine($"  {passed:N0} of {parameters.Runs:N0} runs past point-1 after {Format.Seconds(prepareClock.Elapsed)}");
+                }
+            }
+
+            prepared = prepareClock.Elapsed;
+            await child.KillAsync(cancellationToken);
+            AnsiConsole.MarkupLine($"  all {parameters.Runs:N0} runs past point-1 after {Format.Seconds(prepared)}; child process {child.Id} [red]killed with SIGKILL[/]");
+        }
+
+        var stranded = await CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
+        if (stranded != parameters.Runs)
+        {
+            throw new InvalidOperationException($"After the kill, {stranded:N0} runs instead of {parameters.Runs:N0} are left Running past point-1.");
+        }
+
+        // Phase 2: restart and time until all are completed.
+        var restart = Stopwatch.GetTimestamp();
+        ChildLine ready, first, all;
+        using (var child = ChildProcess.Start(["recovery-child", "--mode", "resume", "--flow", flowName, "--runs", count,
+            "--concurrency", parameters.ResumeConcurrency.ToString(CultureInfo.InvariantCulture), .. store.ChildArguments()]))
+        {
+            ready = await child.WaitForLineAsync("READY", timeout, cancellationToken);
+            first = await child.WaitForLineAsync("FIRST", timeout, cancellationToken);
+            all = await child.WaitForLineAsync("ALL", timeout, cancellationToken);
+            var exitCode = await child.WaitForExitAsync(timeout, cancellationToken);
+            if (exitCode != 0)
+            {
+                throw new InvalidOperationException($"The resuming child process exited with code {exitCode}: {await child.GetErrorsAsync()}");
+            }
+        }
+
+        var completed = await CountAsync(reader, flowName, RunStatus.Completed, parameters.Runs, _ => true, cancellationToken);
+        if (completed != parameters.Runs)
+        {
+            throw new InvalidOperationException($"After the restart, {completed:N0} runs instead of {parameters.Runs:N0} are Completed.");
+        }
+
+        var results = new Results(
+            parameters.Runs,
+            prepared.TotalSeconds,
+            Stopwatch.GetElapsedTime(restart, ready.ReceivedAt).TotalSeconds,
+            RecoveryChild.Milliseconds(ready.Text) / 1000.0,
+            Stopwatch.GetElapsedTime(restart, first.ReceivedAt).TotalSeconds,
+            Stopwatch.GetElapsedTime(restart, all.ReceivedAt).TotalSeconds,
+            parameters.Runs / Stopwatch.GetElapsedTime(ready.ReceivedAt, all.ReceivedAt).TotalSeconds,
+            completed);
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("measured", "value");
+        table.AddRow("runs interrupted after point-1", Format.Count(results.Runs));
+        table.AddRow("creating them, until all past point-1", Format.Seconds(TimeSpan.FromSeconds(results.PrepareSeconds)));
+        table.AddRow("restart → engine started (process start + StartAsync)", Format.Seconds(TimeSpan.FromSeconds(results.EngineStartedSeconds)));
+        table.AddRow("  of which in the child, Main → StartAsync returned", Format.Seconds(TimeSpan.FromSeconds(results.ChildStartSeconds)));
+        table.AddRow("restart → first run completed", Format.Seconds(TimeSpan.FromSeconds(results.FirstCompletedSeconds)));
+        table.AddRow("[bold]restart → all runs completed[/]", $"[bold]{Format.Seconds(TimeSpan.FromSeconds(results.AllCompletedSeconds))}[/]");
+        table.AddRow("resumed runs/s (engine started → all completed)", Format.Count(results.ResumedRunsPerSecond));
+        table.AddRow("runs Completed in the store afterwards", Format.Count(results.CompletedInStore));
+        AnsiConsole.Write(table);
+        await BenchReport.Create("recovery", store, parameters, results).WriteAsync(settings, cancellationToken);
+        return 0;
+    }
+
+    private static async Task<int> CountAsync(RunStore reader, string flowName, RunStatus status, int runs, Func<RunRecord, bool> predicate, CancellationToken cancellationToken)
+    {
+        var found = await reader.ListRunsAsync(new RunQuery { Statuses = [status], FlowName = flowName, Limit = runs + 1 }, cancellationToken);
+        return found.Count(predicate);
+    }
+
+    private sealed record Parameters(int Runs, int ResumeConcurrency, int StateBytes);
+
+    private sealed record Results(
+        int Runs,
+        double PrepareSeconds,
+        double EngineStartedSeconds,
+        double ChildStartSeconds,
+        double FirstCompletedSeconds,
+        double AllCompletedSeconds,
+        double ResumedRunsPerSecond,
+        int CompletedInStore);
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Cairn.Bench.Workloads;
+
+/// <summary>
+/// <c>throughput</c>: for each concurrency level C, C loops each run the three-recovery-point flow with
+/// <see cref="CairnEngine.RunAsync{TState}"/> one run after another, on an engine with <c>MaxConcurrentRuns = C</c>, for a
+/// fixed time after a warm-up. Counts runs completed and checkpoints committed inside the measured window.
+/// </summary>
+internal static class ThroughputWorkload
+{
+    public static Command CreateCommand()
+    {
+        var (command, common) = CommonOptions.CreateCommand(
+            "throughput", "Keep C runs in flight for a fixed time per concurrency level: runs/s, checkpoints/s, p99 run latency");
+        var concurrency = new Option<string>("--concurrency") { Description = "Concurrency levels, comma-separated", DefaultValueFactory = _ => "1,16,64,256" };
+        var duration = new Option<double>("--duration") { Description = "Seconds measured per level", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds run before measuring, per level", DefaultValueFactory = _ => 2 };
+        var stateBytes = new Option<int>("--state-bytes") { Description = "The serialized state's size in bytes", DefaultValueFactory = _ => 100 };
+        var dat = new Option<string?>("--dat") { Description = "Also write the levels as columns for gnuplot (bench/plot-throughput.gp)", HelpName = "FILE" };
+        command.Add(concurrency);
+        command.Add(duration);
+        command.Add(warmup);
+        command.Add(stateBytes);
+        command.Add(dat);
+        command.SetAction((parse, ct) =>
+        {
+            var levels = parse.GetRequiredValue(concurrency)
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(level => int.Parse(level, CultureInfo.InvariantCulture))
+                .ToArray();
+            return RunAsync(common.Read(parse), new Parameters(levels, parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(stateBytes)), parse.GetValue(dat), ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, Parameters parameters, string? datPath, CancellationToken cancellationToken)
+    {
+        if (parameters.Concurrency.Length == 0 || parameters.Concurrency.Any(c => c < 1) || parameters.DurationSeconds <= 0 || parameters.WarmupSeconds < 0 || parameters.StateBytes < 1)
+        {
+            throw new ArgumentException("--concurrency needs levels of 1 or more, --duration must be positive, --warmup not negative, --state-bytes 1 or more.");
+        }
+
+        using var store = BenchStore.Open(settings);
+        using var listener = new CairnListener(recordDurations: false);
+        var flow = BenchFlow.Create("throughput");
+        var payload = new string('x', BenchFlow.PayloadFor(parameters.StateBytes));
+        AnsiConsole.MarkupLine($"[bold]throughput[/]: concurrency {string.Join(", ", parameters.Concurrency)}, {parameters.DurationSeconds:N0} s each after {parameters.WarmupSeconds:N0} s of warm-up; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
+
+        var levels = new List<Level>();
+        foreach (var concurrency in parameters.Concurrency)
+        {
+            var level = await MeasureAsync(store, flow, payload, concurrency, parameters, listener, cancellationToken);
+            levels.Add(level);
+            AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}");
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("concurrency", "runs", "runs/s", "checkpoints/s", "p50 run", "p99 run", "max run", "CPU (all cores)");
+        foreach (var level in levels)
+        {
+            table.AddRow(
+                Format.Count(level.Concurrency), Format.Count(level.Runs), Format.Count(level.RunsPerSecond), Format.Count(level.CheckpointsPerSecond),
+                Format.Micros(level.Latency.P50Us), Format.Micros(level.Latency.P99Us), Format.Micros(level.Latency.MaxUs), level.CpuShare.ToString("P0", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        await BenchReport.Create("throughput", store, parameters, new Results(levels)).WriteAsync(settings, cancellationToken);
+        if (datPath is not null)
+        {
+            await WriteDatAsync(datPath, settings, levels, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    private static async Task WriteDatAsync(string path, BenchSettings settings, List<Level> levels, CancellationToken cancellationToken)
+    {
+        var lines = new List<string> { $"# cairn bench throughput, {Workload.Describe(settings)}", "# concurrency runs_per_s checkpoints_per_s p50_run_ms p99_run_ms cpu_share" };
+        lines.AddRange(levels.Select(l => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{l.Concurrency} {l.RunsPerSecond:F1} {l.CheckpointsPerSecond:F1} {l.Latency.P50Us / 1000:F3} {l.Latency.P99Us / 1000:F3} {l.CpuShare:F3}")));
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        await File.WriteAllLinesAsync(full, lines, cancellationToken);
+        AnsiConsole.MarkupLine($"Columns for gnuplot written to [blue]{Markup.Escape(full)}[/].");
+    }
+
+    private static async Task<Level> MeasureAsync(
+        BenchStore store, Flow<BenchState> flow, string payload, int concurrency, Parameters parameters, CairnListener listener, CancellationToken cancellationToken)
+    {
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency);
+        await engine.StartAsync(cancellationToken);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loops = Enumerable.Range(0, concurrency)
+            .Select(_ => Task.Run(() => LoopAsync(engine, flow, payload, stop.Token), CancellationToken.None))
+            .ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(parameters.WarmupSeconds), cancellationToken);
+        using var process = Process.GetCurrentProcess();
+        var windowStart = Stopwatch.GetTimestamp();
+        var checkpointsAtStart = listener.Checkpoints;
+        var cpuAtStart = process.TotalProcessorTime;
+        await Task.Delay(TimeSpan.FromSeconds(parameters.DurationSeconds), cancellationToken);
+        var windowEnd = Stopwatch.GetTimestamp();
+        var checkpointsAtEnd = listener.Checkpoints;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuAtStart;
+        await stop.CancelAsync();
+        var timings = (await Task.WhenAll(loops)).SelectMany(t => t).ToList();
+
+        // Runs that completed inside the window count; their latencies are the window's latencies.
+        var inWindow = timings.Where(t => t.End >= windowStart && t.End <= windowEnd).ToList();
+        var seconds = Stopwatch.GetElapsedTime(windowStart, windowEnd).TotalSeconds;
+        return new Level(
+            concurrency,
+            inWindow.Count,
+            checkpointsAtEnd - checkpointsAtStart,
+            inWindow.Count / seconds,
+            (checkpointsAtEnd - checkpointsAtStart) / seconds,
+            cpu.TotalSeconds / seconds / Environment.ProcessorCount,
+            Percentiles.Of(inWindow.Select(t => Stopwatch.GetElapsedTime(t.Start, t.End).TotalMicroseconds)));
+    }
+
+    private static async Task<List<(long Start, long End)>> LoopAsync(CairnEngine engine, Flow<BenchState> flow, string payload, CancellationToken stop)
+    {
+        var timings = new List<(long Start, long End)>();
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+
+            // Not cancelled by 'stop': a run under way finishes, so that stopping does not leave errors behind.
+            var outcome = await engine.RunAsync(flow, new BenchState { Payload = payload }, cancellationToken: CancellationToken.None);
+            timings.Add((started, Stopwatch.GetTimestamp()));
+            Workload.EnsureCompleted(outcome);
+        }
+
+        return timings;
+    }
+
+    private sealed record Parameters(int[] Concurrency, double DurationSeconds, double WarmupSeconds, int StateBytes);
+
+    private sealed record Level(int Concurrency, int Runs, long Checkpoints, double RunsPerSecond, double CheckpointsPerSecond, double CpuShare, Percentiles Latency);
+
+    private sealed record Results(List<Level> Levels);
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Postgres;
+
+/// <summary>The PostgreSQL store's log messages (event IDs 22xx). Never logs state, inputs or connection passwords.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2201, LogLevel.Information, "Applied schema migration {Version} ({Name}) to {Database}, schema '{Schema}'")]
+    public static partial void MigrationApplied(ILogger logger, int version, string name, string database, string schema);
+
+    [LoggerMessage(2202, LogLevel.Debug, "{Database}, schema '{Schema}', is at schema version {Version}")]
+    public static partial void SchemaReady(ILogger logger, string database, string schema, int version);
+
+    [LoggerMessage(2203, LogLevel.Warning, "{Database} cannot be reached; idle pooled connections were dropped so that the next call reconnects")]
+    public static partial void DatabaseUnreachable(ILogger logger, string database, Exception exception);
+
+    [LoggerMessage(2204, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState} and was rolled back alone")]
+    public static partial void GroupWriteFailed(ILogger logger, int count, string sqlState);
+
+    [LoggerMessage(2205, LogLevel.Debug, "Run {RecoveryId} of flow '{FlowName}' was created by another node at the same moment; reading it")]
+    public static partial void CreateRunRaced(ILogger logger, string flowName, string recoveryId);
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Cairn.Postgres;
+
+/// <summary>Configures an engine to use the PostgreSQL store.</summary>
+public static class PostgresCairnEngineBuilderExtensions
+{
+    /// <summary>
+    /// Stores runs in the PostgreSQL database the connection string names, in the schema <c>cairn</c> unless configured
+    /// otherwise (created with the tables when missing). Several engines may share the database: they coordinate through
+    /// leases, and every time is the database's clock, not the engine's.
+    /// </summary>
+    /// <param name="builder">The engine builder.</param>
+    /// <param name="connectionString">The Npgsql connection string, for example <c>Host=db;Database=cairn;Username=cairn</c>.</param>
+    /// <param name="configure">Changes further store options.</param>
+    public static CairnEngineBuilder UsePostgres(this CairnEngineBuilder builder, string connectionString, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return builder.UseStore(context =>
+        {
+            var options = new PostgresStoreOptions { ConnectionString = connectionString };
+            configure?.Invoke(options);
+            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger<PostgresRunStore>());
+        });
+    }
+
+    /// <summary>
+    /// Stores runs in the PostgreSQL database of a data source the caller owns (and disposes after the engine), in the
+    /// schema <c>cairn</c> unless configured otherwise.
+    /// </summary>
+    /// <param name="builder">The engine builder.</param>
+    /// <param name="dataSource">The data source, for example one shared with the application.</param>
+    /// <param name="configure">Changes further store options.</param>
+    public static CairnEngineBuilder UsePostgres(this CairnEngineBuilder builder, NpgsqlDataSource dataSource, Action<PostgresStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return builder.UseStore(context =>
+        {
+            var options = new PostgresStoreOptions { DataSource = dataSource };
+            configure?.Invoke(options);
+            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger<PostgresRunStore>());
+        });
+    }
+}

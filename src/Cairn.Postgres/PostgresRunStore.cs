@@ -1,0 +1,569 @@
+using System.Text;
+using Cairn.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Cairn.Postgres;
+
+/// <summary>
+/// The multi-node store: several engines share one PostgreSQL database. Runs are claimed with
+/// <c>FOR UPDATE SKIP LOCKED</c>, owned under a lease the engine's heartbeat renews, and every write of a running run is
+/// fenced by the run's lease epoch, which every claim increases. A node that dies loses its leases, and another node
+/// resumes its runs from their last checkpoints.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every time the store records or compares is the database's clock (<c>now()</c>): lease expiry, due times of retries,
+/// event times. The engine's <see cref="TimeProvider"/> is not used, so nodes with skewed clocks agree on leases.
+/// </para>
+/// <para>
+/// Each write is one SQL statement and one round trip. Concurrent writes of many runs are committed together (group
+/// commit, see <see cref="PostgresStoreOptions.MaxGroupCommitSize"/>): one round trip and one WAL flush for the whole
+/// group, each write in its own savepoint so that one failing write is rolled back alone.
+/// </para>
+/// <para>
+/// The store has no worker lock (<see cref="RunStore.AcquireWorkerLockAsync"/> returns null): runs of a dead node are
+/// found by their expired leases.
+/// </para>
+/// </remarks>
+public sealed partial class PostgresRunStore : RunStore
+{
+    /// <summary>How many statements each connection keeps prepared unless the connection string says otherwise.</summary>
+    internal const int AutoPreparedStatements = 32;
+
+    private static readonly int[] RerunnableStatuses = StatusesAllowedBy(EnsureCanRerun);
+    private static readonly int[] CancellableStatuses = StatusesAllowedBy(EnsureCanCancel);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgresSql _sql;
+    private readonly Func<DateTimeOffset>? _testClock;
+    private readonly ILogger _logger;
+    private readonly string _database;
+    private readonly int _maxGroupCommitSize;
+    private int _disposed;
+
+    /// <summary>Creates a store over the database the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
+    /// <param name="options">The store's settings.</param>
+    /// <param name="logger">Where the store logs schema changes and lost connections. Default: nowhere.</param>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public PostgresRunStore(PostgresStoreOptions options, ILogger<PostgresRunStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.DataSource is { } dataSource)
+        {
+            _dataSource = dataSource;
+        }
+        else
+        {
+            var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+            var settings = builder.ConnectionStringBuilder;
+
+            // The same dozen statements run all day: prepared once per connection, they skip parsing and planning.
+            // Left as the caller says when the connection string mentions it (0 turns it off, for example for a pooler).
+            var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = options.ConnectionString };
+            if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+            {
+                settings.MaxAutoPrepare = AutoPreparedStatements;
+            }
+
+            settings.ApplicationName ??= "cairn";
+            _dataSource = builder.Build();
+            _ownsDataSource = true;
+        }
+
+        var connection = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
+        _database = $"the PostgreSQL database '{connection.Database ?? connection.Username}' on {connection.Host}:{connection.Port}";
+        _testClock = options.TestClock;
+        _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
+        _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public override async Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        for (var tries = 1; ; tries++)
+        {
+            var result = await WriteAsync(
+                _sql.CreateRun,
+                parameters =>
+                {
+                    Add(parameters, "run_id", run.Id.Value);
+                    Add(parameters, "flow_name", run.FlowName);
+                    Add(parameters, "flow_version", run.FlowVersion);
+                    Add(parameters, "recovery_id", run.RecoveryId);
+                    Add(parameters, "input_checksum", run.InputChecksum);
+                    Add(parameters, "settings", run.Settings);
+                    Add(parameters, "input", run.Input);
+                    Add(parameters, "message", $"run created for recovery ID '{run.RecoveryId}'");
+                },
+                async reader => await reader.ReadAsync().ConfigureAwait(false)
+                    ? new CreateRunResult(ReadRun(reader, first: 1), Created: reader.GetBoolean(0))
+                    : null,
+                cancellationToken).ConfigureAwait(false);
+            if (result is not null)
+            {
+                return result;
+            }
+
+            // Another node created the run after this statement's snapshot was taken, so the statement neither inserted
+            // it nor saw it: a new statement does.
+            Log.CreateRunRaced(_logger, run.FlowName, run.RecoveryId);
+            if (await FindRunAsync(run.FlowName, run.RecoveryId, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                return new CreateRunResult(existing, Created: false);
+            }
+
+            if (tries == 3)
+            {
+                throw new InvalidOperationException(
+                    $"Run '{run.RecoveryId}' of flow '{run.FlowName}' could be neither created nor found: another node keeps creating and purging it.");
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.GetRun,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadRun(reader) : null,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.FindRun,
+            parameters =>
+            {
+                Add(parameters, "flow_name", flowName);
+                Add(parameters, "recovery_id", recoveryId);
+            },
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadRun(reader) : null,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit <= 0 || query.Statuses is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyList<RunRecord>>([]);
+        }
+
+        var sql = new StringBuilder(_sql.ListRuns).Append(" WHERE true");
+        if (query.Statuses is not null)
+        {
+            sql.Append(" AND status = ANY(@statuses)");
+        }
+
+        if (query.FlowName is not null)
+        {
+            sql.Append(" AND flow_name = @flow_name");
+        }
+
+        sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
+        return ReadAsync<IReadOnlyList<RunRecord>>(
+            sql.ToString(),
+            parameters =>
+            {
+                if (query.Statuses is { } statuses)
+                {
+                    Add(parameters, "statuses", statuses.Select(s => (int)s).ToArray());
+                }
+
+                if (query.FlowName is { } flowName)
+                {
+                    Add(parameters, "flow_name", flowName);
+                }
+
+                Add(parameters, "limit", query.Limit);
+            },
+            async (reader, ct) =>
+            {
+                var runs = new List<RunRecord>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    runs.Add(ReadRun(reader));
+                }
+
+                return runs;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RunEvent>>(
+            _sql.GetEvents,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) =>
+            {
+                var events = new List<RunEvent>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+                }
+
+                return events;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.GetRecoveryData,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) =>
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                var input = reader.IsDBNull(0) ? null : (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0);
+                var checkpoint = reader.IsDBNull(1)
+                    ? null
+                    : new Checkpoint(
+                        reader.GetInt64(1),
+                        reader.GetString(2),
+                        reader.GetString(3),
+                        NullableString(reader, 4),
+                        reader.GetFieldValue<byte[]>(7),
+                        reader.GetString(5))
+                    {
+                        CreatedAt = Time(reader, 6),
+                    };
+                return new RecoveryData(input, checkpoint);
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.GetResult,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0)
+                ? (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0)
+                : null,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.MaxRuns <= 0 || request.FlowNames.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<ClaimedRun>>([]);
+        }
+
+        return WriteAsync<IReadOnlyList<ClaimedRun>>(
+            _sql.ClaimDueRuns,
+            parameters =>
+            {
+                Add(parameters, "flow_names", request.FlowNames.ToArray());
+                Add(parameters, "max_runs", request.MaxRuns);
+                Add(parameters, "owner", request.Owner);
+                Add(parameters, "lease_us", Microseconds(request.LeaseDuration));
+            },
+            async reader =>
+            {
+                var claimed = new List<ClaimedRun>();
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    var run = ReadRun(reader);
+                    claimed.Add(new ClaimedRun(run, new RunLease(run.Id, request.Owner, run.LeaseEpoch)));
+                }
+
+                return claimed;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.RenewLeases,
+            parameters =>
+            {
+                Add(parameters, "owner", owner);
+                Add(parameters, "lease_us", Microseconds(leaseDuration));
+            },
+            ReadCountAsync,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        return WriteAsync(
+            _sql.SaveCheckpoint,
+            parameters =>
+            {
+                AddFence(parameters, lease);
+                Add(parameters, "sequence", checkpoint.Sequence);
+                Add(parameters, "position", checkpoint.Position);
+                Add(parameters, "recovery_point", checkpoint.RecoveryPoint);
+                Add(parameters, "status_message", checkpoint.StatusMessage);
+                Add(parameters, "checksum", checkpoint.Checksum);
+                Add(parameters, "state", checkpoint.State);
+                Add(parameters, "keep", keep);
+                Add(parameters, "message", checkpoint.StatusMessage is null
+                    ? $"recovery point '{checkpoint.RecoveryPoint}' passed"
+                    : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}");
+            },
+            reader => ReadFencedAsync(reader, lease),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(transition);
+        return WriteAsync(
+            _sql.Transition,
+            parameters =>
+            {
+                AddFence(parameters, lease);
+                Add(parameters, "status", (int)transition.Status);
+                Add(parameters, "last_error", transition.LastError);
+                parameters.Add(new NpgsqlParameter("retry_after_us", NpgsqlDbType.Bigint)
+                {
+                    Value = transition.RetryAfter is { } after ? Microseconds(after) : DBNull.Value,
+                });
+                Add(parameters, "claimable", transition.Status is RunStatus.Pending or RunStatus.WaitingForRetry or RunStatus.Interrupted);
+                Add(parameters, "retry", transition.CountsAsRetry ? 1 : 0);
+                Add(parameters, "finished", transition.Status.IsFinished());
+                Add(parameters, "kind", (int)transition.EventKind);
+                Add(parameters, "message", transition.Message);
+            },
+            reader => ReadFencedAsync(reader, lease),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return WriteAsync(
+            _sql.CompleteRun,
+            parameters =>
+            {
+                AddFence(parameters, lease);
+                Add(parameters, "result", result);
+                Add(parameters, "message", message);
+            },
+            reader => ReadFencedAsync(reader, lease),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Several engines share a PostgreSQL database, so the engine passes <paramref name="exclusive"/> = false and runs are
+    /// found by their expired leases; <paramref name="exclusive"/> = true is honoured as the contract says.
+    /// </remarks>
+    public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.InterruptAbandonedRuns,
+            parameters =>
+            {
+                Add(parameters, "owner", owner);
+                Add(parameters, "exclusive", exclusive);
+                Add(parameters, "resume_after_us", Microseconds(resumeAfter));
+            },
+            ReadCountAsync,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.RequestRerun,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", RerunnableStatuses);
+                Add(parameters, "message", message);
+            },
+            reader => ReadOperatorActionAsync(reader, runId, EnsureCanRerun),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.CancelRun,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", CancellableStatuses);
+                Add(parameters, "message", message);
+            },
+            reader => ReadOperatorActionAsync(reader, runId, EnsureCanCancel),
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
+    public override async Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = new NpgsqlCommand(_sql.Purge, connection);
+                Add(command.Parameters, "finished_before", finishedBefore.ToUniversalTime());
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            // Let a batch being committed finish; writes queued behind it fail with ObjectDisposedException.
+            await _writeLock.WaitAsync().ConfigureAwait(false);
+            _writeLock.Release();
+            if (_ownsDataSource)
+            {
+                await _dataSource.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The data source the store uses. For tests.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>The schema that holds the store's tables. For tests.</summary>
+    internal string Schema => _sql.Schema;
+
+    // A read on a pooled connection, outside group commit: one statement, one round trip.
+    private async Task<T> ReadAsync<T>(
+        string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = new NpgsqlCommand(sql, connection);
+                bind(command.Parameters);
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    return await read(reader, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    // The result of a fenced write: the run's attempt, or no row when the fence did not hold (and nothing changed).
+    private static async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease) =>
+        await reader.ReadAsync().ConfigureAwait(false) ? true : throw new RunOwnershipLostException(lease);
+
+    private static async ValueTask<int> ReadCountAsync(NpgsqlDataReader reader)
+    {
+        await reader.ReadAsync().ConfigureAwait(false);
+        return reader.GetInt32(0);
+    }
+
+    // The result of an operator action: no row when the run does not exist; its status and, when the status allowed the
+    // action, the changed run.
+    private static async ValueTask<RunRecord> ReadOperatorActionAsync(NpgsqlDataReader reader, RunId runId, Action<RunId, RunStatus> ensure)
+    {
+        if (!await reader.ReadAsync().ConfigureAwait(false))
+        {
+            throw new RunNotFoundException(runId);
+        }
+
+        if (!reader.IsDBNull(1))
+        {
+            return ReadRun(reader, first: 1);
+        }
+
+        ensure(runId, (RunStatus)reader.GetInt32(0));
+        throw new InvalidOperationException($"Run {runId} was refused an operator action its status allows.");
+    }
+
+    // The statuses the base class's check allows, asked of it once, so that the SQL condition cannot drift from it.
+    private static int[] StatusesAllowedBy(Action<RunId, RunStatus> ensure) =>
+    [
+        .. Enum.GetValues<RunStatus>()
+            .Where(status =>
+            {
+                try
+                {
+                    ensure(default, status);
+                    return true;
+                }
+                catch (InvalidRunStateException)
+                {
+                    return false;
+                }
+            })
+            .Select(status => (int)status),
+    ];
+
+    private static RunRecord ReadRun(NpgsqlDataReader reader, int first = 0) => new()
+    {
+        Id = new RunId(reader.GetGuid(first)),
+        FlowName = reader.GetString(first + 1),
+        FlowVersion = reader.GetInt32(first + 2),
+        RecoveryId = reader.GetString(first + 3),
+        Status = (RunStatus)reader.GetInt32(first + 4),
+        Attempt = reader.GetInt32(first + 5),
+        RetriesUsed = reader.GetInt32(first + 6),
+        CreatedAt = Time(reader, first + 7),
+        UpdatedAt = Time(reader, first + 8),
+        DueAt = NullableTime(reader, first + 9),
+        FinishedAt = NullableTime(reader, first + 10),
+        Owner = NullableString(reader, first + 11),
+        LeaseEpoch = reader.GetInt64(first + 12),
+        LeaseExpiresAt = NullableTime(reader, first + 13),
+        Position = reader.GetString(first + 14),
+        LastRecoveryPoint = NullableString(reader, first + 15),
+        StatusMessage = NullableString(reader, first + 16),
+        LastError = NullableString(reader, first + 17),
+        CheckpointSequence = reader.GetInt64(first + 18),
+        InputChecksum = reader.GetString(first + 19),
+        Settings = reader.GetString(first + 20),
+    };
+
+    private static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static void AddFence(NpgsqlParameterCollection parameters, RunLease lease)
+    {
+        Add(parameters, "run_id", lease.RunId.Value);
+        Add(parameters, "epoch", lease.Epoch);
+    }
+
+    private static void Add<T>(NpgsqlParameterCollection parameters, string name, T value) =>
+        parameters.Add(new NpgsqlParameter<T>(name, value));
+
+    private static long Microseconds(TimeSpan duration) => duration.Ticks / TimeSpan.TicksPerMicrosecond;
+}

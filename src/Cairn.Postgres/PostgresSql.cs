@@ -1,0 +1,259 @@
+namespace Cairn.Postgres;
+
+/// <summary>
+/// The store's SQL, built once per store for its schema. Every write is one statement whose data changes all hang on
+/// one fenced or conditional CTE, so a write that loses its fence changes nothing and raises no error: the group commit
+/// transaction it shares goes on. Each write returns one result set.
+/// </summary>
+internal sealed class PostgresSql
+{
+    /// <summary>The columns <see cref="PostgresRunStore"/> reads into a run record, in order.</summary>
+    public const string RunColumnList =
+        "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
+        "finished_at, owner, lease_epoch, lease_expires_at, position, last_recovery_point, status_message, last_error, " +
+        "checkpoint_sequence, input_checksum, settings";
+
+    /// <param name="schema">The validated schema name.</param>
+    /// <param name="now">
+    /// The SQL for the current time: <c>now()</c>, the database's clock (the start of the transaction, so one write's
+    /// times agree), or the <c>@now</c> parameter under a test clock.
+    /// </param>
+    public PostgresSql(string schema, string now)
+    {
+        Schema = schema;
+        var runs = $"\"{schema}\".runs";
+        var runData = $"\"{schema}\".run_data";
+        var checkpoints = $"\"{schema}\".checkpoints";
+        var events = $"\"{schema}\".events";
+        var r = Columns("r.");
+        const string Fence = "run_id = @run_id AND lease_epoch = @epoch AND status = 1";
+        const string Micros = "* interval '1 microsecond'"; // Durations travel as microseconds: exact, and no DST rules.
+
+        SchemaVersionTable = $"\"{schema}\".schema_version";
+
+        CreateRun = $"""
+            WITH created AS (
+                INSERT INTO {runs} (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, claim_at, input_checksum, settings)
+                VALUES (@run_id, @flow_name, @flow_version, @recovery_id, 0, {now}, {now}, {now}, {now}, @input_checksum, @settings)
+                ON CONFLICT (flow_name, recovery_id) DO NOTHING
+                RETURNING {RunColumnList}
+            ), data AS (
+                INSERT INTO {runData} (run_id, input) SELECT run_id, @input FROM created
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, created_at, 0, 0, @message FROM created
+            )
+            SELECT true, {RunColumnList} FROM created
+            UNION ALL
+            SELECT false, {RunColumnList} FROM {runs}
+            WHERE flow_name = @flow_name AND recovery_id = @recovery_id AND NOT EXISTS (SELECT FROM created)
+            """;
+
+        GetRun = $"SELECT {RunColumnList} FROM {runs} WHERE run_id = @run_id";
+
+        FindRun = $"SELECT {RunColumnList} FROM {runs} WHERE flow_name = @flow_name AND recovery_id = @recovery_id";
+
+        ListRuns = $"SELECT {RunColumnList} FROM {runs}";
+
+        GetEvents = $"SELECT time, kind, attempt, message FROM {events} WHERE run_id = @run_id ORDER BY id";
+
+        // One statement, so the input and the checkpoint come from the same snapshot.
+        GetRecoveryData = $"""
+            SELECT d.input, c.sequence, c.position, c.recovery_point, c.status_message, c.checksum, c.created_at, c.state
+            FROM {runs} r
+            LEFT JOIN {runData} d ON d.run_id = r.run_id
+            LEFT JOIN LATERAL (
+                SELECT * FROM {checkpoints} WHERE run_id = r.run_id ORDER BY sequence DESC LIMIT 1
+            ) c ON true
+            WHERE r.run_id = @run_id
+            """;
+
+        GetResult = $"SELECT result FROM {runData} WHERE run_id = @run_id";
+
+        // SKIP LOCKED: claimers on other nodes pass over the runs this one is taking instead of waiting for them. NO KEY
+        // UPDATE is the lock the UPDATE takes anyway; unlike FOR UPDATE it lets foreign-key checks of event inserts by
+        // the run's other writers through. The Started message mirrors RunStore.StartedMessage, which this statement
+        // cannot call; the contract suite checks both wordings.
+        ClaimDueRuns = $"""
+            WITH due AS (
+                SELECT run_id, claim_at FROM {runs}
+                WHERE claim_at <= {now} AND status IN (0, 2, 3) AND flow_name = ANY(@flow_names)
+                ORDER BY claim_at, created_at, run_id
+                LIMIT @max_runs
+                FOR NO KEY UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE {runs} r SET status = 1, attempt = r.attempt + 1, owner = @owner, lease_epoch = r.lease_epoch + 1,
+                    lease_expires_at = {now} + @lease_us {Micros}, due_at = NULL, claim_at = NULL, updated_at = {now}
+                FROM due WHERE r.run_id = due.run_id
+                RETURNING {r}, due.claim_at AS claim_order
+            ), started AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                SELECT run_id, updated_at, 1, attempt,
+                    CASE WHEN last_recovery_point IS NULL
+                        THEN 'attempt ' || attempt || ' started on ' || @owner
+                        ELSE 'attempt ' || attempt || ' resumed on ' || @owner || ' from recovery point ''' || last_recovery_point || ''''
+                    END
+                FROM claimed ORDER BY claim_order, created_at, run_id
+            )
+            SELECT {RunColumnList} FROM claimed ORDER BY claim_order, created_at, run_id
+            """;
+
+        RenewLeases = $"""
+            WITH renewed AS (
+                UPDATE {runs} SET lease_expires_at = {now} + @lease_us {Micros}
+                WHERE status = 1 AND owner = @owner
+                RETURNING 1
+            )
+            SELECT count(*)::integer FROM renewed
+            """;
+
+        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
+        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
+        SaveCheckpoint = $"""
+            WITH run AS (
+                UPDATE {runs} SET position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
+                    checkpoint_sequence = @sequence, updated_at = {now}
+                WHERE {Fence}
+                RETURNING run_id, attempt
+            ), saved AS (
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state)
+                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state FROM run
+                ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
+                    status_message = EXCLUDED.status_message, checksum = EXCLUDED.checksum, created_at = EXCLUDED.created_at, state = EXCLUDED.state
+            ), pruned AS (
+                DELETE FROM {checkpoints}
+                WHERE run_id = (SELECT run_id FROM run) AND sequence < (
+                    SELECT min(sequence) FROM (
+                        SELECT sequence FROM {checkpoints} WHERE run_id = @run_id
+                        UNION SELECT @sequence
+                        ORDER BY 1 DESC LIMIT @keep
+                    ) newest)
+            ), passed AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 2, attempt, @message FROM run
+            )
+            SELECT attempt FROM run
+            """;
+
+        Transition = $"""
+            WITH run AS (
+                UPDATE {runs} SET status = @status, last_error = COALESCE(@last_error, last_error),
+                    due_at = {now} + @retry_after_us {Micros},
+                    claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
+                    retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
+                    lease_expires_at = NULL, updated_at = {now}
+                WHERE {Fence}
+                RETURNING run_id, attempt
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
+            )
+            SELECT attempt FROM run
+            """;
+
+        CompleteRun = $"""
+            WITH run AS (
+                UPDATE {runs} SET status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}
+                WHERE {Fence}
+                RETURNING run_id, attempt
+            ), data AS (
+                INSERT INTO {runData} (run_id, input, result) SELECT run_id, NULL, @result FROM run
+                ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = EXCLUDED.result
+            ), recovery AS (
+                DELETE FROM {checkpoints} WHERE run_id = (SELECT run_id FROM run)
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
+            )
+            SELECT attempt FROM run
+            """;
+
+        // SKIP LOCKED: a run whose row is locked is being written by its owner or taken by another node right now; the
+        // next pass finds it if its lease is still expired.
+        InterruptAbandonedRuns = $"""
+            WITH gone AS (
+                SELECT run_id FROM {runs}
+                WHERE status = 1 AND (lease_expires_at <= {now} OR (@exclusive AND owner IS DISTINCT FROM @owner))
+                FOR NO KEY UPDATE SKIP LOCKED
+            ), interrupted AS (
+                UPDATE {runs} r SET status = 3, lease_expires_at = NULL, due_at = {now} + @resume_after_us {Micros},
+                    claim_at = {now} + @resume_after_us {Micros}, updated_at = {now}
+                FROM gone WHERE r.run_id = gone.run_id
+                RETURNING r.run_id, r.owner, r.attempt, r.created_at
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                SELECT run_id, {now}, 6, attempt, 'owner ' || COALESCE(owner, '') || ' is gone; the run will resume from its last recovery point'
+                FROM interrupted ORDER BY created_at, run_id
+            )
+            SELECT count(*)::integer FROM interrupted
+            """;
+
+        // Operator actions: the run's status under a row lock, and the change only when the status allows it. The result
+        // row carries the status either way, so that the caller can tell "not found" from "not allowed".
+        RequestRerun = $"""
+            WITH target AS (
+                SELECT run_id, status FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
+            ), rerun AS (
+                UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now}
+                FROM target WHERE r.run_id = target.run_id AND target.status = ANY(@allowed)
+                RETURNING {r}
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 7, attempt, @message FROM rerun
+            )
+            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true
+            """;
+
+        CancelRun = $"""
+            WITH target AS (
+                SELECT run_id, status FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
+            ), cancelled AS (
+                UPDATE {runs} r SET status = 6, lease_epoch = r.lease_epoch + 1, lease_expires_at = NULL, due_at = NULL,
+                    claim_at = NULL, finished_at = {now}, updated_at = {now}
+                FROM target WHERE r.run_id = target.run_id AND target.status = ANY(@allowed)
+                RETURNING {r}
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 8, attempt, @message FROM cancelled
+            )
+            SELECT target.status, {Columns("cancelled.")} FROM target LEFT JOIN cancelled ON true
+            """;
+
+        // Checkpoints, data and events go with their run (ON DELETE CASCADE); the count is of runs only.
+        Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6) AND finished_at < @finished_before";
+    }
+
+    public string Schema { get; }
+
+    public string SchemaVersionTable { get; }
+
+    public string CreateRun { get; }
+
+    public string GetRun { get; }
+
+    public string FindRun { get; }
+
+    /// <summary>The start of the list query; the caller adds the filters, order and limit.</summary>
+    public string ListRuns { get; }
+
+    public string GetEvents { get; }
+
+    public string GetRecoveryData { get; }
+
+    public string GetResult { get; }
+
+    public string ClaimDueRuns { get; }
+
+    public string RenewLeases { get; }
+
+    public string SaveCheckpoint { get; }
+
+    public string Transition { get; }
+
+    public string CompleteRun { get; }
+
+    public string InterruptAbandonedRuns { get; }
+
+    public string RequestRerun { get; }
+
+    public string CancelRun { get; }
+
+    public string Purge { get; }
+
+    private static string Columns(string prefix) =>
+        string.Join(", ", RunColumnList.Split(", ").Select(column => prefix + column));
+}

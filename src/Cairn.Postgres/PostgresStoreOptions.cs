@@ -1,0 +1,89 @@
+using Npgsql;
+
+namespace Cairn.Postgres;
+
+/// <summary>Settings of a <see cref="PostgresRunStore"/>. Validated when the store is created.</summary>
+/// <remarks>
+/// There is no clock setting: every time the store records or compares (creation, lease expiry, due times of retries,
+/// event times) is the database's clock, <c>now()</c>, so that nodes whose clocks disagree still agree on leases.
+/// </remarks>
+public sealed class PostgresStoreOptions
+{
+    /// <summary>The largest <see cref="MaxGroupCommitSize"/>: PostgreSQL caches 64 subtransactions per session.</summary>
+    internal const int GroupCommitLimit = 64;
+
+    /// <summary>
+    /// The Npgsql connection string, for example <c>Host=db;Database=cairn;Username=cairn;Password=…</c>. Set this or
+    /// <see cref="DataSource"/>, not both. The store creates and disposes its own data source from it, with automatic
+    /// statement preparation (<c>Max Auto Prepare=32</c>) unless the connection string sets <c>Max Auto Prepare</c>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// A data source the caller owns and disposes, for example one shared with the application. Set this or
+    /// <see cref="ConnectionString"/>, not both.
+    /// </summary>
+    public NpgsqlDataSource? DataSource { get; set; }
+
+    /// <summary>
+    /// The PostgreSQL schema that holds the store's tables, created when missing. Default <c>cairn</c>. Lower-case
+    /// letters, digits and underscores, starting with a letter or underscore, at most 63 characters, not <c>pg_…</c>.
+    /// </summary>
+    public string Schema { get; set; } = "cairn";
+
+    /// <summary>
+    /// The most writes committed together in one transaction (group commit: one round trip and one WAL flush for many
+    /// runs' checkpoints, each write in its own savepoint). Default 64, the most PostgreSQL keeps in its per-session
+    /// subtransaction cache; 1 turns grouping off: every write then commits alone, concurrently with the others.
+    /// </summary>
+    public int MaxGroupCommitSize { get; set; } = GroupCommitLimit;
+
+    /// <summary>
+    /// Testing hook, not for production: when set, the store uses this clock's time instead of the database's
+    /// <c>now()</c>, so that tests on a fake clock can expire leases and make retries due without waiting.
+    /// </summary>
+    internal Func<DateTimeOffset>? TestClock { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    internal void Validate()
+    {
+        const string ParamName = "options";
+        if (string.IsNullOrWhiteSpace(ConnectionString) == (DataSource is null))
+        {
+            throw new ArgumentException(
+                "Set exactly one of PostgresStoreOptions.ConnectionString (for example \"Host=localhost;Database=cairn;Username=cairn\") and PostgresStoreOptions.DataSource.",
+                ParamName);
+        }
+
+        if (ConnectionString is not null && DataSource is null)
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(ConnectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"PostgresStoreOptions.ConnectionString is not a valid Npgsql connection string: {ex.Message}", ParamName, ex);
+            }
+        }
+
+        if (!IsValidSchemaName(Schema))
+        {
+            throw new ArgumentException(
+                $"PostgresStoreOptions.Schema '{Schema}' is not a valid schema name: use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters, not starting with 'pg_'.",
+                ParamName);
+        }
+
+        if (MaxGroupCommitSize is < 1 or > GroupCommitLimit)
+        {
+            throw new ArgumentException($"PostgresStoreOptions.MaxGroupCommitSize must be between 1 and {GroupCommitLimit}; it is {MaxGroupCommitSize}.", ParamName);
+        }
+    }
+
+    // Only names that need no quoting, so that the name reads the same in psql as in the options.
+    private static bool IsValidSchemaName(string? name) =>
+        name is { Length: > 0 and <= 63 }
+        && (char.IsAsciiLetterLower(name[0]) || name[0] == '_')
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
+        && !name.StartsWith("pg_", StringComparison.Ordinal);
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace Cairn.CrashTests;
+
+/// <summary>
+/// Runs the real <c>cairn crash-test</c> harness, which kills its own worker processes with SIGKILL, with a bounded
+/// number of kills: once as it is, where it must find nothing wrong, and once with <c>--broken</c>, where it sabotages the
+/// store and must notice.
+/// </summary>
+public sealed class CrashTestHarnessTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task CrashTest_FiftyKills_ReportsZeroViolations()
+    {
+        var (exitCode, output) = await RunCairnAsync("crash-test", "--kills", "50", "--runs", "30", "--seed", "4711");
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
+        Assert.Matches(@"(?m)^0 violations in 50 kills", output);
+        Assert.Matches(@"kills\s+│ 50 of 50", output);
+        Assert.DoesNotContain("not completed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CrashTest_BrokenMode_ReportsStageRanTwiceAndExitsNonZero()
+    {
+        var (exitCode, output) = await RunCairnAsync("crash-test", "--broken", "--kills", "6", "--runs", "20", "--seed", "4711");
+
+        Assert.True(exitCode == 2, $"exit code {exitCode}\n{output}");
+        Assert.Matches(@"(?m)^stage ran twice before a committed recovery point \(\d+\):", output);
+        Assert.Matches(@"stage '[\w-]+' \(step \d+\) started in attempt \d+", output);
+        Assert.Matches(@"violations: stage ran twice before a committed recovery point\s+│ [1-9]", output);
+        Assert.Matches(@"violations: run lost\s+│ 0", output);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCairnAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["NO_COLOR"] = "1";
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start cairn");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(Patience);
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cairn {string.Join(' ', arguments)} did not finish in {Patience}. Output:\n{await output}");
+        }
+
+        return (process.ExitCode, $"{await output}\n{await errors}");
+    }
+}

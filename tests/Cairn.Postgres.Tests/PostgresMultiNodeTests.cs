@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Cairn.Storage;
+
+namespace Cairn.Postgres.Tests;
+
+/// <summary>Several nodes, each with its own store and connection pool, claiming from one database.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresMultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    private readonly string _schema = cluster.NewSchema("nodes");
+    private readonly List<PostgresRunStore> _nodes = [];
+
+    public async Task InitializeAsync()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            var node = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema });
+            _nodes.Add(node);
+            await node.InitializeAsync(Ct);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        await cluster.DropSchemaAsync(_schema);
+    }
+
+    [Fact]
+    public async Task ClaimDueRunsAsync_ClaimersOnTwoNodes_NeverClaimARunTwice()
+    {
+        const int RunCount = 300;
+        await Task.WhenAll(Enumerable.Range(0, RunCount).Select(i =>
+            _nodes[i % 2].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, $"run-{i}", new byte[] { 1 }, "c", "{}"), Ct)));
+
+        var claims = new ConcurrentBag<ClaimedRun>();
+        var claimers = Enumerable.Range(0, 6).Select(n => Task.Run(async () =>
+        {
+            var node = _nodes[n % 2];
+            while (await node.ClaimDueRunsAsync(new ClaimRequest($"node-{n % 2}-{n}", ["orders"], 7, Lease), Ct) is { Count: > 0 } batch)
+            {
+                foreach (var claim in batch)
+                {
+                    claims.Add(claim);
+                }
+            }
+        }));
+        await Task.WhenAll(claimers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(RunCount, claims.Count);
+        Assert.Equal(RunCount, claims.Select(c => c.Run.Id).Distinct().Count());
+        Assert.All(claims, c => Assert.Equal(1, c.Lease.Epoch));
+        Assert.Equal(RunCount, await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema}\".runs WHERE status = 1 AND attempt = 1"));
+        Assert.Equal(RunCount, await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema}\".events WHERE kind = 1"));
+    }
+
+    [Fact]
+    public async Task CreateRunAsync_SameRecoveryIdOnTwoNodesAtOnce_CreatesOneRun()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var recoveryId = $"order-{round}";
+            var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(n => Task.Run(() =>
+                _nodes[n % 2].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, recoveryId, new byte[] { (byte)n }, "c", "{}"), Ct))));
+
+            var created = Assert.Single(results, r => r.Created);
+            Assert.All(results, r => Assert.Equal(created.Run, r.Run));
+            Assert.Single(await _nodes[1].GetEventsAsync(created.Run.Id, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task SaveCheckpointAsync_NodeWhoseRunWasTakenOver_IsRefused()
+    {
+        var run = (await _nodes[0].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, "taken-over", new byte[] { 1 }, "c", "{}"), Ct)).Run;
+        var stale = Assert.Single(await _nodes[0].ClaimDueRunsAsync(new ClaimRequest("node-0", ["orders"], 1, Lease), Ct));
+
+        // Node 0 is paused past its lease: expire it on the database's clock, then node 1 takes the run over.
+        await cluster.ExecuteAsync($"UPDATE \"{_schema}\".runs SET lease_expires_at = now() - interval '1 second'");
+        Assert.Equal(1, await _nodes[1].InterruptAbandonedRunsAsync("node-1", exclusive: false, TimeSpan.Zero, Ct));
+        var current = Assert.Single(await _nodes[1].ClaimDueRunsAsync(new ClaimRequest("node-1", ["orders"], 1, Lease), Ct));
+
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() =>
+            _nodes[0].SaveCheckpointAsync(stale.Lease, new Checkpoint(1, "1", "late", null, new byte[] { 1 }, "c"), 1, Ct));
+        await _nodes[1].SaveCheckpointAsync(current.Lease, new Checkpoint(1, "1", "p", null, new byte[] { 2 }, "c"), 1, Ct);
+
+        var after = await _nodes[0].GetRunAsync(run.Id, Ct);
+        Assert.Equal(("node-1", 2L, "p"), (after!.Owner, after.LeaseEpoch, after.LastRecoveryPoint));
+    }
+}

@@ -1,19 +1,20 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Threading.Channels;
 
 namespace Cairn.Bench;
 
 /// <summary>
 /// This same program in a child process (a hidden child mode), which reports on standard output one line at a time.
-/// Each line is stamped when it arrives, so the parent can time events in the child to within the pipe's latency.
+/// Each line is stamped when it arrives, so the parent can time events in the child to within the pipe's latency; the
+/// lines are kept, so they can be awaited in any order.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly Channel<ChildLine> _lines = Channel.CreateUnbounded<ChildLine>();
+    private readonly List<ChildLine> _lines = [];
     private readonly Task<string> _errors;
     private readonly Task _reader;
+    private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ChildProcess(Process process)
     {
@@ -54,29 +55,44 @@ internal sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{host}'."));
     }
 
-    /// <summary>Waits for the next line that starts with <paramref name="prefix"/>, skipping others.</summary>
+    /// <summary>Waits for the first line that starts with <paramref name="prefix"/>, whether it came already or comes later.</summary>
     /// <exception cref="InvalidOperationException">The child exited first.</exception>
     /// <exception cref="TimeoutException">No such line came in time.</exception>
     public async Task<ChildLine> WaitForLineAsync(string prefix, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        try
+        while (true)
         {
-            while (await _lines.Reader.WaitToReadAsync(deadline.Token))
+            // Read before looking: once the reader has finished, every line it will ever add is in the list.
+            var finished = _reader.IsCompleted;
+            Task changed;
+            lock (_lines)
             {
-                while (_lines.Reader.TryRead(out var line))
+                foreach (var line in _lines)
                 {
                     if (line.Text.StartsWith(prefix, StringComparison.Ordinal))
                     {
                         return line;
                     }
                 }
+
+                changed = _lineAdded.Task;
             }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The child process {Id} did not report '{prefix}' within {timeout}.");
+
+            if (finished)
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.WhenAny(changed, _reader).WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The child process {Id} did not report '{prefix}' within {timeout}.");
+            }
         }
 
         await _process.WaitForExitAsync(cancellationToken);
@@ -121,9 +137,16 @@ internal sealed class ChildProcess : IDisposable
     {
         while (await _process.StandardOutput.ReadLineAsync() is { } text)
         {
-            _lines.Writer.TryWrite(new ChildLine(text, Stopwatch.GetTimestamp()));
-        }
+            var line = new ChildLine(text, Stopwatch.GetTimestamp());
+            TaskCompletionSource added;
+            lock (_lines)
+            {
+                _lines.Add(line);
+                added = _lineAdded;
+                _lineAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
 
-        _lines.Writer.TryComplete();
+            added.TrySetResult();
+        }
     }
 }

@@ -31,6 +31,7 @@ internal static class MemoryChild
     {
         using var listener = new CairnListener(recordDurations: false);
         await WarmUpAsync(settings, cancellationToken);
+        var warmUpBytes = listener.CheckpointBytes;
 
         var stateBuilt = 0L;
         var builtAt = 0L;
@@ -69,7 +70,7 @@ internal static class MemoryChild
 
         var (peak, after, at) = await reported.Task.WaitAsync(cancellationToken);
         var seconds = Stopwatch.GetElapsedTime(save ? builtAt : started, at).TotalSeconds;
-        var result = new MemoryPhase(save ? "save" : "restore", baseline, stateBuilt, peak, after, peakWasReset, listener.CheckpointBytes, seconds);
+        var result = new MemoryPhase(save ? "save" : "restore", baseline, stateBuilt, peak, after, peakWasReset, listener.CheckpointBytes - warmUpBytes, seconds);
         Console.Out.WriteLine("RESULT " + JsonSerializer.Serialize(result, JsonSerializerOptions.Web));
         Console.Out.Flush();
         if (save)

@@ -7,7 +7,7 @@ namespace Cairn.Bench.Workloads;
 /// <param name="PeakBytes">Peak RSS (VmHWM) from the baseline to the stage after the recovery point.</param>
 /// <param name="AfterBytes">RSS in the stage after the recovery point (the state is in memory, garbage not yet collected).</param>
 /// <param name="PeakWasReset">Whether the peak was reset at the baseline (else it is the peak since the process started).</param>
-/// <param name="SerializedBytes">The checkpoint's serialized state (save only).</param>
+/// <param name="SerializedBytes">The serialized state the recovery point saved (save only; 0 for restore).</param>
 /// <param name="Seconds">Save: state built → checkpoint committed. Restore: engine start → state restored.</param>
 internal sealed record MemoryPhase(
     string Phase,

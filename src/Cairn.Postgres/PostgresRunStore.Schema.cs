@@ -19,7 +19,7 @@ public sealed partial class PostgresRunStore
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var schema = _sql.Schema;
-        var applied = new List<PostgresMigration>();
+        var applied = new List<SchemaMigration>();
         try
         {
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

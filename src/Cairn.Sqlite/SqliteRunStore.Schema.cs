@@ -52,7 +52,7 @@ public sealed partial class SqliteRunStore
             }
 
             var now = Ticks(_timeProvider.GetUtcNow());
-            var applied = new List<SqliteMigration>();
+            var applied = new List<SchemaMigration>();
             foreach (var migration in SqliteMigration.All.Where(m => m.Version > current))
             {
                 using (var script = Command(connection, transaction, migration.Sql))

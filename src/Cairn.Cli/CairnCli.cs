@@ -13,6 +13,7 @@ internal static class CairnCli
         {
             DemoCommand.Create(),
             DemoWorkerCommand.Create(),
+            ServeCommand.Create(),
             RunsCommands.Create(),
             PurgeCommand.Create(),
             BenchCommand.Create(),
@@ -28,12 +29,24 @@ internal static class CairnCli
         var parsed = root.Parse(args);
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (parsed.CommandResult.Command.Name == ServeCommand.Name)
+            {
+                // A node handles SIGINT and SIGTERM itself and stops gracefully, however long its running stages take.
+                configuration.ProcessTerminationTimeout = null;
+            }
+
+            return await parsed.InvokeAsync(configuration);
         }
         catch (Exception ex) when (ex is CairnException or IOException or FormatException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
             AnsiConsole.Console.Profile.Out.Writer.Flush();
             Console.Error.WriteLine($"cairn: {ex.Message}");
+            return 1;
+        }
+        catch (Npgsql.NpgsqlException ex)
+        {
+            Console.Error.WriteLine($"cairn: the PostgreSQL store failed: {ex.Message}");
             return 1;
         }
         catch (Exception ex) when (ex.GetType().Name == "SqliteException")

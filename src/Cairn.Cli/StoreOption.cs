@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Cairn.Postgres;
 using Cairn.Sqlite;
 using Cairn.Storage;
+using Npgsql;
 
 namespace Cairn.Cli;
 
@@ -11,32 +13,54 @@ internal static class StoreOption
 
     public static Option<string> Create() => new("--store", "-s")
     {
-        Description = "The store: a SQLite file",
+        Description = "The store: a SQLite file, or a PostgreSQL connection string (\"Host=db;Database=cairn;Username=cairn\")",
         DefaultValueFactory = _ => DefaultPath,
     };
 
-    /// <summary>Opens an existing store; a missing file is an error rather than a new empty store.</summary>
-    public static async Task<RunStore> OpenExistingAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Whether the value names a PostgreSQL database (a connection string with a host) rather than a SQLite file.</summary>
+    public static bool IsPostgres(string store) =>
+        store.Contains("Host=", StringComparison.OrdinalIgnoreCase) || store.Contains("Server=", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The store as it can be shown: the file's full path, or the database without the password.</summary>
+    public static string Describe(string store)
     {
-        if (!File.Exists(path))
+        if (!IsPostgres(store))
         {
-            throw new IOException($"No store at '{Path.GetFullPath(path)}'. Run 'cairn demo' first, or pass --store PATH.");
+            return Path.GetFullPath(store);
         }
 
-        return await OpenAsync(path, cancellationToken);
+        var settings = new NpgsqlConnectionStringBuilder(store);
+        return $"PostgreSQL database '{settings.Database ?? settings.Username}' on {settings.Host}:{settings.Port}";
     }
 
-    public static async Task<RunStore> OpenAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Configures an engine to use the store.</summary>
+    public static CairnEngineBuilder UseStore(CairnEngineBuilder builder, string store) =>
+        IsPostgres(store) ? builder.UsePostgres(store) : builder.UseSqlite(store);
+
+    /// <summary>Opens an existing store; a missing file is an error rather than a new empty store.</summary>
+    public static async Task<RunStore> OpenExistingAsync(string store, CancellationToken cancellationToken)
     {
-        var store = new SqliteRunStore(new SqliteStoreOptions { Path = path });
+        if (!IsPostgres(store) && !File.Exists(store))
+        {
+            throw new IOException($"No store at '{Path.GetFullPath(store)}'. Run 'cairn demo' first, or pass --store PATH.");
+        }
+
+        return await OpenAsync(store, cancellationToken);
+    }
+
+    public static async Task<RunStore> OpenAsync(string store, CancellationToken cancellationToken)
+    {
+        RunStore runStore = IsPostgres(store)
+            ? new PostgresRunStore(new PostgresStoreOptions { ConnectionString = store })
+            : new SqliteRunStore(new SqliteStoreOptions { Path = store });
         try
         {
-            await store.InitializeAsync(cancellationToken);
-            return store;
+            await runStore.InitializeAsync(cancellationToken);
+            return runStore;
         }
         catch
         {
-            await store.DisposeAsync();
+            await runStore.DisposeAsync();
             throw;
         }
     }

@@ -19,4 +19,13 @@ internal static partial class Log
 
     [LoggerMessage(2205, LogLevel.Debug, "Run {RecoveryId} of flow '{FlowName}' was created by another node at the same moment; reading it")]
     public static partial void CreateRunRaced(ILogger logger, string flowName, string recoveryId);
+
+    [LoggerMessage(2206, LogLevel.Warning, "Wake-ups from {Database} on channel '{Channel}' were lost; listening again in {Delay} (engines keep polling meanwhile)")]
+    public static partial void WakeUpsLost(ILogger logger, string database, string channel, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2207, LogLevel.Information, "Listening again for wake-ups from {Database} on channel '{Channel}'")]
+    public static partial void WakeUpsRestored(ILogger logger, string database, string channel);
+
+    [LoggerMessage(2208, LogLevel.Debug, "Listening for wake-ups from {Database} on channel '{Channel}'")]
+    public static partial void WakeUpsListening(ILogger logger, string database, string channel);
 }

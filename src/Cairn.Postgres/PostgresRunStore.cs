@@ -430,6 +430,22 @@ public sealed partial class PostgresRunStore : RunStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// LISTENs on the channel <c>cairn_</c> and the schema name, on a connection of its own taken from the data source
+    /// for as long as the subscription lasts. Creating a run, a re-run, and finding runs of a dead node send a NOTIFY
+    /// when their transaction commits (retries are due later: the engines' polling finds them). A lost connection is
+    /// opened again with a growing delay, logged as a warning, and the subscriber is woken once it is back.
+    /// </remarks>
+    public override async ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(wakeUp);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var listener = new PostgresWakeUpListener(_dataSource, _sql, _database, wakeUp, _logger);
+        await listener.StartAsync(cancellationToken).ConfigureAwait(false);
+        return listener;
+    }
+
+    /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

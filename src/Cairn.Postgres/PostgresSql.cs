@@ -31,6 +31,18 @@ internal sealed class PostgresSql
 
         SchemaVersionTable = $"\"{schema}\".schema_version";
 
+        // Channel names are identifiers: at most 63 bytes. The schema name is validated, so it needs no quoting.
+        var channel = $"cairn_{schema}";
+        WakeUpChannel = channel.Length > 63 ? channel[..63] : channel;
+        Listen = $"LISTEN \"{WakeUpChannel}\"";
+
+        // NOTIFY is a hint to listening nodes that a run may be due: it is sent when the transaction commits, duplicates
+        // within a transaction are merged, and a node that misses it finds the run at its next poll. A CTE without data
+        // changes runs only when referenced, hence the count the final SELECT joins (always one row).
+        string Notify(string source, string condition = "true") =>
+            $"notified AS (SELECT pg_notify('{WakeUpChannel}', '') FROM {source} WHERE {condition} LIMIT 1)";
+        const string Notified = "CROSS JOIN (SELECT count(*) FROM notified) notified_count";
+
         CreateRun = $"""
             WITH created AS (
                 INSERT INTO {runs} (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, claim_at, input_checksum, settings)
@@ -41,8 +53,8 @@ internal sealed class PostgresSql
                 INSERT INTO {runData} (run_id, input) SELECT run_id, @input FROM created
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, created_at, 0, 0, @message FROM created
-            )
-            SELECT true, {RunColumnList} FROM created
+            ), {Notify("created")}
+            SELECT true, {RunColumnList} FROM created {Notified}
             UNION ALL
             SELECT false, {RunColumnList} FROM {runs}
             WHERE flow_name = @flow_name AND recovery_id = @recovery_id AND NOT EXISTS (SELECT FROM created)
@@ -144,8 +156,8 @@ internal sealed class PostgresSql
                 RETURNING run_id, attempt
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
-            )
-            SELECT attempt FROM run
+            ), {Notify("run", "@claimable AND @retry_after_us IS NULL")}
+            SELECT attempt FROM run {Notified}
             """;
 
         CompleteRun = $"""
@@ -180,8 +192,8 @@ internal sealed class PostgresSql
                 INSERT INTO {events} (run_id, time, kind, attempt, message)
                 SELECT run_id, {now}, 6, attempt, 'owner ' || COALESCE(owner, '') || ' is gone; the run will resume from its last recovery point'
                 FROM interrupted ORDER BY created_at, run_id
-            )
-            SELECT count(*)::integer FROM interrupted
+            ), {Notify("interrupted", "@resume_after_us <= 0")}
+            SELECT count(*)::integer FROM interrupted {Notified}
             """;
 
         // Operator actions: the run's status under a row lock, and the change only when the status allows it. The result
@@ -195,8 +207,8 @@ internal sealed class PostgresSql
                 RETURNING {r}
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 7, attempt, @message FROM rerun
-            )
-            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true
+            ), {Notify("rerun")}
+            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
             """;
 
         CancelRun = $"""
@@ -220,6 +232,12 @@ internal sealed class PostgresSql
     public string Schema { get; }
 
     public string SchemaVersionTable { get; }
+
+    /// <summary>The channel of the store's wake-up notifications: <c>cairn_</c> and the schema name.</summary>
+    public string WakeUpChannel { get; }
+
+    /// <summary>Subscribes a connection to <see cref="WakeUpChannel"/>.</summary>
+    public string Listen { get; }
 
     public string CreateRun { get; }
 

@@ -26,6 +26,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private Task _background = Task.CompletedTask;
     private TaskCompletionSource _runFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IAsyncDisposable? _workerLock;
+    private IAsyncDisposable? _wakeUps;
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
@@ -70,7 +71,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     /// <summary>
     /// Initializes the store, takes its worker lock where it has one, marks runs left running by a dead engine as
-    /// interrupted, and starts executing due runs in the background. Called by the first run if not before.
+    /// interrupted, subscribes to the store's wake-ups where it has them, and starts executing due runs in the background.
+    /// Called by the first run if not before.
     /// </summary>
     /// <exception cref="StoreUnavailableException">The store is locked by another engine or cannot be used.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -92,6 +94,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 : TimeSpan.Zero;
             var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _workerLock is not null, resumeAfter, cancellationToken).ConfigureAwait(false);
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
+            _wakeUps = await Store.SubscribeToWakeUpsAsync(Wake, cancellationToken).ConfigureAwait(false);
             Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
             _background = Task.WhenAll(
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
@@ -122,6 +125,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
             Log.EngineStopping(_logger, NodeName, _options.ShutdownTimeout, _active.Count);
             await _stopClaiming.CancelAsync().ConfigureAwait(false);
+            if (_wakeUps is not null)
+            {
+                await _wakeUps.DisposeAsync().ConfigureAwait(false);
+                _wakeUps = null;
+            }
+
             var drained = await WaitForActiveRunsAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
             if (!drained)
             {

@@ -91,23 +91,7 @@ internal static class DemoCommand
 
     private static async Task<WorkerReport> RunWorkerAsync(string[] arguments, CancellationToken ct)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(DemoCommand).Assembly.Location);
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = ChildProcess.StartInfo(arguments);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the demo worker process.");
         var errors = process.StandardError.ReadToEndAsync(ct);
         var report = new WorkerReport();

@@ -151,19 +151,8 @@ internal sealed class CrashTestDriver(CrashTestSettings settings, IAnsiConsole c
 
     private async Task<WorkerResult> RunWorkerAsync(int round, KillPlan plan, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(CrashTestDriver).Assembly.Location);
-        }
-
-        foreach (var argument in (string[])[
+        var start = ChildProcess.StartInfo(
+        [
             "crash-test-worker",
             "--store", settings.StorePath,
             "--journal", settings.JournalPath,
@@ -173,10 +162,7 @@ internal sealed class CrashTestDriver(CrashTestSettings settings, IAnsiConsole c
             "--concurrency", Text(settings.Concurrency),
             "--target", plan.IsTargeted ? plan.Moment.ToString() : nameof(KillMoment.None),
             "--target-at", Text(plan.TargetAt),
-        ])
-        {
-            start.ArgumentList.Add(argument);
-        }
+        ]);
 
         var lifetime = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start a crash-test worker process.");

@@ -110,6 +110,19 @@ public abstract class RunStore : IAsyncDisposable
     public virtual ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IAsyncDisposable?>(null);
 
+    /// <summary>
+    /// Subscribes to the store's wake-ups, when it has them: hints that due work may exist, because another engine on the
+    /// same store created a run, asked for a re-run or found runs of a dead node. Engines keep polling
+    /// (<see cref="CairnOptions.PollInterval"/>): a wake-up only shortens the wait, and one may be missed, duplicated or
+    /// spurious. Returns null (the default) when the store has no wake-ups; dispose the result to unsubscribe.
+    /// </summary>
+    /// <param name="wakeUp">
+    /// Called on each wake-up, on any thread, possibly concurrently; must be cheap and thread-safe, and must not throw.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the subscribing, not the subscription.</param>
+    public virtual ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IAsyncDisposable?>(null);
+
     /// <summary>Releases the store's resources.</summary>
     public virtual ValueTask DisposeAsync()
     {

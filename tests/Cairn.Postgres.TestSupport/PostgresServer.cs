@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Cairn.Postgres.Tests;
+namespace Cairn.Postgres.TestSupport;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster on 127.0.0.1 in a temporary folder, started with <c>initdb</c> and <c>pg_ctl</c>:

@@ -1,13 +1,16 @@
 using Npgsql;
 
-namespace Cairn.Postgres.Tests;
+namespace Cairn.Postgres.TestSupport;
 
 /// <summary>
-/// The one throwaway PostgreSQL cluster of a test run, shared by the classes of <see cref="PostgresCollection"/>. Each
+/// The one throwaway PostgreSQL cluster of a test run, shared by the classes of a test collection. Each
 /// store under test gets a schema of its own (<see cref="NewSchema"/>), dropped when the test ends.
 /// </summary>
 public sealed class PostgresCluster : IAsyncLifetime
 {
+    // As the store's own data sources have it (PostgresRunStore.AutoPreparedStatements).
+    private const int AutoPreparedStatements = 32;
+
     private PostgresServer? _server;
     private NpgsqlDataSource? _dataSource;
     private int _schemas;
@@ -23,7 +26,7 @@ public sealed class PostgresCluster : IAsyncLifetime
     {
         _server = await PostgresServer.StartNewAsync();
         // Prepared statements as the store's own data sources have them, shared by every test on this pool.
-        _dataSource = NpgsqlDataSource.Create($"{_server.ConnectionString()};Max Auto Prepare={PostgresRunStore.AutoPreparedStatements}");
+        _dataSource = NpgsqlDataSource.Create($"{_server.ConnectionString()};Max Auto Prepare={AutoPreparedStatements}");
     }
 
     public async Task DisposeAsync()

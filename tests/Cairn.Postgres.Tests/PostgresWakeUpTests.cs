@@ -1,0 +1,130 @@
+using System.Threading.Channels;
+using Cairn.Storage;
+
+namespace Cairn.Postgres.Tests;
+
+/// <summary>LISTEN/NOTIFY wake-ups between nodes on one database, and their recovery after a lost connection.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetime
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private readonly string _schema = cluster.NewSchema("wake");
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _disposables.Count - 1; i >= 0; i--)
+        {
+            await _disposables[i].DisposeAsync();
+        }
+
+        await cluster.DropSchemaAsync(_schema);
+    }
+
+    [Fact]
+    public async Task SubscribeToWakeUpsAsync_RunCreatedAndRerunOnAnotherNode_WakesTheSubscriber()
+    {
+        var node = await OpenAsync();
+        var other = await OpenAsync();
+        var wakeUps = Channel.CreateUnbounded<bool>();
+        _disposables.Add((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
+
+        var created = await other.CreateRunAsync(NewRun("order-1"), Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+
+        var claimed = Assert.Single(await other.ClaimDueRunsAsync(new ClaimRequest("other", ["orders"], 1, TimeSpan.FromMinutes(5)), Ct));
+        await other.TransitionAsync(claimed.Lease, new RunTransition(RunStatus.Failed, RunEventKind.Failed, "failed") { LastError = "boom" }, Ct);
+        while (wakeUps.Reader.TryRead(out _))
+        {
+        }
+
+        await other.RequestRerunAsync(created.Run.Id, "re-run requested", Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgain()
+    {
+        var node = await OpenAsync();
+        var other = await OpenAsync();
+        var wakeUps = Channel.CreateUnbounded<bool>();
+        var subscription = Assert.IsType<PostgresWakeUpListener>(await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct));
+        _disposables.Add(subscription);
+        var killed = subscription.ProcessId;
+        Assert.NotEqual(0, killed);
+
+        Assert.True(await cluster.ScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", ("pid", killed)));
+
+        // The listener wakes its subscriber once it is back, since notifications sent meanwhile were lost.
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.NotEqual(0, subscription.ProcessId);
+        Assert.NotEqual(killed, subscription.ProcessId);
+        await other.CreateRunAsync(NewRun("order-2"), Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task StartRunAsync_OtherEngineWithLongPollInterval_PicksTheRunUpPromptly()
+    {
+        var flow = Flow.Create<int>("wake-flow")
+            .Stage("double", (context, _) =>
+            {
+                context.State *= 2;
+                return Task.CompletedTask;
+            })
+            .Build();
+        var blockerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseBlocker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blocker = Flow.Create<int>("blocker")
+            .Stage("block", async (_, cancellationToken) =>
+            {
+                blockerStarted.TrySetResult();
+                await releaseBlocker.Task.WaitAsync(cancellationToken);
+            })
+            .Build();
+
+        // Engine A keeps its only slot busy, so the run it creates can only be executed by engine B, which polls once a
+        // minute: only a wake-up gets the run done within the timeout.
+        var engineA = Engine(o => o.MaxConcurrentRuns = 1);
+        var engineB = Engine(o => o.PollInterval = TimeSpan.FromMinutes(1), flow);
+        await engineB.StartAsync();
+        await engineA.StartRunAsync(blocker, 0);
+        await blockerStarted.Task.WaitAsync(Timeout);
+
+        var run = await engineA.StartRunAsync(flow, 21);
+        var outcome = await engineB.WaitForRunAsync(flow, run.Id).WaitAsync(Timeout);
+
+        Assert.Equal(RunStatus.Completed, outcome.Status);
+        Assert.Equal(42, outcome.Result);
+        Assert.Equal(engineB.NodeName, (await engineB.Store.GetRunAsync(run.Id, Ct))!.Owner);
+        releaseBlocker.TrySetResult();
+    }
+
+    private CairnEngine Engine(Action<CairnOptions> configure, params Flow<int>[] flows)
+    {
+        var builder = CairnEngine.CreateBuilder()
+            .UsePostgres(cluster.ConnectionString, options => options.Schema = _schema)
+            .Configure(configure);
+        foreach (var flow in flows)
+        {
+            builder.AddFlow(flow);
+        }
+
+        var engine = builder.Build();
+        _disposables.Add(engine);
+        return engine;
+    }
+
+    private async Task<PostgresRunStore> OpenAsync()
+    {
+        var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema });
+        _disposables.Add(store);
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+
+    private static NewRun NewRun(string recoveryId) => new(RunId.New(), "orders", 1, recoveryId, new byte[] { 1 }, "c", "{}");
+}

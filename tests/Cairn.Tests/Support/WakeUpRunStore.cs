@@ -1,0 +1,89 @@
+using Cairn.Storage;
+
+namespace Cairn.Tests.Support;
+
+/// <summary>
+/// A store with wake-ups over an in-memory store: the test plays the other process, creating runs in the inner store
+/// and waking the subscriber by hand.
+/// </summary>
+public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore
+{
+    private readonly TaskCompletionSource _claimed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action? _wakeUp;
+
+    /// <summary>Completes once a claim has returned: after it, the engine waits for a wake-up or its next poll.</summary>
+    public Task FirstClaim => _claimed.Task;
+
+    public InMemoryRunStore Inner => inner;
+
+    public int Subscriptions { get; private set; }
+
+    public int ActiveSubscriptions { get; private set; }
+
+    /// <summary>Calls the subscriber, as a notification from another process would.</summary>
+    public void WakeUp() => (_wakeUp ?? throw new InvalidOperationException("Nobody subscribed."))();
+
+    public override ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
+    {
+        _wakeUp = wakeUp;
+        Subscriptions++;
+        ActiveSubscriptions++;
+        return ValueTask.FromResult<IAsyncDisposable?>(new Subscription(this));
+    }
+
+    public override Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public override Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken) => inner.CreateRunAsync(run, cancellationToken);
+
+    public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) => inner.GetRunAsync(runId, cancellationToken);
+
+    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+        inner.FindRunAsync(flowName, recoveryId, cancellationToken);
+
+    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListRunsAsync(query, cancellationToken);
+
+    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => inner.GetEventsAsync(runId, cancellationToken);
+
+    public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) => inner.GetRecoveryDataAsync(runId, cancellationToken);
+
+    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => inner.GetResultAsync(runId, cancellationToken);
+
+    public override async Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        var claimed = await inner.ClaimDueRunsAsync(request, cancellationToken);
+        _claimed.TrySetResult();
+        return claimed;
+    }
+
+    public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+        inner.RenewLeasesAsync(owner, leaseDuration, cancellationToken);
+
+    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken) =>
+        inner.SaveCheckpointAsync(lease, checkpoint, keep, cancellationToken);
+
+    public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) =>
+        inner.TransitionAsync(lease, transition, cancellationToken);
+
+    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken) =>
+        inner.CompleteRunAsync(lease, result, message, cancellationToken);
+
+    public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
+        inner.InterruptAbandonedRunsAsync(owner, exclusive, resumeAfter, cancellationToken);
+
+    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        inner.RequestRerunAsync(runId, message, cancellationToken);
+
+    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        inner.CancelRunAsync(runId, message, cancellationToken);
+
+    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => inner.PurgeAsync(finishedBefore, cancellationToken);
+
+    private sealed class Subscription(WakeUpRunStore store) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            store.ActiveSubscriptions--;
+            return ValueTask.CompletedTask;
+        }
+    }
+}

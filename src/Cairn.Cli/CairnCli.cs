@@ -44,6 +44,12 @@ internal static class CairnCli
             Console.Error.WriteLine($"cairn: {ex.Message}");
             return 1;
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: whatever ran is in the store and resumes from its last recovery point.
+            Console.Error.WriteLine("cairn: cancelled");
+            return 130;
+        }
         catch (Npgsql.NpgsqlException ex)
         {
             Console.Error.WriteLine($"cairn: the PostgreSQL store failed: {ex.Message}");

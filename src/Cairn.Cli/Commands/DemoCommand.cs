@@ -93,7 +93,21 @@ internal static class DemoCommand
     {
         var start = ChildProcess.StartInfo(arguments);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the demo worker process.");
-        var errors = process.StandardError.ReadToEndAsync(ct);
+        // The worker's warnings and errors (a failing store, say) are shown as they come, not after it exits.
+        var errors = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line)
+            {
+                lock (errors)
+                {
+                    errors.AppendLine(line);
+                }
+
+                AnsiConsole.MarkupLine($"  [red]worker: {Markup.Escape(line)}[/]");
+            }
+        };
+        process.BeginErrorReadLine();
         var report = new WorkerReport();
         while (await process.StandardOutput.ReadLineAsync(ct) is { } line)
         {
@@ -125,7 +139,12 @@ internal static class DemoCommand
         }
 
         await process.WaitForExitAsync(ct);
-        var stderr = await errors;
+        string stderr;
+        lock (errors)
+        {
+            stderr = errors.ToString();
+        }
+
         if (report.Completed is null && stderr.Length > 0 && !report.Stages.Contains("load-orders"))
         {
             throw new InvalidOperationException($"The demo worker failed: {stderr.Trim()}");

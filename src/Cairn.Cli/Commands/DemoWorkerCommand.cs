@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Cairn.Sqlite;
+using Microsoft.Extensions.Logging;
 using OrderImport;
 
 namespace Cairn.Cli.Commands;
@@ -47,7 +48,14 @@ internal static class DemoWorkerCommand
                     }
                 },
             });
+            // Warnings and errors of the engine and the store (a store that keeps failing, say) go to standard error,
+            // so a worker never hangs in silence; standard output stays the line protocol the demo reads.
+            using var loggerFactory = LoggerFactory.Create(logging => logging
+                .SetMinimumLevel(LogLevel.Warning)
+                .AddSimpleConsole(console => console.SingleLine = true)
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
             await using var engine = CairnEngine.CreateBuilder()
+                .UseLoggerFactory(loggerFactory)
                 .UseSqlite(parse.GetRequiredValue(store))
                 .AddFlow(flow)
                 .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200))

@@ -1,5 +1,6 @@
 using Cairn.Cli.CrashTesting;
 using Cairn.Postgres;
+using Cairn.Storage;
 using Npgsql;
 
 namespace Cairn.Cli.Tests;
@@ -53,6 +54,13 @@ public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
 
         // The nodes claim the oldest runs first: once a tenth is done, every node is busy with the rest.
         await observer.WaitForRunAsync(flows[runs[RunCount / 10].Plan.Name], runs[RunCount / 10].Id).WaitAsync(Timeout);
+
+        // Kill node-0 while it owns running runs, so that there is something to take over.
+        await StoreWaits.UntilAsync(
+            async () => (await observer.Store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], Limit = 1_000 }, CancellationToken.None))
+                .Count(r => r.Owner == "node-0") >= 2,
+            Timeout,
+            "node-0 to own two running runs");
         await node0.KillAsync();
 
         var interrupted = 0;

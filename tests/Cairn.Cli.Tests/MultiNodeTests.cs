@@ -78,34 +78,11 @@ public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
 
         // The killed node held runs; the others took them over once its leases expired.
         Assert.True(interrupted > 0, "no run of the killed node was taken over");
-        AssertNoCommittedStageRanAgain(runs.ToDictionary(r => r.Id.Value, r => r.Plan), journals);
+        StoreWaits.AssertNoCommittedStageRanAgain(runs.ToDictionary(r => r.Id.Value, r => r.Plan), journals);
         await node1.TerminateAsync();
         await node2.TerminateAsync();
         Assert.Equal(0, await node1.WaitForExitAsync());
         Assert.Equal(0, await node2.WaitForExitAsync());
-    }
-
-    // Attempts of a run only grow, so a stage that started in a later attempt than the commit of a recovery point after it
-    // ran again behind that point; the journals of different nodes need no common order.
-    private static void AssertNoCommittedStageRanAgain(Dictionary<Guid, CrashFlowPlan> plans, List<string> journals)
-    {
-        var entries = journals.SelectMany(path => CrashJournal.Read(path).Entries).ToList();
-        Assert.Contains(entries, e => e.IsCommit);
-        var violations = new List<string>();
-        foreach (var run in entries.GroupBy(e => e.RunId))
-        {
-            var plan = plans[run.Key];
-            var commits = run.Where(e => e.IsCommit && plan.IndexOf(e.Name) >= 0).ToList();
-            foreach (var start in run.Where(e => !e.IsCommit))
-            {
-                var index = plan.IndexOf(start.Name);
-                violations.AddRange(commits
-                    .Where(commit => commit.Attempt < start.Attempt && plan.IndexOf(commit.Name) > index)
-                    .Select(commit => $"run {run.Key} ({plan.Name}): stage '{start.Name}' started in attempt {start.Attempt} after '{commit.Name}' was committed in attempt {commit.Attempt}"));
-            }
-        }
-
-        Assert.Empty(violations);
     }
 
     private NodeProcess StartNode(int index, string journal) => NodeProcess.Start(

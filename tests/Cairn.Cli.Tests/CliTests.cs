@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -160,29 +159,8 @@ public sealed class CliTests : IAsyncLifetime
         return (await store.GetRunAsync(id, CancellationToken.None))?.Status;
     }
 
-    private async Task<(int ExitCode, string Output, string Errors)> CairnAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir,
-        };
-        start.Environment["NO_COLOR"] = "1";
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await output, await errors);
-    }
+    private Task<(int ExitCode, string Output, string Errors)> CairnAsync(params string[] arguments) =>
+        CairnTool.RunAsync(_dir, TimeSpan.FromSeconds(60), arguments);
 
     public sealed class Parcel
     {

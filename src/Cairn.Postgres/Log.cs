@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(2208, LogLevel.Debug, "Listening for wake-ups from {Database} on channel '{Channel}'")]
     public static partial void WakeUpsListening(ILogger logger, string database, string channel);
+
+    [LoggerMessage(2209, LogLevel.Debug, "The lock of node name '{Owner}' was already gone when released: {Reason}")]
+    public static partial void NodeLockLost(ILogger logger, string owner, string reason);
 }

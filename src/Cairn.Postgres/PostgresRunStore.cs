@@ -24,8 +24,8 @@ namespace Cairn.Postgres;
 /// group, each write in its own savepoint so that one failing write is rolled back alone.
 /// </para>
 /// <para>
-/// The store has no worker lock (<see cref="RunStore.AcquireWorkerLockAsync"/> returns null): runs of a dead node are
-/// found by their expired leases.
+/// Runs of a dead node are found by their expired leases, or at once by the next process that starts under the dead
+/// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
 /// </remarks>
 public sealed partial class PostgresRunStore : RunStore
@@ -422,6 +422,26 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(command.Parameters, "finished_before", finishedBefore.ToUniversalTime());
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The lock covers one node name on this schema: a session-level advisory lock on a connection of its own, held until
+    /// the result is disposed. A second live process with the same name is refused; a process that died released it with
+    /// its session, so the engine that takes the name next interrupts and resumes that name's runs at once.
+    /// </remarks>
+    public override async ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            return await PostgresNodeLock.AcquireAsync(_dataSource, Schema, owner, _logger, cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException ex) when (IsUnavailable(ex))
         {

@@ -177,11 +177,12 @@ internal sealed class PostgresSql
             """;
 
         // SKIP LOCKED: a run whose row is locked is being written by its owner or taken by another node right now; the
-        // next pass finds it if its lease is still expired.
+        // next pass finds it if its lease is still expired. Exclusive: the caller holds the node lock of its name, so
+        // the runs still owned by that name belong to an earlier process that is gone.
         InterruptAbandonedRuns = $"""
             WITH gone AS (
                 SELECT run_id FROM {runs}
-                WHERE status = 1 AND (lease_expires_at <= {now} OR (@exclusive AND owner IS DISTINCT FROM @owner))
+                WHERE status = 1 AND (lease_expires_at <= {now} OR (@exclusive AND owner = @owner))
                 FOR NO KEY UPDATE SKIP LOCKED
             ), interrupted AS (
                 UPDATE {runs} r SET status = 3, lease_expires_at = NULL, due_at = {now} + @resume_after_us {Micros},

@@ -421,11 +421,10 @@ public sealed partial class SqliteRunStore : RunStore
             var abandoned = new List<(RunId Id, string? Owner, int Attempt)>();
             using (var select = Command(connection, transaction,
                 "SELECT run_id, owner, attempt FROM runs WHERE status = 1 " +
-                "AND (lease_expires_at <= $now OR ($exclusive AND owner IS NOT $owner)) ORDER BY created_at, run_id"))
+                "AND ($exclusive OR lease_expires_at <= $now) ORDER BY created_at, run_id"))
             {
                 Bind(select, "$now", Ticks(now));
                 Bind(select, "$exclusive", exclusive);
-                Bind(select, "$owner", owner);
                 using var reader = select.ExecuteReader();
                 while (reader.Read())
                 {

@@ -61,6 +61,51 @@ public sealed class PostgresMultiNodeTests(PostgresCluster cluster) : IAsyncLife
     }
 
     [Fact]
+    public async Task AcquireWorkerLockAsync_NameHeldByALiveNode_IsRefusedUntilReleased()
+    {
+        var held = await _nodes[0].AcquireWorkerLockAsync("node-x", Ct);
+        Assert.NotNull(held);
+
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await _nodes[1].AcquireWorkerLockAsync("node-x", Ct));
+        Assert.Contains("'node-x' is in use by another live node", error.Message, StringComparison.Ordinal);
+        var other = await _nodes[1].AcquireWorkerLockAsync("node-y", Ct);
+        Assert.NotNull(other);
+
+        await held.DisposeAsync();
+        var taken = await _nodes[1].AcquireWorkerLockAsync("node-x", Ct);
+        Assert.NotNull(taken);
+        await taken.DisposeAsync();
+        await other.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task InterruptAbandonedRunsAsync_NodeRestartedUnderItsName_ResumesItsRunsBeforeTheirLeasesExpire()
+    {
+        await _nodes[0].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, "mine", new byte[] { 1 }, "c", "{}"), Ct);
+        var dead = await _nodes[0].AcquireWorkerLockAsync("node-x", Ct);
+        var claimed = Assert.Single(await _nodes[0].ClaimDueRunsAsync(new ClaimRequest("node-x", ["orders"], 10, Lease), Ct));
+        await _nodes[1].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, "theirs", new byte[] { 1 }, "c", "{}"), Ct);
+        var live = await _nodes[1].AcquireWorkerLockAsync("node-y", Ct);
+        var theirs = Assert.Single(await _nodes[1].ClaimDueRunsAsync(new ClaimRequest("node-y", ["orders"], 10, Lease), Ct));
+
+        // The process of node-x dies: its session ends, and the lock of its name with it.
+        await cluster.ExecuteAsync(
+            $"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() " +
+            $"AND ((classid::bigint << 32) | objid::bigint) = {PostgresNodeLock.Key(_schema, "node-x")}");
+        await dead!.DisposeAsync();
+        var restarted = await _nodes[1].AcquireWorkerLockAsync("node-x", Ct);
+
+        Assert.Equal(1, await _nodes[1].InterruptAbandonedRunsAsync("node-x", exclusive: true, TimeSpan.Zero, Ct));
+        Assert.Equal(RunStatus.Interrupted, (await _nodes[1].GetRunAsync(claimed.Run.Id, Ct))?.Status);
+        Assert.Equal(RunStatus.Running, (await _nodes[1].GetRunAsync(theirs.Run.Id, Ct))?.Status);
+        var resumed = Assert.Single(await _nodes[1].ClaimDueRunsAsync(new ClaimRequest("node-x", ["orders"], 10, Lease), Ct));
+        Assert.Equal(claimed.Run.Id, resumed.Run.Id);
+        Assert.Equal(2, resumed.Lease.Epoch);
+        await restarted!.DisposeAsync();
+        await live!.DisposeAsync();
+    }
+
+    [Fact]
     public async Task CreateRunAsync_SameRecoveryIdOnTwoNodesAtOnce_CreatesOneRun()
     {
         for (var round = 0; round < 20; round++)

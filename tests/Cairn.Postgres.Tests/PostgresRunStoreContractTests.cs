@@ -19,6 +19,8 @@ public sealed class PostgresRunStoreContractTests(PostgresCluster cluster) : Run
         return store;
     }
 
+    protected override bool WorkerLockCoversWholeStore => false;
+
     protected override async Task<int?> CountCheckpointsAsync(RunId runId) =>
         (int)await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema}\".checkpoints WHERE run_id = @run_id", ("run_id", runId.Value));
 

@@ -255,7 +255,7 @@ public sealed class InMemoryRunStore : RunStore
             var count = 0;
             foreach (var entry in _runs.Values.Where(e => e.Run.Status == RunStatus.Running))
             {
-                var abandoned = entry.Run.LeaseExpiresAt <= now || (exclusive && entry.Run.Owner != owner);
+                var abandoned = exclusive || entry.Run.LeaseExpiresAt <= now;
                 if (!abandoned)
                 {
                     continue;

@@ -77,8 +77,10 @@ public abstract class RunStore : IAsyncDisposable
     /// <summary>
     /// Marks runs whose owner is gone as <see cref="RunStatus.Interrupted"/>, with an event, so they resume from their
     /// last checkpoint: running runs whose lease expired, and — when <paramref name="exclusive"/> says the caller holds
-    /// the store's worker lock — every running run not owned by <paramref name="owner"/>. Each becomes due
-    /// <paramref name="resumeAfter"/> from now (zero: at once). Returns how many.
+    /// the worker lock the store gave it under <paramref name="owner"/> and has claimed nothing since — every running run
+    /// that lock proves abandoned: all of them when the lock covers the whole store (one engine per SQLite file), the
+    /// runs of <paramref name="owner"/> when it covers one node name (an earlier process with the same name is gone).
+    /// Each becomes due <paramref name="resumeAfter"/> from now (zero: at once). Returns how many.
     /// </summary>
     public abstract Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken);
 
@@ -103,8 +105,10 @@ public abstract class RunStore : IAsyncDisposable
     public abstract Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes the store's worker lock when the store has one (the embedded SQLite store allows one engine per file), or
-    /// returns null when several engines coordinate through leases alone. Dispose the result to release the lock.
+    /// Takes the store's worker lock when the store has one, or returns null when engines coordinate through leases alone.
+    /// The embedded SQLite store's lock covers the whole file (one engine per file); the PostgreSQL store's covers one node
+    /// name (one live process per name), so that a node restarted under its name resumes its runs without waiting for
+    /// their leases to expire. Dispose the result to release the lock.
     /// </summary>
     /// <exception cref="StoreUnavailableException">Another engine holds the lock.</exception>
     public virtual ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken) =>

@@ -125,11 +125,9 @@ public sealed partial class CairnEngine
                     await Store.RenewLeasesAsync(NodeName, _options.LeaseDuration, stopping).ConfigureAwait(false);
                 }
 
-                if (_workerLock is null)
-                {
-                    // Without a worker lock, owners that died are found by their expired leases.
-                    await Store.InterruptAbandonedRunsAsync(NodeName, exclusive: false, TimeSpan.Zero, stopping).ConfigureAwait(false);
-                }
+                // Owners that died are found by their expired leases: other nodes on a shared store, or this engine's own
+                // runs after a stall longer than the lease (their attempts are fenced once the runs are claimed again).
+                await Store.InterruptAbandonedRunsAsync(NodeName, exclusive: false, TimeSpan.Zero, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

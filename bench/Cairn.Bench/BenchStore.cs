@@ -1,55 +1,87 @@
+using Cairn.Postgres;
+using Cairn.Postgres.TestSupport;
 using Cairn.Sqlite;
 using Cairn.Storage;
+using Npgsql;
 
 namespace Cairn.Bench;
 
 /// <summary>
-/// The store a workload measures, opened in this one place. Today a SQLite file: the one <c>--store</c> names, or a fresh
-/// temporary file deleted with its WAL when the workload ends. A PostgreSQL connection string will be recognised here.
+/// The store a workload measures, opened in this one place. <c>--store</c> names it:
+/// <list type="bullet">
+/// <item>nothing: a fresh temporary SQLite file, deleted with its WAL when the workload ends;</item>
+/// <item>a path: that SQLite file;</item>
+/// <item><c>postgres</c>: a throwaway PostgreSQL cluster on 127.0.0.1 in a temporary folder (fsync and synchronous_commit
+/// on), started for the workload and deleted afterwards;</item>
+/// <item>a PostgreSQL connection string (<c>Host=...</c>): that database.</item>
+/// </list>
+/// On PostgreSQL the runs go to a fresh schema, dropped afterwards, unless <c>--schema</c> names one (child processes
+/// are given the parent's).
 /// </summary>
-internal sealed class BenchStore : IDisposable
+internal sealed class BenchStore : IAsyncDisposable
 {
-    private readonly string _path;
-    private readonly bool _temporary;
+    public const string ThrowawayPostgres = "postgres";
 
-    private BenchStore(BenchSettings settings, string path, bool temporary)
+    private readonly string _location;
+    private readonly string? _schema;
+    private readonly bool _temporary;
+    private readonly PostgresServer? _server;
+
+    private BenchStore(BenchSettings settings, string location, string? schema, bool temporary, PostgresServer? server)
     {
         Settings = settings;
-        _path = path;
+        _location = location;
+        _schema = schema;
         _temporary = temporary;
+        _server = server;
     }
 
     public BenchSettings Settings { get; }
 
-    /// <summary>What the tables and the JSON call the store.</summary>
-    public string Description => _temporary ? "SQLite, temporary file" : $"SQLite, {_path}";
+    public bool IsPostgres => _schema is not null;
 
-    public static BenchStore Open(BenchSettings settings)
+    /// <summary>What the tables and the JSON call the store.</summary>
+    public string Description => (IsPostgres, _temporary) switch
+    {
+        (false, true) => "SQLite, temporary file",
+        (false, false) => $"SQLite, {_location}",
+        _ => $"PostgreSQL {(_server is null ? DescribeServer(_location) : "throwaway cluster on 127.0.0.1, fsync on, synchronous_commit on")}, schema {_schema}",
+    };
+
+    public static async Task<BenchStore> OpenAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Store is not { } location)
         {
-            return new BenchStore(settings, Path.Combine(Path.GetTempPath(), $"cairn-bench-{Guid.NewGuid():N}.db"), temporary: true);
+            return new BenchStore(settings, Path.Combine(Path.GetTempPath(), $"cairn-bench-{Guid.NewGuid():N}.db"), null, temporary: true, server: null);
+        }
+
+        if (string.Equals(location, ThrowawayPostgres, StringComparison.OrdinalIgnoreCase))
+        {
+            var server = await PostgresServer.StartNewAsync().WaitAsync(cancellationToken);
+            return new BenchStore(settings, server.ConnectionString(), NewSchema(), temporary: true, server);
         }
 
         if (location.Contains('=', StringComparison.Ordinal))
         {
-            throw new NotSupportedException($"--store '{location}' looks like a connection string; only SQLite files can be measured until the PostgreSQL store exists.");
+            return new BenchStore(settings, location, settings.Schema ?? NewSchema(), temporary: settings.Schema is null, server: null);
         }
 
-        return new BenchStore(settings, Path.GetFullPath(location), temporary: false);
+        return new BenchStore(settings, Path.GetFullPath(location), null, temporary: false, server: null);
     }
 
     /// <summary>Builds an engine on this store for <paramref name="flow"/>. The scheduled purge is off so it cannot disturb a measurement.</summary>
-    public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns)
+    public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null)
     {
-        return CairnEngine.CreateBuilder()
-            .UseSqlite(_path, ConfigureSqlite)
+        var builder = CairnEngine.CreateBuilder();
+        builder = IsPostgres ? builder.UsePostgres(ConnectionString, ConfigurePostgres) : builder.UseSqlite(_location, ConfigureSqlite);
+        return builder
             .AddFlow(flow)
             .Configure(o =>
             {
                 o.MaxConcurrentRuns = Math.Max(1, maxConcurrentRuns);
                 o.RetentionPeriod = null;
+                o.NodeName = nodeName;
             })
             .Build();
     }
@@ -57,9 +89,20 @@ internal sealed class BenchStore : IDisposable
     /// <summary>Opens the store without an engine, to watch runs that an engine in another process executes.</summary>
     public async Task<RunStore> OpenReaderAsync(CancellationToken cancellationToken)
     {
-        var options = new SqliteStoreOptions { Path = _path };
-        ConfigureSqlite(options);
-        var store = new SqliteRunStore(options);
+        RunStore store;
+        if (IsPostgres)
+        {
+            var options = new PostgresStoreOptions { ConnectionString = ConnectionString };
+            ConfigurePostgres(options);
+            store = new PostgresRunStore(options);
+        }
+        else
+        {
+            var options = new SqliteStoreOptions { Path = _location };
+            ConfigureSqlite(options);
+            store = new SqliteRunStore(options);
+        }
+
         try
         {
             await store.InitializeAsync(cancellationToken);
@@ -75,21 +118,60 @@ internal sealed class BenchStore : IDisposable
     /// <summary>The options a child process needs to open the same store the same way.</summary>
     public IEnumerable<string> ChildArguments() =>
     [
-        "--store", _path,
+        "--store", _location,
+        .. IsPostgres ? ["--schema", _schema!] : Array.Empty<string>(),
         "--durability", Settings.Durability,
         "--group-commit", Settings.GroupCommit ? "on" : "off",
     ];
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         if (!_temporary)
         {
             return;
         }
 
-        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm", _path + ".lock" })
+        if (_server is not null)
         {
-            File.Delete(file);
+            await _server.DisposeAsync();
+        }
+        else if (IsPostgres)
+        {
+            await using var dataSource = NpgsqlDataSource.Create(_location);
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            foreach (var file in new[] { _location, _location + "-wal", _location + "-shm", _location + ".lock" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The connection string the engines use: durability "normal" turns synchronous_commit off for their sessions (a
+    /// commit returns before its WAL is flushed; a crash of the database may lose the last commits, never corrupt them).
+    /// </summary>
+    private string ConnectionString => Settings.Durability == BenchSettings.Normal
+        ? new NpgsqlConnectionStringBuilder(_location) { Options = "-c synchronous_commit=off" }.ConnectionString
+        : _location;
+
+    private static string NewSchema() => $"bench_{Guid.NewGuid().ToString("N")[..8]}";
+
+    private static string DescribeServer(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+
+    private void ConfigurePostgres(PostgresStoreOptions options)
+    {
+        options.Schema = _schema!;
+        if (!Settings.GroupCommit)
+        {
+            options.MaxGroupCommitSize = 1;
         }
     }
 

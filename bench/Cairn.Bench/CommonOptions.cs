@@ -2,18 +2,24 @@ using System.CommandLine;
 
 namespace Cairn.Bench;
 
-/// <summary>The options every workload and child mode takes: --store, --durability, --group-commit, --json.</summary>
+/// <summary>The options every workload and child mode takes: --store, --schema, --durability, --group-commit, --json.</summary>
 internal sealed class CommonOptions
 {
     private readonly Option<string?> _store = new("--store")
     {
-        Description = "The store: a SQLite file (a PostgreSQL connection string later). Default: a fresh temporary file, deleted afterwards",
-        HelpName = "PATH",
+        Description = "The store: a SQLite file; 'postgres' for a throwaway PostgreSQL cluster on 127.0.0.1 (fsync on); or a PostgreSQL connection string. Default: a fresh temporary SQLite file, deleted afterwards",
+        HelpName = "STORE",
+    };
+
+    private readonly Option<string?> _schema = new("--schema")
+    {
+        Description = "PostgreSQL only: the schema to use. Default: a fresh one, dropped afterwards",
+        HelpName = "NAME",
     };
 
     private readonly Option<string> _durability = new Option<string>("--durability")
     {
-        Description = "full: every commit is flushed to disk (synchronous=FULL); normal: synchronous=NORMAL",
+        Description = "full: every commit is flushed to disk (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on); normal: SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off",
         DefaultValueFactory = _ => BenchSettings.Full,
     }.AcceptOnlyFromAmong(BenchSettings.Full, BenchSettings.Normal);
 
@@ -33,12 +39,13 @@ internal sealed class CommonOptions
     public static (Command Command, CommonOptions Options) CreateCommand(string name, string description)
     {
         var options = new CommonOptions();
-        var command = new Command(name, description) { options._store, options._durability, options._groupCommit, options._json };
+        var command = new Command(name, description) { options._store, options._schema, options._durability, options._groupCommit, options._json };
         return (command, options);
     }
 
     public BenchSettings Read(ParseResult parse) => new(
         parse.GetValue(_store),
+        parse.GetValue(_schema),
         parse.GetRequiredValue(_durability),
         parse.GetRequiredValue(_groupCommit) == "on",
         parse.GetValue(_json));

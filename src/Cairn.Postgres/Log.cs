@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(2209, LogLevel.Debug, "The lock of node name '{Owner}' was already gone when released: {Reason}")]
     public static partial void NodeLockLost(ILogger logger, string owner, string reason);
+
+    [LoggerMessage(2210, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState}; the group is sent again with a savepoint around each write")]
+    public static partial void GroupRetriedWithSavepoints(ILogger logger, int count, string sqlState);
 }

@@ -157,10 +157,67 @@ public sealed partial class PostgresRunStore
         write.Complete();
     }
 
+    // BEGIN; write 1; write 2; …; COMMIT — in one round trip. Writes rarely fail (a lost fence is not an error), so the
+    // group is first sent without savepoints, which would cost the server a subtransaction per write; if one write
+    // fails, the transaction is rolled back and the group is sent again with a savepoint around each write.
+    private async Task ExecuteGroupAsync(NpgsqlConnection connection, List<IPendingWrite> writes, DateTimeOffset? now)
+    {
+        using (var batch = new NpgsqlBatch(connection))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            foreach (var write in writes)
+            {
+                batch.BatchCommands.Add(write.CreateCommand(now));
+            }
+
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            try
+            {
+                await ExecuteAndReadAsync(batch, writes, 0).ConfigureAwait(false);
+                writes.ForEach(write => write.Complete());
+                return;
+            }
+            catch (PostgresException ex) when (!IsUnavailable(ex))
+            {
+                Log.GroupRetriedWithSavepoints(_logger, writes.Count, ex.SqlState);
+            }
+        }
+
+        using (var rollback = new NpgsqlCommand("ROLLBACK", connection))
+        {
+            await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        await ExecuteWithSavepointsAsync(connection, writes, now).ConfigureAwait(false);
+    }
+
+    // Reads the result set of each write from 'first' on; throws the error of the first write that failed.
+    private static async Task ExecuteAndReadAsync(NpgsqlBatch batch, List<IPendingWrite> writes, int first)
+    {
+        var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            // Statements without rows (BEGIN, SAVEPOINT, RELEASE, COMMIT) have no result set: each write has one.
+            for (var current = first; current < writes.Count; current++)
+            {
+                if (current > first && !await reader.NextResultAsync().ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException($"The group commit read {current} results of {writes.Count} writes.");
+                }
+
+                await writes[current].ReadAsync(reader).ConfigureAwait(false);
+            }
+
+            while (await reader.NextResultAsync().ConfigureAwait(false))
+            {
+            }
+        }
+    }
+
     // BEGIN; SAVEPOINT w; write 1; RELEASE w; SAVEPOINT w; write 2; …; COMMIT — in one round trip. When write i fails,
     // PostgreSQL skips the rest of the round trip; the next one rolls back to write i's savepoint and sends the writes
     // after it again, then COMMIT.
-    private async Task ExecuteGroupAsync(NpgsqlConnection connection, List<IPendingWrite> writes, DateTimeOffset? now)
+    private async Task ExecuteWithSavepointsAsync(NpgsqlConnection connection, List<IPendingWrite> writes, DateTimeOffset? now)
     {
         var next = 0;
         var recovering = false;

@@ -1,5 +1,3 @@
-using Cairn.Cli.CrashTesting;
-using Cairn.Postgres;
 using Cairn.Storage;
 using Npgsql;
 
@@ -9,7 +7,7 @@ namespace Cairn.Cli.Tests;
 [Collection(PostgresCliCollection.Name)]
 public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
 {
-    private const int RunCount = 300;
+    private const int RunCount = 1_000;
     private const int Seed = 11;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly string _database = $"nodes_{Guid.NewGuid().ToString("N")[..12]}";
@@ -38,47 +36,32 @@ public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
             await node.WaitForLineAsync($"cairn serve: node node-{i} ");
         }
 
-        var flows = CrashFlowMix.Plans.ToDictionary(p => p.Name, p => p.Build((_, _) => Task.CompletedTask), StringComparer.Ordinal);
-        await using var observer = CairnEngine.CreateBuilder()
-            .UsePostgres(Store)
-            .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(100))
-            .Build();
-        await observer.StartAsync();
-        var runs = await Task.WhenAll(Enumerable.Range(0, RunCount).Select(async i =>
-        {
-            var plan = CrashFlowMix.PlanFor(Seed, i);
-            var input = plan.Input(Seed, 0, i);
-            var created = await observer.Store.CreateRunAsync(TestRuns.For(flows[plan.Name], input, CrashFlowMix.RecoveryId(0, i)), CancellationToken.None);
-            return (created.Run.Id, Plan: plan, Input: input);
-        }));
+        await using var load = await NodeLoad.StartAsync(Store, Seed);
+        var runs = await load.AddAsync(RunCount);
 
         // The nodes claim the oldest runs first: once a tenth is done, every node is busy with the rest.
-        await observer.WaitForRunAsync(flows[runs[RunCount / 10].Plan.Name], runs[RunCount / 10].Id).WaitAsync(Timeout);
+        await load.WaitUntilFinishedAsync(runs[RunCount / 10], Timeout);
 
         // Kill node-0 while it owns running runs, so that there is something to take over.
         await StoreWaits.UntilAsync(
-            async () => (await observer.Store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], Limit = 1_000 }, CancellationToken.None))
+            async () => (await load.Store.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], Limit = RunCount }, CancellationToken.None))
                 .Count(r => r.Owner == "node-0") >= 2,
             Timeout,
             "node-0 to own two running runs");
         await node0.KillAsync();
 
+        await load.AssertCompletedAsync(Timeout);
+
+        // The killed node held runs; the others took them over once its leases expired.
         var interrupted = 0;
-        foreach (var (id, plan, input) in runs)
+        foreach (var run in runs)
         {
-            var outcome = await observer.WaitForRunAsync(flows[plan.Name], id).WaitAsync(Timeout);
-            Assert.True(outcome.Status == RunStatus.Completed, $"run {id} ({plan.Name}) ended {outcome.Status}: {outcome.Error}");
-            var expected = plan.Expected(input);
-            Assert.Equal(expected.Trail, outcome.Result!.Trail);
-            Assert.Equal(expected.Counter, outcome.Result.Counter);
-            Assert.Equal(expected.Digest, outcome.Result.Digest);
-            var events = await observer.Store.GetEventsAsync(id, CancellationToken.None);
+            var events = await load.Store.GetEventsAsync(run.Id, CancellationToken.None);
             interrupted += events.Any(e => e.Kind == RunEventKind.Interrupted) ? 1 : 0;
         }
 
-        // The killed node held runs; the others took them over once its leases expired.
         Assert.True(interrupted > 0, "no run of the killed node was taken over");
-        StoreWaits.AssertNoCommittedStageRanAgain(runs.ToDictionary(r => r.Id.Value, r => r.Plan), journals);
+        load.AssertNoCommittedStageRanAgain(journals);
         await node1.TerminateAsync();
         await node2.TerminateAsync();
         Assert.Equal(0, await node1.WaitForExitAsync());

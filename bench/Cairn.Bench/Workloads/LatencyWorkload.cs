@@ -31,7 +31,7 @@ internal static class LatencyWorkload
             throw new ArgumentException("--runs and --state-bytes must be 1 or more, --warmup 0 or more.");
         }
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         using var listener = new CairnListener(recordDurations: true);
         var flow = BenchFlow.Create("latency");
         var payload = new string('x', BenchFlow.PayloadFor(parameters.StateBytes));

@@ -54,7 +54,7 @@ internal static class MemoryChild
                 context.State.Data = null;
             });
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         await using var engine = store.BuildEngine(flow, maxConcurrentRuns: 1);
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -89,7 +89,7 @@ internal static class MemoryChild
     /// <summary>Runs the flow once with a small state on a scratch store, so that compiling the code paths is not measured.</summary>
     private static async Task WarmUpAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
-        using var scratch = BenchStore.Open(settings with { Store = null, JsonPath = null });
+        await using var scratch = await BenchStore.OpenAsync(settings with { Store = null, JsonPath = null }, cancellationToken);
         var flow = CreateFlow(built: () => { }, check: (context, _) =>
         {
             context.State.Data = null;

@@ -30,7 +30,7 @@ internal static class MemoryWorkload
             throw new ArgumentException("--size-mb must be between 1 and 1024.");
         }
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         var size = parameters.SizeMiB * 1024L * 1024;
         AnsiConsole.MarkupLine($"[bold]memory[/]: a {Format.Bytes(size)} state (byte array) saved at a recovery point, then restored after SIGKILL, each in a fresh process; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
         string[] common = ["--size-bytes", size.ToString(CultureInfo.InvariantCulture), .. store.ChildArguments()];

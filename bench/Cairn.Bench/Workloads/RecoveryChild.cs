@@ -42,7 +42,7 @@ internal static class RecoveryChild
     private static async Task<int> PrepareAsync(BenchSettings settings, string flowName, int runs, int stateBytes, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
 
         // Every run waits in stage-2 until the process is killed: all of them are Running, past point-1.
         var flow = BenchFlow.Create(flowName, secondStage: (_, ct) => Task.Delay(Timeout.Infinite, ct));
@@ -61,7 +61,7 @@ internal static class RecoveryChild
     private static async Task<int> ResumeAsync(BenchSettings settings, string flowName, int runs, int concurrency, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new CairnListener(recordDurations: false)
         {

@@ -41,7 +41,7 @@ internal static class RecoveryWorkload
             throw new ArgumentException("--runs and --timeout must be 1 or more.");
         }
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         AnsiConsole.MarkupLine($"[bold]recovery[/]: {parameters.Runs:N0} runs killed after point-1, resumed with MaxConcurrentRuns {parameters.ResumeConcurrency:N0}; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
         await using var reader = await store.OpenReaderAsync(cancellationToken);
         var count = parameters.Runs.ToString(CultureInfo.InvariantCulture);

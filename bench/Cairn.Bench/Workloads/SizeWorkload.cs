@@ -40,7 +40,7 @@ internal static class SizeWorkload
             throw new ArgumentException("--sizes needs sizes of 1 or more, --runs must be 1 or more, --warmup 0 or more.");
         }
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         using var listener = new CairnListener(recordDurations: true);
         AnsiConsole.MarkupLine($"[bold]size[/]: states of {string.Join(", ", parameters.Sizes.Select(s => Format.Bytes(s)))}, {parameters.Runs:N0} runs each one at a time; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
 

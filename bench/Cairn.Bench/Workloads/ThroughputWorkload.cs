@@ -44,7 +44,7 @@ internal static class ThroughputWorkload
             throw new ArgumentException("--concurrency needs levels of 1 or more, --duration must be positive, --warmup not negative, --state-bytes 1 or more.");
         }
 
-        using var store = BenchStore.Open(settings);
+        await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
         using var listener = new CairnListener(recordDurations: false);
         var flow = BenchFlow.Create("throughput");
         var payload = new string('x', BenchFlow.PayloadFor(parameters.StateBytes));

@@ -101,10 +101,21 @@ public sealed partial class PostgresRunStore : RunStore
                     Add(parameters, "settings", run.Settings);
                     Add(parameters, "input", run.Input);
                     Add(parameters, "message", $"run created for recovery ID '{run.RecoveryId}'");
+                    Add(parameters, "owner", run.ClaimFor?.Owner);
+                    Add(parameters, "lease_us", Microseconds(run.ClaimFor?.LeaseDuration ?? TimeSpan.Zero));
                 },
-                async reader => await reader.ReadAsync().ConfigureAwait(false)
-                    ? new CreateRunResult(ReadRun(reader, first: 1), Created: reader.GetBoolean(0))
-                    : null,
+                async reader =>
+                {
+                    if (!await reader.ReadAsync().ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    var created = reader.GetBoolean(0);
+                    var record = ReadRun(reader, first: 1);
+                    var lease = created && run.ClaimFor is { } claim ? new RunLease(run.Id, claim.Owner, record.LeaseEpoch) : null;
+                    return new CreateRunResult(record, created, lease);
+                },
                 cancellationToken).ConfigureAwait(false);
             if (result is not null)
             {

@@ -43,17 +43,27 @@ internal sealed class PostgresSql
             $"notified AS (SELECT pg_notify('{WakeUpChannel}', '') FROM {source} WHERE {condition} LIMIT 1)";
         const string Notified = "CROSS JOIN (SELECT count(*) FROM notified) notified_count";
 
+        // @owner set: the run is created already claimed by it (status Running, attempt and epoch 1, a lease), with its
+        // Started event after the Created one, and no wake-up since no other node should take it.
         CreateRun = $"""
             WITH created AS (
-                INSERT INTO {runs} (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, claim_at, input_checksum, settings)
-                VALUES (@run_id, @flow_name, @flow_version, @recovery_id, 0, {now}, {now}, {now}, {now}, @input_checksum, @settings)
+                INSERT INTO {runs} (run_id, flow_name, flow_version, recovery_id, status, attempt, owner, lease_epoch, lease_expires_at,
+                    created_at, updated_at, due_at, claim_at, input_checksum, settings)
+                SELECT @run_id, @flow_name, @flow_version, @recovery_id, c.status, c.status, @owner, c.status,
+                    CASE WHEN c.claimed THEN {now} + @lease_us {Micros} END,
+                    {now}, {now}, CASE WHEN NOT c.claimed THEN {now} END, CASE WHEN NOT c.claimed THEN {now} END, @input_checksum, @settings
+                FROM (SELECT @owner::text IS NOT NULL AS claimed, CASE WHEN @owner::text IS NULL THEN 0 ELSE 1 END AS status) c
                 ON CONFLICT (flow_name, recovery_id) DO NOTHING
                 RETURNING {RunColumnList}
             ), data AS (
                 INSERT INTO {runData} (run_id, input) SELECT run_id, @input FROM created
             ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, created_at, 0, 0, @message FROM created
-            ), {Notify("created")}
+                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                SELECT run_id, created_at, e.kind, e.kind, e.message
+                FROM created CROSS JOIN (VALUES (0, @message), (1, 'attempt 1 started on ' || @owner::text)) e(kind, message)
+                WHERE e.kind = 0 OR @owner::text IS NOT NULL
+                ORDER BY e.kind
+            ), {Notify("created", "@owner::text IS NULL")}
             SELECT true, {RunColumnList} FROM created {Notified}
             UNION ALL
             SELECT false, {RunColumnList} FROM {runs}

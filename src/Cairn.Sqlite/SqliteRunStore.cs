@@ -95,17 +95,34 @@ public sealed partial class SqliteRunStore : RunStore
                 InputChecksum = run.InputChecksum,
                 Settings = run.Settings,
             };
+            string? startedMessage = null;
+            if (run.ClaimFor is { } claimFor)
+            {
+                startedMessage = StartedMessage(record, claimFor.Owner);
+                record = record with
+                {
+                    Status = RunStatus.Running, Attempt = 1, Owner = claimFor.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claimFor.LeaseDuration, DueAt = null,
+                };
+            }
+
             {
                 var insert = Cached(transaction,
-                "INSERT INTO runs (run_id, flow_name, flow_version, recovery_id, status, created_at, updated_at, due_at, input_checksum, settings) " +
-                "VALUES ($run_id, $flow_name, $flow_version, $recovery_id, $status, $now, $now, $now, $input_checksum, $settings); " +
+                "INSERT INTO runs (run_id, flow_name, flow_version, recovery_id, status, attempt, owner, lease_epoch, lease_expires_at, " +
+                "created_at, updated_at, due_at, input_checksum, settings) " +
+                "VALUES ($run_id, $flow_name, $flow_version, $recovery_id, $status, $attempt, $owner, $lease_epoch, $lease_expires_at, " +
+                "$now, $now, $due_at, $input_checksum, $settings); " +
                 "INSERT INTO run_data (run_id, input) VALUES ($run_id, $input)");
                 Bind(insert, "$run_id", Key(run.Id));
                 Bind(insert, "$flow_name", run.FlowName);
                 Bind(insert, "$flow_version", run.FlowVersion);
                 Bind(insert, "$recovery_id", run.RecoveryId);
-                Bind(insert, "$status", (int)RunStatus.Pending);
+                Bind(insert, "$status", (int)record.Status);
+                Bind(insert, "$attempt", record.Attempt);
+                Bind(insert, "$owner", record.Owner);
+                Bind(insert, "$lease_epoch", record.LeaseEpoch);
+                Bind(insert, "$lease_expires_at", record.LeaseExpiresAt?.UtcTicks);
                 Bind(insert, "$now", Ticks(now));
+                Bind(insert, "$due_at", record.DueAt?.UtcTicks);
                 Bind(insert, "$input_checksum", run.InputChecksum);
                 Bind(insert, "$settings", run.Settings);
                 Bind(insert, "$input", Bytes(run.Input));
@@ -113,6 +130,12 @@ public sealed partial class SqliteRunStore : RunStore
             }
 
             InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
+            if (startedMessage is not null)
+            {
+                InsertEvent(transaction, run.Id, now, RunEventKind.Started, 1, startedMessage);
+                return new CreateRunResult(record, Created: true, new RunLease(run.Id, record.Owner!, 1));
+            }
+
             return new CreateRunResult(record, Created: true);
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -21,6 +21,8 @@ internal sealed class NodeProcess : IDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public static NodeProcess Start(params string[] arguments)
     {
         var start = new ProcessStartInfo

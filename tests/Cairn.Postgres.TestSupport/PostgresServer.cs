@@ -9,7 +9,12 @@ namespace Cairn.Postgres.TestSupport;
 /// fsync and synchronous commit on, trust authentication for the user <c>postgres</c>. As root (CI), the cluster runs as
 /// the <c>postgres</c> OS user, since PostgreSQL refuses to run as root.
 /// </summary>
-public sealed class PostgresServer : IAsyncDisposable
+#if CAIRN_BENCH
+internal // Compiled into the load generator too, where it must not clash with this project's public type.
+#else
+public
+#endif
+sealed class PostgresServer : IAsyncDisposable
 {
 
     private readonly string _binaries;

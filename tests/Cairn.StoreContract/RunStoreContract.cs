@@ -109,6 +109,55 @@ public abstract class RunStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateRunAsync_ClaimFor_CreatesTheRunClaimedAsAClaimWould()
+    {
+        var newRun = NewRun(recoveryId: "order-42") with { ClaimFor = new NewRunClaim(NodeA, Lease) };
+
+        var result = await Store.CreateRunAsync(newRun, Ct);
+
+        Assert.True(result.Created);
+        Assert.Equal(new RunLease(newRun.Id, NodeA, 1), result.Lease);
+        var run = await Store.GetRunAsync(newRun.Id, Ct);
+        Assert.Equal(result.Run, run);
+        Assert.Equal(RunStatus.Running, run!.Status);
+        Assert.Equal(1, run.Attempt);
+        Assert.Equal(NodeA, run.Owner);
+        Assert.Equal(1, run.LeaseEpoch);
+        Assert.Equal(Time.GetUtcNow() + Lease, run.LeaseExpiresAt);
+        Assert.Null(run.DueAt);
+        Assert.Equal(
+            [
+                new RunEvent(Time.GetUtcNow(), RunEventKind.Created, 0, "run created for recovery ID 'order-42'"),
+                new RunEvent(Time.GetUtcNow(), RunEventKind.Started, 1, "attempt 1 started on node-a"),
+            ],
+            await Store.GetEventsAsync(run.Id, Ct));
+        Assert.Equal(Input, (await Store.GetRecoveryDataAsync(run.Id, Ct)).Input?.ToArray());
+        Assert.Empty(await ClaimAsync(NodeB));
+
+        // The lease is a lease like any other: it fences the owner's writes, and it expires.
+        await Store.SaveCheckpointAsync(result.Lease!, CheckpointAt(1), keep: 1, Ct);
+        Time.Advance(Lease);
+        Assert.Equal(1, await Store.InterruptAbandonedRunsAsync(NodeB, exclusive: false, TimeSpan.Zero, Ct));
+        var resumed = Assert.Single(await ClaimAsync(NodeB));
+        Assert.Equal(2, resumed.Lease.Epoch);
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.SaveCheckpointAsync(result.Lease!, CheckpointAt(2), keep: 1, Ct));
+    }
+
+    [Fact]
+    public async Task CreateRunAsync_ClaimForAnExistingRecoveryId_ReturnsTheRunUnclaimed()
+    {
+        var first = await CreateAsync(recoveryId: "order-42");
+
+        var result = await Store.CreateRunAsync(NewRun(recoveryId: "order-42") with { ClaimFor = new NewRunClaim(NodeA, Lease) }, Ct);
+
+        Assert.False(result.Created);
+        Assert.Null(result.Lease);
+        Assert.Equal(first, result.Run);
+        Assert.Equal(first, await Store.GetRunAsync(first.Id, Ct));
+        Assert.Single(await Store.GetEventsAsync(first.Id, Ct));
+    }
+
+    [Fact]
     public async Task CreateRunAsync_SameRecoveryIdInAnotherFlow_CreatesSeparateRun()
     {
         var orders = await CreateAsync(Flow, "shared-id");

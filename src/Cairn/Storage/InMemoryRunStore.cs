@@ -48,8 +48,20 @@ public sealed class InMemoryRunStore : RunStore
                 Input = run.Input.ToArray(),
             };
             entry.Events.Add(new RunEvent(now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'"));
+            RunLease? lease = null;
+            if (run.ClaimFor is { } claim)
+            {
+                var message = StartedMessage(entry.Run, claim.Owner);
+                entry.Run = entry.Run with
+                {
+                    Status = RunStatus.Running, Attempt = 1, Owner = claim.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claim.LeaseDuration, DueAt = null,
+                };
+                entry.Events.Add(new RunEvent(now, RunEventKind.Started, 1, message));
+                lease = new RunLease(run.Id, claim.Owner, 1);
+            }
+
             _runs.Add(run.Id, entry);
-            return Task.FromResult(new CreateRunResult(entry.Run, Created: true));
+            return Task.FromResult(new CreateRunResult(entry.Run, Created: true, lease));
         }
     }
 

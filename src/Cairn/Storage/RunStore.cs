@@ -17,7 +17,10 @@ public abstract class RunStore : IAsyncDisposable
 
     /// <summary>
     /// Creates a <see cref="RunStatus.Pending"/> run, due now, with a <see cref="RunEventKind.Created"/> event — unless
-    /// a run of the same flow with the same recovery ID exists, which is then returned unchanged.
+    /// a run of the same flow with the same recovery ID exists, which is then returned unchanged. With
+    /// <see cref="NewRun.ClaimFor"/>, a run created now is <see cref="RunStatus.Running"/> under that owner at once —
+    /// attempt 1, epoch 1, a lease, and a <see cref="RunEventKind.Started"/> event after the
+    /// <see cref="RunEventKind.Created"/> one — exactly as if <see cref="ClaimDueRunsAsync"/> had claimed it.
     /// </summary>
     public abstract Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken);
 

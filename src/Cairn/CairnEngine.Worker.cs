@@ -18,11 +18,12 @@ public sealed partial class CairnEngine
                     var claimed = await Store.ClaimDueRunsAsync(request, stopping).ConfigureAwait(false);
                     foreach (var run in claimed)
                     {
-                        // Never blocks: the claim asked for at most the free slots, and only this loop takes them.
+                        // Rarely waits: the claim asked for at most the free slots, but a run started here meanwhile may
+                        // have taken one (see ReserveSlotForNewRun). The claimed runs keep their leases while they wait.
                         await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abortRuns.Token);
                         _active[run.Run.Id] = cancellation;
-                        _ = Task.Run(() => ExecuteClaimedAsync(run, cancellation), CancellationToken.None);
+                        _ = Task.Run(() => ExecuteClaimedAsync(run, cancellation, knownInput: null), CancellationToken.None);
                     }
 
                     claimedAll = claimed.Count > 0 && claimed.Count == free;
@@ -61,28 +62,78 @@ public sealed partial class CairnEngine
         }
     }
 
-    private async Task ExecuteClaimedAsync(ClaimedRun claimed, CancellationTokenSource cancellation)
+    /// <param name="claimed">The run and its lease.</param>
+    /// <param name="cancellation">The attempt's cancellation, registered in <c>_active</c> with a slot taken.</param>
+    /// <param name="knownInput">The input of a run this engine has just created claimed: no need to read it back.</param>
+    private async Task ExecuteClaimedAsync(ClaimedRun claimed, CancellationTokenSource cancellation, byte[]? knownInput)
     {
         try
         {
             if (_flows.TryGetValue(claimed.Run.FlowName, out var flow))
             {
-                await flow.RunAttemptAsync(this, claimed, cancellation.Token).ConfigureAwait(false);
+                await flow.RunAttemptAsync(this, claimed, knownInput, cancellation.Token).ConfigureAwait(false);
             }
         }
         finally
         {
-            // Free the slot before forgetting the attempt: once no attempt is active, a stopping engine may dispose the semaphore.
-            _slots.Release();
-
-            // Only this attempt's entry: a re-run of the same run may already be executing under the same ID.
-            _active.TryRemove(new KeyValuePair<RunId, CancellationTokenSource>(claimed.Run.Id, cancellation));
-            cancellation.Dispose();
+            ForgetAttempt(claimed.Run.Id, cancellation);
             NotifyChanged(claimed.Run.Id);
-            Interlocked.Exchange(ref _runFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             Wake();
         }
     }
+
+    /// <summary>
+    /// Takes a slot for a run about to be started here, so that it can be created already claimed and executed at once;
+    /// null when the engine is stopping or every slot is busy. Registered as active first, so that a stopping engine waits
+    /// for the creation to end before it lets go of the store.
+    /// </summary>
+    private CancellationTokenSource? ReserveSlotForNewRun(RunId runId)
+    {
+        if (IsStopping || _slots.CurrentCount == 0)
+        {
+            return null;
+        }
+
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abortRuns.Token);
+        if (!_active.TryAdd(runId, cancellation))
+        {
+            cancellation.Dispose();
+            return null;
+        }
+
+        if (IsStopping || !_slots.Wait(0))
+        {
+            _active.TryRemove(new KeyValuePair<RunId, CancellationTokenSource>(runId, cancellation));
+            cancellation.Dispose();
+            SignalRunFinished();
+            return null;
+        }
+
+        return cancellation;
+    }
+
+    /// <summary>Gives back a slot reserved for a new run that was not created claimed after all.</summary>
+    private void ReleaseReservedSlot(RunId runId, CancellationTokenSource? reserved)
+    {
+        if (reserved is not null)
+        {
+            ForgetAttempt(runId, reserved);
+        }
+    }
+
+    private void ForgetAttempt(RunId runId, CancellationTokenSource cancellation)
+    {
+        // Free the slot before forgetting the attempt: once no attempt is active, a stopping engine may dispose the semaphore.
+        _slots.Release();
+
+        // Only this attempt's entry: a re-run of the same run may already be executing under the same ID.
+        _active.TryRemove(new KeyValuePair<RunId, CancellationTokenSource>(runId, cancellation));
+        cancellation.Dispose();
+        SignalRunFinished();
+    }
+
+    private void SignalRunFinished() =>
+        Interlocked.Exchange(ref _runFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     private async Task<bool> WaitForActiveRunsAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

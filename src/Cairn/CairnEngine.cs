@@ -15,7 +15,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private readonly CairnOptions _options;
     private readonly ConcurrentDictionary<string, FlowDefinition> _flows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<RunId, CancellationTokenSource> _active = new();
-    private readonly ConcurrentDictionary<RunId, TaskCompletionSource> _changes = new();
+    private readonly ConcurrentDictionary<RunId, TaskCompletionSource<CompletedHere?>> _changes = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private readonly SemaphoreSlim _slots;
@@ -186,7 +186,14 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call, not the run.</param>
     /// <exception cref="RecoveryIdConflictException">The recovery ID belongs to a run of this flow with a different input.</exception>
     /// <exception cref="StateSerializationException">The input cannot be serialized.</exception>
-    public async Task<RunRecord> StartRunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default)
+    public async Task<RunRecord> StartRunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default) =>
+        (await StartRunCoreAsync(flow, input, recoveryId, RunId.New(), cancellationToken).ConfigureAwait(false)).Run;
+
+    /// <summary>
+    /// Starts a run with the given ID. With a free slot, the run is created already claimed by this engine and executed at
+    /// once, without a claim or a read of its input; otherwise the claim loop (of this or another node) takes it.
+    /// </summary>
+    private async Task<(RunRecord Run, bool Created)> StartRunCoreAsync<TState>(Flow<TState> flow, TState input, string? recoveryId, RunId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flow);
         if (recoveryId is not null)
@@ -199,16 +206,34 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
         var checksum = Checksum.Compute(inputBytes);
-        var id = RunId.New();
         var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy).ToJson();
-        var created = await Store.CreateRunAsync(
-            new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings),
-            cancellationToken).ConfigureAwait(false);
+        var newRun = new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings);
+        var attempt = ReserveSlotForNewRun(id);
+        CreateRunResult created;
+        try
+        {
+            created = await Store.CreateRunAsync(
+                attempt is null ? newRun : newRun with { ClaimFor = new NewRunClaim(NodeName, _options.LeaseDuration) },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseReservedSlot(id, attempt);
+            throw;
+        }
+
         var run = created.Run;
+        if (created.Lease is { } lease && attempt is not null)
+        {
+            _ = Task.Run(() => ExecuteClaimedAsync(new ClaimedRun(run, lease), attempt, inputBytes), CancellationToken.None);
+            return (run, true);
+        }
+
+        ReleaseReservedSlot(id, attempt);
         if (created.Created)
         {
             Wake();
-            return run;
+            return (run, true);
         }
 
         if (run.InputChecksum != checksum)
@@ -230,7 +255,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             }
         }
 
-        return run;
+        return (run, false);
     }
 
     /// <summary>
@@ -244,15 +269,35 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting; the run goes on in the engine.</param>
     public async Task<RunOutcome<TState>> RunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default)
     {
-        var run = await StartRunAsync(flow, input, recoveryId, cancellationToken).ConfigureAwait(false);
+        // Listen for the new run's end before it can start: a run created now is waited for without reading the store
+        // first, and one completed in this engine hands its result over without a read either.
+        var id = RunId.New();
+        var completion = _changes.GetOrAdd(id, _ => NewChangeSignal());
+        RunRecord run;
+        bool created;
+        try
+        {
+            (run, created) = await StartRunCoreAsync(flow, input, recoveryId, id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _changes.TryRemove(new KeyValuePair<RunId, TaskCompletionSource<CompletedHere?>>(id, completion));
+            throw;
+        }
+
+        if (run.Id != id)
+        {
+            _changes.TryRemove(new KeyValuePair<RunId, TaskCompletionSource<CompletedHere?>>(id, completion));
+        }
+
         var wasCompleted = run.Status == RunStatus.Completed;
-        return await WaitForRunAsync(flow, run.Id, wasCompleted, cancellationToken).ConfigureAwait(false);
+        return await WaitForRunAsync(flow, run.Id, wasCompleted, created && run.Id == id ? completion : null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Waits until a run of <paramref name="flow"/> completes, fails or is cancelled, and returns its outcome.</summary>
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>
     public Task<RunOutcome<TState>> WaitForRunAsync<TState>(Flow<TState> flow, RunId runId, CancellationToken cancellationToken = default) =>
-        WaitForRunAsync(flow, runId, wasCompleted: false, cancellationToken);
+        WaitForRunAsync(flow, runId, wasCompleted: false, takenSignal: null, cancellationToken);
 
     /// <summary>
     /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
@@ -297,12 +342,53 @@ public sealed partial class CairnEngine : IAsyncDisposable
         return count;
     }
 
+    /// <summary>
+    /// Waits until a run is finished: returns its record, or what this engine handed over when it completed the run here.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="takenSignal">
+    /// The change signal taken before the run was created, for a run created just now: no need to read it first.
+    /// </param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    private async Task<(RunRecord? Run, CompletedHere? CompletedHere)> WaitUntilFinishedAsync(
+        RunId runId, TaskCompletionSource<CompletedHere?>? takenSignal, CancellationToken cancellationToken)
+    {
+        var read = takenSignal is null;
+        while (true)
+        {
+            // Take the signal before reading, so a change between the read and the wait is not missed.
+            var changed = takenSignal ?? _changes.GetOrAdd(runId, _ => NewChangeSignal());
+            takenSignal = null;
+            if (read)
+            {
+                var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+                if (run.Status.IsFinished())
+                {
+                    return (run, null);
+                }
+            }
+
+            read = true;
+            try
+            {
+                if (await changed.Task.WaitAsync(_options.PollInterval, TimeProvider, cancellationToken).ConfigureAwait(false) is { } here)
+                {
+                    return (null, here);
+                }
+            }
+            catch (TimeoutException)
+            {
+                // Another process may have changed the run: read it again.
+            }
+        }
+    }
+
+    /// <summary>Waits until the run's record satisfies <paramref name="until"/>, reading it at each change. For tests.</summary>
     internal async Task<RunRecord> WaitForAsync(RunId runId, Func<RunRecord, bool> until, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // Take the signal before reading, so a change between the read and the wait is not missed.
-            var changed = _changes.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var changed = _changes.GetOrAdd(runId, _ => NewChangeSignal());
             var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
             if (until(run))
             {
@@ -324,16 +410,34 @@ public sealed partial class CairnEngine : IAsyncDisposable
     {
         if (_changes.TryRemove(runId, out var changed))
         {
-            changed.TrySetResult();
+            changed.TrySetResult(null);
         }
     }
 
+    /// <summary>Hands a run completed in this engine to its waiters: they need not read its status and result back.</summary>
+    internal void NotifyCompleted(RunRecord run, byte[] result)
+    {
+        if (_changes.TryRemove(run.Id, out var changed))
+        {
+            changed.TrySetResult(new CompletedHere(run.RecoveryId, result));
+        }
+    }
+
+    private static TaskCompletionSource<CompletedHere?> NewChangeSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     internal void Wake() => _wake.Writer.TryWrite(true);
 
-    private async Task<RunOutcome<TState>> WaitForRunAsync<TState>(Flow<TState> flow, RunId runId, bool wasCompleted, CancellationToken cancellationToken)
+    private async Task<RunOutcome<TState>> WaitForRunAsync<TState>(
+        Flow<TState> flow, RunId runId, bool wasCompleted, TaskCompletionSource<CompletedHere?>? takenSignal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        var run = await WaitForAsync(runId, r => r.Status.IsFinished(), cancellationToken).ConfigureAwait(false);
+        var (finished, here) = await WaitUntilFinishedAsync(runId, takenSignal, cancellationToken).ConfigureAwait(false);
+        if (here is not null)
+        {
+            return new RunOutcome<TState>(runId, here.RecoveryId, RunStatus.Completed, DeserializeResult<TState>(runId, flow.Name, here.Result), null, wasCompleted);
+        }
+
+        var run = finished!;
         if (run.Status != RunStatus.Completed)
         {
             return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), wasCompleted);
@@ -341,20 +445,22 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         var result = await Store.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
-        TState state;
+        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, wasCompleted);
+    }
+
+    private TState DeserializeResult<TState>(RunId runId, string flowName, ReadOnlyMemory<byte> result)
+    {
         try
         {
-            state = Serializer.Deserialize<TState>(result.Span);
+            return Serializer.Deserialize<TState>(result.Span);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new StateSerializationException(
-                $"The result of run {run.Id} (flow '{run.FlowName}') can no longer be read as {typeof(TState).Name}: {ex.Message}",
+                $"The result of run {runId} (flow '{flowName}') can no longer be read as {typeof(TState).Name}: {ex.Message}",
                 Serializer.FindMember(ex),
                 ex);
         }
-
-        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, state, null, wasCompleted);
     }
 
     /// <summary>Serializes a state or input, turning any failure and an oversized result into a <see cref="StateSerializationException"/>.</summary>

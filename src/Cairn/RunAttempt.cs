@@ -10,14 +10,20 @@ internal sealed class RunAttempt<TState>
     private readonly Flow<TState> _flow;
     private readonly RunRecord _run;
     private readonly RunLease _lease;
+    private readonly byte[]? _knownInput;
     private string _where = "while restoring its state";
 
-    public RunAttempt(CairnEngine engine, Flow<TState> flow, ClaimedRun claimed)
+    /// <param name="engine">The engine.</param>
+    /// <param name="flow">The run's flow.</param>
+    /// <param name="claimed">The run and its lease.</param>
+    /// <param name="knownInput">The input of a run created claimed by this engine just now; null to read the recovery data.</param>
+    public RunAttempt(CairnEngine engine, Flow<TState> flow, ClaimedRun claimed, byte[]? knownInput)
     {
         _engine = engine;
         _flow = flow;
         _run = claimed.Run;
         _lease = claimed.Lease;
+        _knownInput = knownInput;
     }
 
     public async Task ExecuteAsync(CancellationToken cancellationToken)
@@ -55,7 +61,9 @@ internal sealed class RunAttempt<TState>
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
     {
         var store = _engine.Store;
-        var data = await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        var data = _knownInput is not null && _run.CheckpointSequence == 0
+            ? new RecoveryData(_knownInput, Checkpoint: null)
+            : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
         var (state, next, resumedFrom) = Restore(data);
         if (resumedFrom is null)
         {
@@ -106,6 +114,7 @@ internal sealed class RunAttempt<TState>
         _where = "while saving its result";
         var result = Serialize(state, "save its result");
         await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
+        _engine.NotifyCompleted(_run, result);
         Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
         return "completed";
     }

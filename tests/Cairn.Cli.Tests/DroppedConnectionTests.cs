@@ -76,7 +76,7 @@ public sealed class DroppedConnectionTests(PostgresCluster cluster) : IAsyncLife
         Assert.Equal(0, await node1.WaitForExitAsync());
     }
 
-    /// <summary>Terminates every connection of the nodes to the database, as an administrator would; returns their server processes.</summary>
+    /// <summary>Terminates every connection of the nodes to the database, as an administrator would; returns the server processes it terminated.</summary>
     private static async Task<List<int>> DropNodeConnectionsAsync(NpgsqlConnection admin)
     {
         await using var command = new NpgsqlCommand($"SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE {NodeConnections}", admin);
@@ -84,8 +84,11 @@ public sealed class DroppedConnectionTests(PostgresCluster cluster) : IAsyncLife
         var terminated = new List<int>();
         while (await reader.ReadAsync())
         {
-            Assert.True(reader.GetBoolean(1), $"server process {reader.GetInt32(0)} was not terminated");
-            terminated.Add(reader.GetInt32(0));
+            // False for a connection that closed between the look at pg_stat_activity and the signal: nothing to drop.
+            if (reader.GetBoolean(1))
+            {
+                terminated.Add(reader.GetInt32(0));
+            }
         }
 
         return terminated;

@@ -6,7 +6,7 @@ namespace Cairn.Tests.Engine;
 public sealed class LifecycleTests(ITestOutputHelper output) : EngineTest(output)
 {
     [Fact]
-    public async Task StartRunAsync_NewRun_GoesPendingRunningCompleted()
+    public async Task StartRunAsync_FreeSlot_CreatesTheRunClaimedAndExecutesItAtOnce()
     {
         var running = NewGate();
         var release = NewGate();
@@ -22,8 +22,9 @@ public sealed class LifecycleTests(ITestOutputHelper output) : EngineTest(output
 
         var created = await engine.StartRunAsync(flow, new TestState());
 
-        Assert.Equal(RunStatus.Pending, created.Status);
-        Assert.Equal(0, created.Attempt);
+        Assert.Equal(RunStatus.Running, created.Status);
+        Assert.Equal(1, created.Attempt);
+        Assert.Equal(engine.NodeName, created.Owner);
         await Within(running.Task);
         var during = await GetRunAsync(created.Id);
         Assert.Equal(RunStatus.Running, during.Status);
@@ -42,6 +43,39 @@ public sealed class LifecycleTests(ITestOutputHelper output) : EngineTest(output
         Assert.Equal(RunStatus.Completed, after.Status);
         Assert.Equal(Time.GetUtcNow(), after.FinishedAt);
         Assert.Null(after.LeaseExpiresAt);
+    }
+
+    [Fact]
+    public async Task StartRunAsync_EverySlotBusy_CreatesThePendingRunForTheClaimLoop()
+    {
+        var release = NewGate();
+        var running = new List<TaskCompletionSource>();
+        var flow = Flow.Create<TestState>("busy")
+            .Stage("work", async (context, ct) =>
+            {
+                lock (running)
+                {
+                    running[context.State.Value].TrySetResult();
+                }
+
+                await release.Task.WaitAsync(ct);
+            })
+            .Build();
+        var engine = CreateEngine(flow, o => o.MaxConcurrentRuns = 1);
+        running.AddRange([NewGate(), NewGate()]);
+
+        var first = await engine.StartRunAsync(flow, new TestState { Value = 0 });
+        await Within(running[0].Task);
+        var second = await engine.StartRunAsync(flow, new TestState { Value = 1 });
+
+        Assert.Equal(RunStatus.Running, first.Status);
+        Assert.Equal(RunStatus.Pending, second.Status);
+        Assert.Null(second.Owner);
+        Assert.Equal(RunStatus.Pending, (await GetRunAsync(second.Id)).Status);
+        release.TrySetResult();
+        await Within(running[1].Task);
+        Assert.True((await Within(engine.WaitForRunAsync(flow, second.Id))).IsCompleted);
+        Assert.Equal([RunEventKind.Created, RunEventKind.Started, RunEventKind.Completed], (await Store.GetEventsAsync(second.Id, Ct)).Select(e => e.Kind));
     }
 
     [Fact]

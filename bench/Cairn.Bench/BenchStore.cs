@@ -71,7 +71,11 @@ internal sealed class BenchStore : IAsyncDisposable
     }
 
     /// <summary>Builds an engine on this store for <paramref name="flow"/>. The scheduled purge is off so it cannot disturb a measurement.</summary>
-    public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null)
+    /// <param name="flow">The flow.</param>
+    /// <param name="maxConcurrentRuns">The engine's slots.</param>
+    /// <param name="nodeName">The node's name; null for a new one.</param>
+    /// <param name="leaseDuration">The lease; null for the engine's default.</param>
+    public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null, TimeSpan? leaseDuration = null)
     {
         var builder = CairnEngine.CreateBuilder();
         builder = IsPostgres ? builder.UsePostgres(ConnectionString, ConfigurePostgres) : builder.UseSqlite(_location, ConfigureSqlite);
@@ -82,6 +86,10 @@ internal sealed class BenchStore : IAsyncDisposable
                 o.MaxConcurrentRuns = Math.Max(1, maxConcurrentRuns);
                 o.RetentionPeriod = null;
                 o.NodeName = nodeName;
+                if (leaseDuration is { } lease)
+                {
+                    o.LeaseDuration = lease;
+                }
             })
             .Build();
     }

@@ -38,6 +38,7 @@ internal static class LatencyWorkload
         AnsiConsole.MarkupLine($"[bold]latency[/]: {parameters.Runs:N0} runs one at a time after {parameters.Warmup:N0} warm-up runs; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
 
         var runTimes = new List<double>(parameters.Runs);
+        double? roundTripsPerRun = null;
         long stateBytes;
         TimeSpan elapsed;
         await using (var engine = store.BuildEngine(flow, maxConcurrentRuns: 1))
@@ -64,6 +65,19 @@ internal static class LatencyWorkload
             elapsed = all.Elapsed;
             listener.Recording = false;
             stateBytes = (listener.CheckpointBytes - bytesBefore) / Math.Max(1, listener.Checkpoints - checkpointsBefore);
+
+            if (store.IsPostgres)
+            {
+                // A pass of its own: counting makes Npgsql create an activity per round trip.
+                const int CountedRuns = 200;
+                using var counter = new RoundTripCounter();
+                for (var i = 0; i < CountedRuns; i++)
+                {
+                    Workload.EnsureCompleted(await engine.RunAsync(flow, new BenchState { Payload = payload }, cancellationToken: cancellationToken));
+                }
+
+                roundTripsPerRun = counter.Count / (double)CountedRuns;
+            }
         }
 
         var samples = listener.TakeSamples();
@@ -83,13 +97,18 @@ internal static class LatencyWorkload
         AnsiConsole.Write(table);
         var runsPerSecond = parameters.Runs / elapsed.TotalSeconds;
         AnsiConsole.MarkupLine($"State: {stateBytes:N0} bytes serialized. {runsPerSecond:N0} runs/s one at a time.");
+        if (roundTripsPerRun is { } trips)
+        {
+            AnsiConsole.MarkupLine($"SQL round trips per run (Npgsql commands and batches, background polling included): {trips:N1}");
+        }
 
-        var results = new Results(stateBytes, perRun, perPoint, byPoint, runsPerSecond);
+        var results = new Results(stateBytes, perRun, perPoint, byPoint, runsPerSecond, roundTripsPerRun);
         await BenchReport.Create("latency", store, parameters, results).WriteAsync(settings, cancellationToken);
         return 0;
     }
 
     private sealed record Parameters(int Runs, int Warmup, int StateBytes);
 
-    private sealed record Results(long StateBytes, Percentiles Run, Percentiles RecoveryPoint, Dictionary<string, Percentiles> ByRecoveryPoint, double RunsPerSecond);
+    private sealed record Results(
+        long StateBytes, Percentiles Run, Percentiles RecoveryPoint, Dictionary<string, Percentiles> ByRecoveryPoint, double RunsPerSecond, double? RoundTripsPerRun);
 }

@@ -20,6 +20,10 @@ internal static class RecoveryChild
         var runs = new Option<int>("--runs") { Required = true };
         var concurrency = new Option<int>("--concurrency") { Description = "MaxConcurrentRuns; default: the run count" };
         var stateBytes = new Option<int>("--state-bytes") { DefaultValueFactory = _ => 100 };
+        var node = new Option<string?>("--node") { Description = "The engine's node name; default: a new one" };
+        var lease = new Option<double?>("--lease") { Description = "The engine's lease in seconds; default: the engine's" };
+        command.Add(node);
+        command.Add(lease);
         command.Add(mode);
         command.Add(flowName);
         command.Add(runs);
@@ -32,21 +36,22 @@ internal static class RecoveryChild
             var count = parse.GetValue(runs);
             var slots = parse.GetValue(concurrency) is > 0 and var c ? c : count;
             var name = parse.GetRequiredValue(flowName);
+            var engine = new EngineSettings(parse.GetValue(node), parse.GetValue(lease) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             return parse.GetRequiredValue(mode) == "prepare"
-                ? await PrepareAsync(settings, name, count, parse.GetValue(stateBytes), ct)
-                : await ResumeAsync(settings, name, count, slots, ct);
+                ? await PrepareAsync(settings, engine, name, count, parse.GetValue(stateBytes), ct)
+                : await ResumeAsync(settings, engine, name, count, slots, ct);
         });
         return command;
     }
 
-    private static async Task<int> PrepareAsync(BenchSettings settings, string flowName, int runs, int stateBytes, CancellationToken cancellationToken)
+    private static async Task<int> PrepareAsync(BenchSettings settings, EngineSettings engineSettings, string flowName, int runs, int stateBytes, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
 
         // Every run waits in stage-2 until the process is killed: all of them are Running, past point-1.
         var flow = BenchFlow.Create(flowName, secondStage: (_, ct) => Task.Delay(Timeout.Infinite, ct));
-        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: runs);
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: runs, engineSettings.NodeName, engineSettings.LeaseDuration);
         await engine.StartAsync(cancellationToken);
         var payload = new string('x', BenchFlow.PayloadFor(stateBytes));
         await Parallel.ForEachAsync(
@@ -58,7 +63,7 @@ internal static class RecoveryChild
         return 0;
     }
 
-    private static async Task<int> ResumeAsync(BenchSettings settings, string flowName, int runs, int concurrency, CancellationToken cancellationToken)
+    private static async Task<int> ResumeAsync(BenchSettings settings, EngineSettings engineSettings, string flowName, int runs, int concurrency, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
@@ -80,7 +85,7 @@ internal static class RecoveryChild
             },
         };
         var flow = BenchFlow.Create(flowName);
-        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency);
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, engineSettings.NodeName, engineSettings.LeaseDuration);
         await engine.StartAsync(cancellationToken);
         Say($"READY {clock.ElapsedMilliseconds}");
         await all.Task.WaitAsync(cancellationToken);
@@ -92,6 +97,9 @@ internal static class RecoveryChild
         Console.Out.WriteLine(line);
         Console.Out.Flush();
     }
+
+    /// <summary>The node name and lease of the child's engine.</summary>
+    private sealed record EngineSettings(string? NodeName, TimeSpan? LeaseDuration);
 
     internal static long Milliseconds(string line) => long.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture);
 }

@@ -15,6 +15,12 @@ internal static class RecoveryWorkload
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Both children run under one node name, as a node restarted by its supervisor does: on PostgreSQL the restarted node
+    /// takes the name's lock and resumes the runs left by the killed one at once, without waiting for their leases.
+    /// </summary>
+    private const string NodeName = "bench-recovery";
+
     public static Command CreateCommand()
     {
         var (command, common) = CommonOptions.CreateCommand(
@@ -53,7 +59,7 @@ internal static class RecoveryWorkload
         var prepareClock = Stopwatch.StartNew();
         TimeSpan prepared;
         using (var child = ChildProcess.Start(["recovery-child", "--mode", "prepare", "--flow", flowName, "--runs", count,
-            "--state-bytes", parameters.StateBytes.ToString(CultureInfo.InvariantCulture), .. store.ChildArguments()]))
+            "--state-bytes", parameters.StateBytes.ToString(CultureInfo.InvariantCulture), "--node", NodeName, .. store.ChildArguments()]))
         {
             var passed = 0;
             var lastReport = TimeSpan.Zero;
@@ -93,7 +99,7 @@ internal static class RecoveryWorkload
         var restart = Stopwatch.GetTimestamp();
         ChildLine ready, first, all;
         using (var child = ChildProcess.Start(["recovery-child", "--mode", "resume", "--flow", flowName, "--runs", count,
-            "--concurrency", parameters.ResumeConcurrency.ToString(CultureInfo.InvariantCulture), .. store.ChildArguments()]))
+            "--concurrency", parameters.ResumeConcurrency.ToString(CultureInfo.InvariantCulture), "--node", NodeName, .. store.ChildArguments()]))
         {
             ready = await child.WaitForLineAsync("READY", timeout, cancellationToken);
             first = await child.WaitForLineAsync("FIRST", timeout, cancellationToken);

@@ -31,6 +31,7 @@ public static class BenchProgram
         workloads.Add(LatencyWorkload.CreateCommand());
         workloads.Add(ThroughputWorkload.CreateCommand());
         workloads.Add(RecoveryWorkload.CreateCommand());
+        workloads.Add(TakeoverWorkload.CreateCommand());
         workloads.Add(SizeWorkload.CreateCommand());
         workloads.Add(MemoryWorkload.CreateCommand());
         workloads.Add(RecoveryChild.CreateCommand());

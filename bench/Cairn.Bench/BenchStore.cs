@@ -2,6 +2,9 @@ using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
 using Cairn.Sqlite;
 using Cairn.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Npgsql;
 
 namespace Cairn.Bench;
@@ -77,7 +80,7 @@ internal sealed class BenchStore : IAsyncDisposable
     /// <param name="leaseDuration">The lease; null for the engine's default.</param>
     public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null, TimeSpan? leaseDuration = null)
     {
-        var builder = CairnEngine.CreateBuilder();
+        var builder = CairnEngine.CreateBuilder().UseLoggerFactory(LoggerFactory);
         builder = IsPostgres ? builder.UsePostgres(ConnectionString, ConfigurePostgres) : builder.UseSqlite(_location, ConfigureSqlite);
         return builder
             .AddFlow(flow)
@@ -165,6 +168,17 @@ internal sealed class BenchStore : IAsyncDisposable
     private string ConnectionString => Settings.Durability == BenchSettings.Normal
         ? new NpgsqlConnectionStringBuilder(_location) { Options = "-c synchronous_commit=off" }.ConnectionString
         : _location;
+
+    /// <summary>
+    /// Warnings and errors of the engines and stores, on standard error: rare, and a measurement they disturb should say
+    /// so. Child processes' standard error reaches the parent's messages when a child fails.
+    /// </summary>
+    private static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(logging =>
+    {
+        logging.SetMinimumLevel(Environment.GetEnvironmentVariable("CAIRN_BENCH_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning);
+        logging.AddSimpleConsole(console => console.SingleLine = true);
+        logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
 
     private static string NewSchema() => $"bench_{Guid.NewGuid().ToString("N")[..8]}";
 

@@ -33,6 +33,9 @@ public sealed partial class PostgresRunStore : RunStore
     /// <summary>How many statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPreparedStatements = 32;
 
+    /// <summary>How many connections each store opens at most unless the connection string says otherwise.</summary>
+    internal const int DefaultMaxPoolSize = 20;
+
     private static readonly int[] RerunnableStatuses = StatusesAllowedBy(EnsureCanRerun);
     private static readonly int[] CancellableStatuses = StatusesAllowedBy(EnsureCanCancel);
 
@@ -68,6 +71,13 @@ public sealed partial class PostgresRunStore : RunStore
             if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
             {
                 settings.MaxAutoPrepare = AutoPreparedStatements;
+            }
+
+            // One writer at a time and short reads need few connections; Npgsql's default of 100 per node would let two
+            // busy nodes exhaust a server's default max_connections (100). Callers queue for a free connection instead.
+            if (!given.ContainsKey("Maximum Pool Size") && !given.ContainsKey("Max Pool Size") && !given.ContainsKey("MaxPoolSize"))
+            {
+                settings.MaxPoolSize = DefaultMaxPoolSize;
             }
 
             settings.ApplicationName ??= "cairn";

@@ -15,7 +15,9 @@ public sealed class PostgresStoreOptions
     /// <summary>
     /// The Npgsql connection string, for example <c>Host=db;Database=cairn;Username=cairn;Password=…</c>. Set this or
     /// <see cref="DataSource"/>, not both. The store creates and disposes its own data source from it, with automatic
-    /// statement preparation (<c>Max Auto Prepare=32</c>) unless the connection string sets <c>Max Auto Prepare</c>.
+    /// statement preparation (<c>Max Auto Prepare=32</c>) unless the connection string sets <c>Max Auto Prepare</c>, and
+    /// at most 20 connections (<c>Maximum Pool Size=20</c>) unless it sets <c>Maximum Pool Size</c>: a node writes
+    /// through one connection at a time, and several nodes must fit in the server's <c>max_connections</c>.
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -33,8 +35,9 @@ public sealed class PostgresStoreOptions
 
     /// <summary>
     /// The most writes committed together in one transaction (group commit: one round trip and one WAL flush for many
-    /// runs' checkpoints, each write in its own savepoint). Default 64, the most PostgreSQL keeps in its per-session
-    /// subtransaction cache; 1 turns grouping off: every write then commits alone, concurrently with the others.
+    /// runs' checkpoints; if one write fails, the group is sent again with each write in its own savepoint so that it
+    /// fails alone). Default 64, the most PostgreSQL keeps in its per-session subtransaction cache; 1 turns grouping off:
+    /// every write then commits alone, concurrently with the others.
     /// </summary>
     public int MaxGroupCommitSize { get; set; } = GroupCommitLimit;
 

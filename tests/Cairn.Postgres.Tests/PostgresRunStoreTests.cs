@@ -25,6 +25,19 @@ public sealed class PostgresRunStoreTests(PostgresCluster cluster) : IAsyncLifet
         }
     }
 
+    [Theory]
+    [InlineData("", 20, 32)]
+    [InlineData(";Maximum Pool Size=7;Max Auto Prepare=0", 7, 0)]
+    [InlineData(";MaxPoolSize=9", 9, 32)]
+    public async Task Constructor_ConnectionString_LimitsPoolAndPreparesStatementsUnlessItSaysOtherwise(string extra, int maxPoolSize, int maxAutoPrepare)
+    {
+        await using var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString + extra, Schema = NewSchema() });
+
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(store.DataSource.ConnectionString);
+        Assert.Equal(maxPoolSize, settings.MaxPoolSize);
+        Assert.Equal(maxAutoPrepare, settings.MaxAutoPrepare);
+    }
+
     [Fact]
     public async Task InitializeAsync_Twice_IsANoOpThatKeepsData()
     {

@@ -35,6 +35,7 @@ public static class BenchProgram
         workloads.Add(SizeWorkload.CreateCommand());
         workloads.Add(MemoryWorkload.CreateCommand());
         workloads.Add(RecoveryChild.CreateCommand());
+        workloads.Add(ThroughputNode.CreateCommand());
         workloads.Add(MemoryChild.CreateCommand());
         if (Console.IsOutputRedirected)
         {

@@ -21,6 +21,8 @@ internal static class ThroughputWorkload
         var warmup = new Option<double>("--warmup") { Description = "Seconds run before measuring, per level", DefaultValueFactory = _ => 2 };
         var stateBytes = new Option<int>("--state-bytes") { Description = "The serialized state's size in bytes", DefaultValueFactory = _ => 100 };
         var dat = new Option<string?>("--dat") { Description = "Also write the levels as columns for gnuplot (bench/plot-throughput.gp)", HelpName = "FILE" };
+        var nodes = new Option<int>("--nodes") { Description = "PostgreSQL: node processes, each keeping C runs in flight; the figures are their sums", DefaultValueFactory = _ => 1 };
+        command.Add(nodes);
         command.Add(concurrency);
         command.Add(duration);
         command.Add(warmup);
@@ -32,28 +34,36 @@ internal static class ThroughputWorkload
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(level => int.Parse(level, CultureInfo.InvariantCulture))
                 .ToArray();
-            return RunAsync(common.Read(parse), new Parameters(levels, parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(stateBytes)), parse.GetValue(dat), ct);
+            return RunAsync(common.Read(parse), new Parameters(levels, parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(stateBytes), parse.GetValue(nodes)), parse.GetValue(dat), ct);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(BenchSettings settings, Parameters parameters, string? datPath, CancellationToken cancellationToken)
     {
-        if (parameters.Concurrency.Length == 0 || parameters.Concurrency.Any(c => c < 1) || parameters.DurationSeconds <= 0 || parameters.WarmupSeconds < 0 || parameters.StateBytes < 1)
+        if (parameters.Concurrency.Length == 0 || parameters.Concurrency.Any(c => c < 1) || parameters.DurationSeconds <= 0 || parameters.WarmupSeconds < 0 || parameters.StateBytes < 1 || parameters.Nodes < 1)
         {
-            throw new ArgumentException("--concurrency needs levels of 1 or more, --duration must be positive, --warmup not negative, --state-bytes 1 or more.");
+            throw new ArgumentException("--concurrency needs levels of 1 or more, --duration must be positive, --warmup not negative, --state-bytes and --nodes 1 or more.");
         }
 
         await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
+        if (parameters.Nodes > 1 && !store.IsPostgres)
+        {
+            throw new ArgumentException("--nodes above 1 needs a store that several processes share: use --store postgres or a PostgreSQL connection string.");
+        }
+
         using var listener = new CairnListener(recordDurations: false);
         var flow = BenchFlow.Create("throughput");
         var payload = new string('x', BenchFlow.PayloadFor(parameters.StateBytes));
-        AnsiConsole.MarkupLine($"[bold]throughput[/]: concurrency {string.Join(", ", parameters.Concurrency)}, {parameters.DurationSeconds:N0} s each after {parameters.WarmupSeconds:N0} s of warm-up; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
+        var onNodes = parameters.Nodes > 1 ? $" on each of {parameters.Nodes} node processes" : "";
+        AnsiConsole.MarkupLine($"[bold]throughput[/]: concurrency {string.Join(", ", parameters.Concurrency)}{onNodes}, {parameters.DurationSeconds:N0} s each after {parameters.WarmupSeconds:N0} s of warm-up; {Markup.Escape(store.Description)}, {Workload.Describe(settings)}");
 
         var levels = new List<Level>();
         foreach (var concurrency in parameters.Concurrency)
         {
-            var level = await MeasureAsync(store, flow, payload, concurrency, parameters, listener, cancellationToken);
+            var level = parameters.Nodes > 1
+                ? await ThroughputNode.MeasureOnNodesAsync(store, concurrency, parameters.Nodes, parameters.DurationSeconds, parameters.WarmupSeconds, parameters.StateBytes, cancellationToken)
+                : await MeasureAsync(store, flow, payload, concurrency, parameters.DurationSeconds, TimeSpan.FromSeconds(parameters.WarmupSeconds), listener, nodeName: null, cancellationToken);
             levels.Add(level);
             AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}");
         }
@@ -88,10 +98,13 @@ internal static class ThroughputWorkload
         AnsiConsole.MarkupLine($"Columns for gnuplot written to [blue]{Markup.Escape(full)}[/].");
     }
 
-    private static async Task<Level> MeasureAsync(
-        BenchStore store, Flow<BenchState> flow, string payload, int concurrency, Parameters parameters, CairnListener listener, CancellationToken cancellationToken)
+    /// <summary>Keeps <paramref name="concurrency"/> runs in flight on one engine in this process and measures a window.</summary>
+    /// <param name="warmup">How long to run before the measured window starts.</param>
+    internal static async Task<Level> MeasureAsync(
+        BenchStore store, Flow<BenchState> flow, string payload, int concurrency, double durationSeconds, TimeSpan warmup, CairnListener listener, string? nodeName,
+        CancellationToken cancellationToken)
     {
-        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency);
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, nodeName);
         await engine.StartAsync(cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -99,12 +112,12 @@ internal static class ThroughputWorkload
             .Select(_ => Task.Run(() => LoopAsync(engine, flow, payload, stop.Token), CancellationToken.None))
             .ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(parameters.WarmupSeconds), cancellationToken);
+        await Task.Delay(warmup, cancellationToken);
         using var process = Process.GetCurrentProcess();
         var windowStart = Stopwatch.GetTimestamp();
         var checkpointsAtStart = listener.Checkpoints;
         var cpuAtStart = process.TotalProcessorTime;
-        await Task.Delay(TimeSpan.FromSeconds(parameters.DurationSeconds), cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(durationSeconds), cancellationToken);
         var windowEnd = Stopwatch.GetTimestamp();
         var checkpointsAtEnd = listener.Checkpoints;
         process.Refresh();
@@ -141,9 +154,10 @@ internal static class ThroughputWorkload
         return timings;
     }
 
-    private sealed record Parameters(int[] Concurrency, double DurationSeconds, double WarmupSeconds, int StateBytes);
+    private sealed record Parameters(int[] Concurrency, double DurationSeconds, double WarmupSeconds, int StateBytes, int Nodes);
 
-    private sealed record Level(int Concurrency, int Runs, long Checkpoints, double RunsPerSecond, double CheckpointsPerSecond, double CpuShare, Percentiles Latency);
+    /// <summary>One concurrency level's figures; with several nodes, runs and rates are sums and the rest are the nodes' worst.</summary>
+    internal sealed record Level(int Concurrency, int Runs, long Checkpoints, double RunsPerSecond, double CheckpointsPerSecond, double CpuShare, Percentiles Latency);
 
     private sealed record Results(List<Level> Levels);
 }

@@ -221,6 +221,20 @@ internal sealed class RunAttempt<TState>
             policy = _engine.Options.DefaultRetryPolicy;
         }
 
+        if (error is StoreUnavailableException)
+        {
+            // The store failed, not the run: try again after the retry interval without using up one of its retries. If
+            // the store is still down, recording this waits for it (RecordAsync keeps trying).
+            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, policy.Interval, description);
+            return await RecordAsync(
+                new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; the store was unavailable, which does not use up a retry; trying again in {policy.Interval}")
+                {
+                    LastError = description,
+                    RetryAfter = policy.Interval,
+                },
+                "retry").ConfigureAwait(false);
+        }
+
         var permanent = error is CairnException { IsPermanent: true } || policy.IsPermanent(error);
         var retry = _run.RetriesUsed + 1;
         var delay = retry <= policy.MaxRetries ? policy.DelayBefore(retry) : TimeSpan.Zero;

@@ -48,6 +48,34 @@ public sealed class RetryTests(ITestOutputHelper output) : EngineTest(output)
     }
 
     [Fact]
+    public async Task Retry_StoreUnavailable_TriesAgainWithoutUsingUpARetry()
+    {
+        var attempts = 0;
+        var flow = Flow.Create<TestState>("store-down", 1)
+            .Retry(new RetryPolicy { MaxRetries = 0, Interval = TimeSpan.FromSeconds(5) })
+            .Stage("write", (context, _) => Interlocked.Increment(ref attempts) < 3
+                ? throw new StoreUnavailableException("the database cannot be reached")
+                : Task.CompletedTask)
+            .Build();
+        var engine = CreateEngine(flow);
+
+        var run = await engine.StartRunAsync(flow, new TestState());
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            var waiting = await WaitForAsync(engine, run.Id, r => r.Status == RunStatus.WaitingForRetry && r.Attempt == attempt, $"waiting after attempt {attempt}");
+            Assert.Equal(0, waiting.RetriesUsed);
+            Assert.Equal(TimeSpan.FromSeconds(5), waiting.DueAt - Time.GetUtcNow());
+            AdvanceAndWake(engine, TimeSpan.FromSeconds(5));
+        }
+
+        var completed = await WaitForStatusAsync(engine, run.Id, RunStatus.Completed);
+        Assert.Equal(3, completed.Attempt);
+        Assert.Equal(0, completed.RetriesUsed);
+        var scheduled = (await GetEventsAsync(run.Id)).First(e => e.Kind == RunEventKind.RetryScheduled);
+        Assert.Contains("the store was unavailable, which does not use up a retry", scheduled.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Retry_AllRetriesUsed_FailsWithLastError()
     {
         var flow = AlwaysFailing("exhausted", new RetryPolicy { MaxRetries = 2, Interval = TimeSpan.FromSeconds(5) });

@@ -1,14 +1,16 @@
 namespace Cairn;
 
-/// <summary>Builds a <see cref="Flow{TState}"/>: stages and recovery points in order, validated by <see cref="Build"/>.</summary>
+/// <summary>
+/// Builds a <see cref="Flow{TState}"/>: stages, recovery points, loops and branches in order, validated by
+/// <see cref="Build"/>.
+/// </summary>
 /// <typeparam name="TState">The flow's state type.</typeparam>
-public sealed class FlowBuilder<TState>
+public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TState>>
 {
     private const int MaxNameLength = 100;
 
     private readonly string _name;
     private readonly int _version;
-    private readonly List<FlowStep> _steps = [];
     private RetryPolicy? _retryPolicy;
     private bool _implicitRecovery;
 
@@ -18,35 +20,10 @@ public sealed class FlowBuilder<TState>
         _version = version;
     }
 
-    /// <summary>Adds a stage written as a delegate.</summary>
-    public FlowBuilder<TState> Stage(string name, Func<StageContext<TState>, CancellationToken, Task> execute)
-    {
-        ArgumentNullException.ThrowIfNull(execute);
-        _steps.Add(new StageStep<TState>(name, execute));
-        return this;
-    }
-
-    /// <summary>Adds a stage written as a class instance.</summary>
-    public FlowBuilder<TState> Stage(string name, IStage<TState> stage)
-    {
-        ArgumentNullException.ThrowIfNull(stage);
-        _steps.Add(new StageStep<TState>(name, stage.ExecuteAsync));
-        return this;
-    }
-
-    /// <summary>Adds a stage written as a class with a parameterless constructor; one instance serves every run.</summary>
-    public FlowBuilder<TState> Stage<TStage>(string name) where TStage : IStage<TState>, new() => Stage(name, new TStage());
-
-    /// <summary>Adds a recovery point: passing it saves the state, and a failed run resumes after it.</summary>
-    /// <param name="name">The recovery point's name, unique in the flow.</param>
-    /// <param name="statusMessage">A short text shown in the status list once the point is passed ("SELECT successful").</param>
-    public FlowBuilder<TState> RecoveryPoint(string name, string? statusMessage = null)
-    {
-        _steps.Add(new RecoveryPointStep(name, statusMessage));
-        return this;
-    }
-
-    /// <summary>Puts a recovery point after every stage but the last, named <c>after-STAGE</c>, where none is set.</summary>
+    /// <summary>
+    /// Puts a recovery point after every stage but the last of each sequence (the flow, each loop body, each branch
+    /// path), named <c>after-STAGE</c>, where none is set.
+    /// </summary>
     public FlowBuilder<TState> ImplicitRecovery(bool enabled = true)
     {
         _implicitRecovery = enabled;
@@ -73,7 +50,7 @@ public sealed class FlowBuilder<TState>
     /// <exception cref="FlowDefinitionException">The definition is invalid; the message lists every problem.</exception>
     public Flow<TState> Build()
     {
-        var steps = _implicitRecovery ? WithImplicitRecoveryPoints(_steps) : [.. _steps];
+        var steps = _implicitRecovery ? WithImplicitRecoveryPoints(Steps) : [.. Steps];
         var problems = Validate(steps);
         if (problems.Count > 0)
         {
@@ -83,14 +60,19 @@ public sealed class FlowBuilder<TState>
         return new Flow<TState>(_name, _version, _retryPolicy, steps);
     }
 
-    private static List<FlowStep> WithImplicitRecoveryPoints(List<FlowStep> steps)
+    private static List<FlowStep> WithImplicitRecoveryPoints(IReadOnlyList<FlowStep> steps)
     {
         var result = new List<FlowStep>(steps.Count * 2);
         for (var i = 0; i < steps.Count; i++)
         {
-            result.Add(steps[i]);
+            result.Add(steps[i] switch
+            {
+                LoopStep<TState> loop => loop with { Body = WithImplicitRecoveryPoints(loop.Body) },
+                BranchStep<TState> branch => branch with { Paths = [.. branch.Paths.Select(WithImplicitRecoveryPoints)] },
+                var step => step,
+            });
             var isLast = i == steps.Count - 1;
-            if (steps[i] is not RecoveryPointStep && !isLast && steps[i + 1] is not RecoveryPointStep)
+            if (steps[i] is StageStep<TState> && !isLast && steps[i + 1] is not RecoveryPointStep)
             {
                 result.Add(new RecoveryPointStep($"after-{steps[i].Name}", $"{steps[i].Name} done"));
             }
@@ -112,41 +94,12 @@ public sealed class FlowBuilder<TState>
             problems.Add($"the version is {_version}; it must be 1 or more");
         }
 
-        if (!steps.Any(s => s is not RecoveryPointStep))
+        if (!FlowDefinition.Flatten(steps).Any(s => s is StageStep<TState>))
         {
             problems.Add("it has no stage");
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < steps.Count; i++)
-        {
-            var step = steps[i];
-            var kind = step is RecoveryPointStep ? "recovery point" : "stage";
-            if (!IsValidName(step.Name))
-            {
-                problems.Add($"the {kind} at position {i + 1} has the invalid name '{step.Name}': use 1 to {MaxNameLength} letters, digits, '-', '_' or '.'");
-            }
-            else if (!seen.Add(step.Name))
-            {
-                problems.Add($"the name '{step.Name}' is used twice; stage and recovery point names must be unique");
-            }
-
-            if (step is RecoveryPointStep)
-            {
-                if (i == 0)
-                {
-                    problems.Add($"recovery point '{step.Name}' comes before any stage; the input is saved when the run starts");
-                }
-                else if (steps[i - 1] is RecoveryPointStep)
-                {
-                    problems.Add($"recovery points '{steps[i - 1].Name}' and '{step.Name}' follow each other with no stage between them");
-                }
-                else if (i == steps.Count - 1)
-                {
-                    problems.Add($"recovery point '{step.Name}' is the last step; the result is saved when the run completes");
-                }
-            }
-        }
+        ValidateSequence(steps, where: "", topLevel: true, new HashSet<string>(StringComparer.Ordinal), problems);
 
         // Reported with the other problems, so one build shows everything that is wrong.
         if (_retryPolicy?.FindProblem() is { } policyProblem)
@@ -155,6 +108,60 @@ public sealed class FlowBuilder<TState>
         }
 
         return problems;
+    }
+
+    /// <param name="steps">One sequence: the flow's, a loop's body or a branch's path.</param>
+    /// <param name="where">Where the sequence is, for messages: empty at the top, else " in loop 'x'".</param>
+    /// <param name="topLevel">Whether this is the flow's own sequence, where the first and last steps have rules.</param>
+    /// <param name="seen">Names already used anywhere in the flow.</param>
+    /// <param name="problems">Where to add what is wrong.</param>
+    private static void ValidateSequence(IReadOnlyList<FlowStep> steps, string where, bool topLevel, HashSet<string> seen, List<string> problems)
+    {
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (!IsValidName(step.Name))
+            {
+                problems.Add($"the {step.Kind} at position {i + 1}{where} has the invalid name '{step.Name}': use 1 to {MaxNameLength} letters, digits, '-', '_' or '.'");
+            }
+            else if (!seen.Add(step.Name))
+            {
+                problems.Add($"the name '{step.Name}' is used twice; names of stages, recovery points, loops and branches must be unique in the flow");
+            }
+
+            switch (step)
+            {
+                case RecoveryPointStep when topLevel && i == 0:
+                    problems.Add($"recovery point '{step.Name}' comes before any stage; the input is saved when the run starts");
+                    break;
+                case RecoveryPointStep when i > 0 && steps[i - 1] is RecoveryPointStep:
+                    problems.Add($"recovery points '{steps[i - 1].Name}' and '{step.Name}'{where} follow each other with no stage between them");
+                    break;
+                case RecoveryPointStep when topLevel && i == steps.Count - 1:
+                    problems.Add($"recovery point '{step.Name}' is the last step; the result is saved when the run completes");
+                    break;
+                case LoopStep<TState> loop:
+                    if (!FlowDefinition.Flatten(loop.Body).Any(s => s is StageStep<TState>))
+                    {
+                        problems.Add($"loop '{loop.Name}'{where} has no stage in its body");
+                    }
+
+                    ValidateSequence(loop.Body, $" in loop '{loop.Name}'", topLevel: false, seen, problems);
+                    break;
+                case BranchStep<TState> branch:
+                    foreach (var duplicate in branch.DuplicateCases)
+                    {
+                        problems.Add($"switch '{branch.Name}'{where} has two cases for the value '{duplicate}'");
+                    }
+
+                    for (var p = 0; p < branch.Paths.Count; p++)
+                    {
+                        ValidateSequence(branch.Paths[p], $" in path '{branch.Labels[p]}' of branch '{branch.Name}'", topLevel: false, seen, problems);
+                    }
+
+                    break;
+            }
+        }
     }
 
     private static bool IsValidName(string? name) =>

@@ -23,13 +23,29 @@ public abstract class FlowDefinition
     /// <summary>The type of the flow's state.</summary>
     public abstract Type StateType { get; }
 
-    /// <summary>The names of the stages, in order.</summary>
-    public IReadOnlyList<string> StageNames => [.. Steps.Where(s => s is not RecoveryPointStep).Select(s => s.Name)];
+    /// <summary>The names of the stages, in order, those inside loops and branches included.</summary>
+    public IReadOnlyList<string> StageNames => [.. Flatten(Steps).Where(s => s is not RecoveryPointStep and not CompositeStep).Select(s => s.Name)];
 
-    /// <summary>The names of the recovery points, in order.</summary>
-    public IReadOnlyList<string> RecoveryPointNames => [.. Steps.OfType<RecoveryPointStep>().Select(s => s.Name)];
+    /// <summary>The names of the recovery points, in order, those inside loops and branches included.</summary>
+    public IReadOnlyList<string> RecoveryPointNames => [.. Flatten(Steps).OfType<RecoveryPointStep>().Select(s => s.Name)];
 
     internal IReadOnlyList<FlowStep> Steps { get; }
+
+    /// <summary>Every step, depth first: a loop or branch, then the steps of its bodies.</summary>
+    internal static IEnumerable<FlowStep> Flatten(IEnumerable<FlowStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            yield return step;
+            if (step is CompositeStep composite)
+            {
+                foreach (var inner in composite.Bodies.SelectMany(Flatten))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
 
     internal abstract Task RunAttemptAsync(CairnEngine engine, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken);
 

@@ -11,7 +11,12 @@ internal sealed class RunAttempt<TState>
     private readonly RunRecord _run;
     private readonly RunLease _lease;
     private readonly byte[]? _knownInput;
+    private readonly List<(LoopStep<TState> Loop, int Iteration)> _loops = [];
     private string _where = "while restoring its state";
+    private TState _state = default!;
+    private RecoveryInfo _recovery = null!;
+    private long _sequence;
+    private string? _statusMessage;
 
     /// <param name="engine">The engine.</param>
     /// <param name="flow">The run's flow.</param>
@@ -64,7 +69,7 @@ internal sealed class RunAttempt<TState>
         var data = _knownInput is not null && _run.CheckpointSequence == 0
             ? new RecoveryData(_knownInput, Checkpoint: null)
             : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
-        var (state, next, resumedFrom) = Restore(data);
+        var (state, resumeAt, resumedFrom) = Restore(data);
         if (resumedFrom is null)
         {
             Log.AttemptStarted(_engine.Logger, _run.Id, _flow.Name, _run.Attempt);
@@ -74,54 +79,173 @@ internal sealed class RunAttempt<TState>
             Log.RunResumed(_engine.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
         }
 
-        var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        var sequence = _run.CheckpointSequence;
-        string? statusMessage = null;
-        var steps = _flow.Steps;
-        for (var i = next; i < steps.Count; i++)
+        _state = state;
+        _recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
+        _sequence = _run.CheckpointSequence;
+        if (await ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false) is { } stopped)
         {
-            switch (steps[i])
-            {
-                case StageStep<TState> stage:
-                    if (_engine.IsStopping)
-                    {
-                        return await RecordAsync(
-                            new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{stage.Name}'; the run will resume from its last recovery point"),
-                            "interrupted").ConfigureAwait(false);
-                    }
-
-                    _where = $"in stage '{stage.Name}'";
-                    var context = new StageContext<TState>(state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, recovery);
-                    using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
-                    {
-                        await stage.Execute(context, cancellationToken).ConfigureAwait(false);
-                        activity?.SetStatus(ActivityStatusCode.Ok);
-                    }
-
-                    state = context.State;
-                    statusMessage = context.StatusMessage ?? statusMessage;
-                    break;
-
-                case RecoveryPointStep point:
-                    _where = $"at recovery point '{point.Name}'";
-                    sequence++;
-                    await SaveCheckpointAsync(point, FlowPath.Of(i), sequence, statusMessage ?? point.StatusMessage, state, cancellationToken).ConfigureAwait(false);
-                    statusMessage = null;
-                    break;
-            }
+            return stopped;
         }
 
         _where = "while saving its result";
-        var result = Serialize(state, "save its result");
+        var result = Serialize(_state, "save its result");
         await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
         _engine.NotifyCompleted(_run, result);
         Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
         return "completed";
     }
 
-    private (TState State, int Next, string? ResumedFrom) Restore(RecoveryData data)
+    /// <summary>
+    /// Runs a sequence of steps (the flow's, a loop body's, a branch path's) whose position is <paramref name="position"/>,
+    /// from its start or, when <paramref name="resumeAt"/> is set, from just after the recovery point it leads to.
+    /// Returns the attempt's outcome when the engine stopped it before a stage, else null once the sequence has ended.
+    /// </summary>
+    /// <param name="steps">The sequence.</param>
+    /// <param name="position">The position of the sequence: the path segments of its enclosing steps and lanes.</param>
+    /// <param name="resumeAt">Where the checkpoint is, relative to this sequence: a step index, or an index, a lane and
+    /// the rest of the path inside that step.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task<string?> ExecuteSequenceAsync(IReadOnlyList<FlowStep> steps, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
     {
-        var serializer = _engine.Serializer;
+        var start = 0;
+        if (resumeAt is [var pointIndex])
+        {
+            start = pointIndex + 1;
+        }
+        else if (resumeAt is [var index, ..])
+        {
+            position.Add(index);
+            var stopped = await ExecuteCompositeAsync((CompositeStep)steps[index], position, resumeAt[1..], cancellationToken).ConfigureAwait(false);
+            position.RemoveAt(position.Count - 1);
+            if (stopped is not null)
+            {
+                return stopped;
+            }
+
+            start = index + 1;
+        }
+
+        for (var i = start; i < steps.Count; i++)
+        {
+            position.Add(i);
+            var stopped = steps[i] switch
+            {
+                StageStep<TState> stage => await ExecuteStageAsync(stage, cancellationToken).ConfigureAwait(false),
+                RecoveryPointStep point => await PassRecoveryPointAsync(point, position, cancellationToken).ConfigureAwait(false),
+                CompositeStep composite => await ExecuteCompositeAsync(composite, position, null, cancellationToken).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"Unknown step '{steps[i].Name}'."),
+            };
+            position.RemoveAt(position.Count - 1);
+            if (stopped is not null)
+            {
+                return stopped;
+            }
+        }
+
+        return null;
+    }
+
+    /// <param name="step">The loop or branch.</param>
+    /// <param name="position">The step's position.</param>
+    /// <param name="resumeAt">Null to enter the step afresh; else the lane (iteration or path) and the path inside it.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task<string?> ExecuteCompositeAsync(CompositeStep step, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
+    {
+        switch (step)
+        {
+            case LoopStep<TState> loop:
+                var iteration = resumeAt?[0] ?? 0;
+                var inBody = resumeAt?[1..];
+                while (true)
+                {
+                    // A resumed iteration is finished first: whether it runs was decided before the checkpoint.
+                    _where = $"in loop '{loop.Name}' before iteration {iteration}";
+                    if (inBody is null && !loop.RunsIteration(_state, iteration))
+                    {
+                        return null;
+                    }
+
+                    position.Add(iteration);
+                    _loops.Add((loop, iteration));
+                    var stopped = await ExecuteSequenceAsync(loop.Body, position, inBody, cancellationToken).ConfigureAwait(false);
+                    _loops.RemoveAt(_loops.Count - 1);
+                    position.RemoveAt(position.Count - 1);
+                    if (stopped is not null)
+                    {
+                        return stopped;
+                    }
+
+                    inBody = null;
+                    iteration++;
+                }
+
+            case BranchStep<TState> branch:
+                _where = $"in branch '{branch.Name}'";
+                var lane = resumeAt?[0] ?? branch.Choose(_state);
+                if (lane < 0)
+                {
+                    return null;
+                }
+
+                position.Add(lane);
+                var result = await ExecuteSequenceAsync(branch.Paths[lane], position, resumeAt?[1..], cancellationToken).ConfigureAwait(false);
+                position.RemoveAt(position.Count - 1);
+                return result;
+
+            default:
+                throw new InvalidOperationException($"Unknown step '{step.Name}'.");
+        }
+    }
+
+    private async Task<string?> ExecuteStageAsync(StageStep<TState> stage, CancellationToken cancellationToken)
+    {
+        if (_engine.IsStopping)
+        {
+            return await RecordAsync(
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{stage.Name}'; the run will resume from its last recovery point"),
+                "interrupted").ConfigureAwait(false);
+        }
+
+        _where = _loops.Count == 0 ? $"in stage '{stage.Name}'" : $"in stage '{stage.Name}' (iteration {string.Join('/', _loops.Select(l => l.Iteration))})";
+        var context = new StageContext<TState>(
+            _state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, _recovery, [.. _loops.Select(l => l.Iteration)], CurrentItem());
+        using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
+        {
+            await stage.Execute(context, cancellationToken).ConfigureAwait(false);
+            activity?.SetStatus(ActivityStatusCode.Ok);
+        }
+
+        _state = context.State;
+        _statusMessage = context.StatusMessage ?? _statusMessage;
+        return null;
+    }
+
+    private async Task<string?> PassRecoveryPointAsync(RecoveryPointStep point, List<int> position, CancellationToken cancellationToken)
+    {
+        _where = $"at recovery point '{point.Name}'";
+        _sequence++;
+        await SaveCheckpointAsync(point, FlowPath.Of([.. position]), _sequence, _statusMessage ?? point.StatusMessage, _state, cancellationToken).ConfigureAwait(false);
+        _statusMessage = null;
+        return null;
+    }
+
+    /// <summary>Reads the current item of the innermost ForEach loop, when the stage is inside one.</summary>
+    private Func<object?>? CurrentItem()
+    {
+        for (var i = _loops.Count - 1; i >= 0; i--)
+        {
+            var (loop, iteration) = _loops[i];
+            if (loop.ItemAt is { } itemAt)
+            {
+                return () => itemAt(_state, iteration);
+            }
+        }
+
+        return null;
+    }
+
+    private (TState State, int[]? ResumeAt, string? ResumedFrom) Restore(RecoveryData data)
+    {
         if (data.Checkpoint is { } checkpoint)
         {
             var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
@@ -130,8 +254,8 @@ internal sealed class RunAttempt<TState>
                 throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
             }
 
-            var index = FindRecoveryPoint(checkpoint);
-            return (Deserialize(checkpoint.State.Span, where), index + 1, checkpoint.RecoveryPoint);
+            var resumeAt = FindRecoveryPoint(checkpoint);
+            return (Deserialize(checkpoint.State.Span, where), resumeAt, checkpoint.RecoveryPoint);
         }
 
         var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
@@ -140,39 +264,49 @@ internal sealed class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
         }
 
-        return (Deserialize(input.Span, $"the input of run {_run.Id} (flow {_flow})"), 0, null);
+        return (Deserialize(input.Span, $"the input of run {_run.Id} (flow {_flow})"), null, null);
     }
 
-    private int FindRecoveryPoint(Checkpoint checkpoint)
+    /// <summary>
+    /// Finds where to resume in the flow as it is now: at the checkpoint's position if the recovery point is still there,
+    /// else at the recovery point of the same name, keeping the iterations and paths of the loops and branches around it
+    /// (a stage inserted or removed elsewhere keeps runs resumable).
+    /// </summary>
+    private int[] FindRecoveryPoint(Checkpoint checkpoint)
     {
-        var steps = _flow.Steps;
-        FlowPath path;
+        int[] path;
         try
         {
-            path = FlowPath.Parse(checkpoint.Position);
+            path = [.. FlowPath.Parse(checkpoint.Position).Segments];
         }
         catch (FormatException ex)
         {
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
         }
 
-        // Match by position first, then by name, so that inserting a stage earlier in the flow keeps runs resumable.
-        if (path.Segments is [var index] && index < steps.Count && steps[index] is RecoveryPointStep p && p.Name == checkpoint.RecoveryPoint)
+        if (path.Length % 2 == 0)
         {
-            return index;
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
         }
 
-        for (var i = 0; i < steps.Count; i++)
+        if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))
         {
-            if (steps[i] is RecoveryPointStep point && point.Name == checkpoint.RecoveryPoint)
-            {
-                return i;
-            }
+            return path;
+        }
+
+        var moved = FlowPositions.FindByName(_flow.Steps, checkpoint.RecoveryPoint)
+            ?? throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' no longer exists in {_flow} (the run started on v{_run.FlowVersion}). " +
+                "Its checkpoint is kept; restore the recovery point or re-run it after deciding what to do.");
+        if (FlowPositions.Relocate(moved, path) is { } relocated)
+        {
+            return relocated;
         }
 
         throw new FlowChangedException(
-            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' no longer exists in {_flow} (the run started on v{_run.FlowVersion}). " +
-            "Its checkpoint is kept; restore the recovery point or re-run it after deciding what to do.");
+            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' was inside {(path.Length - 1) / 2} loop(s) or branch(es) " +
+            $"at its checkpoint and is inside {moved.Composites.Count} now, or in another kind, in {_flow} (the run started on v{_run.FlowVersion}). " +
+            "Its checkpoint is kept; re-run it after deciding what to do.");
     }
 
     private async Task SaveCheckpointAsync(RecoveryPointStep point, FlowPath position, long sequence, string? statusMessage, TState state, CancellationToken cancellationToken)

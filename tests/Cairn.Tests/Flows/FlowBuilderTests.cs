@@ -80,7 +80,7 @@ public sealed class FlowBuilderTests
         var error = Assert.Throws<FlowDefinitionException>(() =>
             Flow.Create<TestState>("f").Stage("load", Noop).Stage("load", Noop).Build());
 
-        Assert.Equal("the name 'load' is used twice; stage and recovery point names must be unique", Assert.Single(error.Problems));
+        Assert.Equal("the name 'load' is used twice; names of stages, recovery points, loops and branches must be unique in the flow", Assert.Single(error.Problems));
     }
 
     [Fact]

@@ -1,0 +1,206 @@
+namespace Cairn;
+
+/// <summary>
+/// The steps every sequence of a flow can hold — stages, recovery points, loops and branches — shared by the flow's
+/// builder and the builders of loop bodies and branch paths. Recovery points are allowed everywhere, inside loops and
+/// branches too: a checkpoint saves where the run is, iteration and path included.
+/// </summary>
+/// <typeparam name="TState">The flow's state type.</typeparam>
+/// <typeparam name="TSelf">The concrete builder, returned by every method so that calls chain.</typeparam>
+public abstract class StepsBuilder<TState, TSelf>
+    where TSelf : StepsBuilder<TState, TSelf>
+{
+    private protected StepsBuilder()
+    {
+    }
+
+    internal List<FlowStep> Steps { get; } = [];
+
+    private TSelf Self => (TSelf)this;
+
+    /// <summary>Adds a stage written as a delegate.</summary>
+    /// <param name="name">The stage's name, unique in the flow.</param>
+    /// <param name="execute">The stage's work: reads and changes <see cref="StageContext{TState}.State"/>.</param>
+    public TSelf Stage(string name, Func<StageContext<TState>, CancellationToken, Task> execute)
+    {
+        ArgumentNullException.ThrowIfNull(execute);
+        Steps.Add(new StageStep<TState>(name, execute));
+        return Self;
+    }
+
+    /// <summary>Adds a stage written as a class instance.</summary>
+    public TSelf Stage(string name, IStage<TState> stage)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        Steps.Add(new StageStep<TState>(name, stage.ExecuteAsync));
+        return Self;
+    }
+
+    /// <summary>Adds a stage written as a class with a parameterless constructor; one instance serves every run.</summary>
+    public TSelf Stage<TStage>(string name) where TStage : IStage<TState>, new() => Stage(name, new TStage());
+
+    /// <summary>Adds a recovery point: passing it saves the state and the position, and a failed run resumes after it.</summary>
+    /// <param name="name">The recovery point's name, unique in the flow.</param>
+    /// <param name="statusMessage">A short text shown in the status list once the point is passed ("SELECT successful").</param>
+    public TSelf RecoveryPoint(string name, string? statusMessage = null)
+    {
+        Steps.Add(new RecoveryPointStep(name, statusMessage));
+        return Self;
+    }
+
+    /// <summary>
+    /// Adds a loop over a collection in the state: the body runs once per item, in order. A stage in the body finds its
+    /// item with <see cref="StageContext{TState}.Item{TItem}"/> and its index with <see cref="StageContext{TState}.Iteration"/>.
+    /// The collection is read from the state before each iteration. A run resumed from a recovery point in the body
+    /// continues that iteration; completed iterations never run again.
+    /// </summary>
+    /// <param name="name">The loop's name, unique in the flow.</param>
+    /// <param name="items">The collection in the state (null counts as empty).</param>
+    /// <param name="body">The body's steps.</param>
+    public TSelf ForEach<TItem>(string name, Func<TState, IReadOnlyList<TItem>?> items, Action<FlowBody<TState>> body)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        Steps.Add(new LoopStep<TState>(name, LoopKind.ForEach, state => items(state)?.Count ?? 0, (state, i) => items(state)![i], null, Build(body)));
+        return Self;
+    }
+
+    /// <summary>Adds a loop that runs its body while <paramref name="condition"/> holds, checked before each iteration.</summary>
+    /// <param name="name">The loop's name, unique in the flow.</param>
+    /// <param name="condition">Read from the state before each iteration.</param>
+    /// <param name="body">The body's steps.</param>
+    public TSelf While(string name, Func<TState, bool> condition, Action<FlowBody<TState>> body)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        Steps.Add(new LoopStep<TState>(name, LoopKind.While, null, null, condition, Build(body)));
+        return Self;
+    }
+
+    /// <summary>
+    /// Adds a loop that runs its body until <paramref name="condition"/> holds, checked after each iteration: the body
+    /// runs at least once.
+    /// </summary>
+    /// <param name="name">The loop's name, unique in the flow.</param>
+    /// <param name="condition">Read from the state after each iteration.</param>
+    /// <param name="body">The body's steps.</param>
+    public TSelf Until(string name, Func<TState, bool> condition, Action<FlowBody<TState>> body)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        Steps.Add(new LoopStep<TState>(name, LoopKind.Until, null, null, condition, Build(body)));
+        return Self;
+    }
+
+    /// <summary>
+    /// Adds a branch: <paramref name="then"/> when <paramref name="condition"/> holds, else <paramref name="otherwise"/>
+    /// (or nothing). The path taken is part of the checkpointed position: a run resumed inside it stays on it.
+    /// </summary>
+    /// <param name="name">The branch's name, unique in the flow.</param>
+    /// <param name="condition">Read from the state when the run reaches the branch.</param>
+    /// <param name="then">The steps when the condition holds.</param>
+    /// <param name="otherwise">The steps when it does not; null for none.</param>
+    public TSelf If(string name, Func<TState, bool> condition, Action<FlowBody<TState>> then, Action<FlowBody<TState>>? otherwise = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var paths = new List<IReadOnlyList<FlowStep>> { Build(then) };
+        if (otherwise is not null)
+        {
+            paths.Add(Build(otherwise));
+        }
+
+        var hasElse = otherwise is not null;
+        Steps.Add(new BranchStep<TState>(name, state => condition(state) ? 0 : hasElse ? 1 : -1, hasElse ? ["then", "else"] : ["then"], paths));
+        return Self;
+    }
+
+    /// <summary>
+    /// Adds a branch with one path per value of <paramref name="selector"/>, and optionally a default path. The path taken
+    /// is part of the checkpointed position: a run resumed inside it stays on it.
+    /// </summary>
+    /// <param name="name">The branch's name, unique in the flow.</param>
+    /// <param name="selector">Read from the state when the run reaches the branch; compared with the cases' values.</param>
+    /// <param name="cases">The cases: <c>cases.Case(value, body => ...)</c>, <c>cases.Default(body => ...)</c>.</param>
+    public TSelf Switch<TKey>(string name, Func<TState, TKey> selector, Action<FlowSwitch<TState, TKey>> cases)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        ArgumentNullException.ThrowIfNull(cases);
+        var builder = new FlowSwitch<TState, TKey>();
+        cases(builder);
+        var keys = builder.Keys;
+        var hasDefault = builder.DefaultPath is not null;
+        var paths = new List<IReadOnlyList<FlowStep>>(builder.Paths);
+        var labels = keys.Select(k => $"case {k}").ToList();
+        if (builder.DefaultPath is { } defaultPath)
+        {
+            paths.Add(defaultPath);
+            labels.Add("default");
+        }
+
+        var comparer = EqualityComparer<TKey>.Default;
+        Steps.Add(new BranchStep<TState>(
+            name,
+            state =>
+            {
+                var value = selector(state);
+                var index = keys.FindIndex(k => comparer.Equals(k, value));
+                return index >= 0 ? index : hasDefault ? keys.Count : -1;
+            },
+            labels,
+            paths)
+        {
+            DuplicateCases = [.. keys.GroupBy(k => k, comparer!).Where(g => g.Count() > 1).Select(g => $"{g.Key}")],
+        });
+        return Self;
+    }
+
+    internal static List<FlowStep> Build(Action<FlowBody<TState>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var builder = new FlowBody<TState>();
+        body(builder);
+        return builder.Steps;
+    }
+}
+
+/// <summary>The steps of a loop's body or of a branch's path.</summary>
+/// <typeparam name="TState">The flow's state type.</typeparam>
+public sealed class FlowBody<TState> : StepsBuilder<TState, FlowBody<TState>>
+{
+    internal FlowBody()
+    {
+    }
+}
+
+/// <summary>The cases of a <see cref="StepsBuilder{TState, TSelf}.Switch{TKey}"/>.</summary>
+/// <typeparam name="TState">The flow's state type.</typeparam>
+/// <typeparam name="TKey">The type of the selected value.</typeparam>
+public sealed class FlowSwitch<TState, TKey>
+{
+    internal FlowSwitch()
+    {
+    }
+
+    internal List<TKey> Keys { get; } = [];
+
+    internal List<IReadOnlyList<FlowStep>> Paths { get; } = [];
+
+    internal IReadOnlyList<FlowStep>? DefaultPath { get; private set; }
+
+    /// <summary>Adds the path taken when the selected value equals <paramref name="value"/>.</summary>
+    public FlowSwitch<TState, TKey> Case(TKey value, Action<FlowBody<TState>> body)
+    {
+        Keys.Add(value);
+        Paths.Add(StepsBuilder<TState, FlowBody<TState>>.Build(body));
+        return this;
+    }
+
+    /// <summary>Sets the path taken when no case matches; without one, the run goes on after the switch.</summary>
+    public FlowSwitch<TState, TKey> Default(Action<FlowBody<TState>> body)
+    {
+        if (DefaultPath is not null)
+        {
+            throw new InvalidOperationException("A switch has one default path.");
+        }
+
+        DefaultPath = StepsBuilder<TState, FlowBody<TState>>.Build(body);
+        return this;
+    }
+}

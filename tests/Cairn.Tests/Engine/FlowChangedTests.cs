@@ -111,4 +111,93 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
         Assert.True(other.IsCompleted, other.Error);
         Assert.Equal(2, Counter["write"]);
     }
+    [Fact]
+    public async Task Resume_StageInsertedInsideLoopBody_ContinuesTheSameIteration()
+    {
+        var v1 = Flow.Create<TestState>("loop-growing")
+            .Stage("start", (context, _) =>
+            {
+                context.State.Trace = ["x", "y", "z"];
+                return Task.CompletedTask;
+            })
+            .ForEach("each", s => s.Trace, body => body
+                .Stage("load", CountOnly("load-v1"))
+                .RecoveryPoint("loaded")
+                .Stage("write", (context, _) => context.Iteration == 1 ? throw new InvalidOperationException("the target is down") : Task.CompletedTask))
+            .Retry(RetryPolicy.None)
+            .Build();
+        var first = CreateEngine(v1);
+        var failed = await Within(first.RunAsync(v1, new TestState()));
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        await first.DisposeAsync();
+
+        var written = new List<int>();
+        var v2 = Flow.Create<TestState>("loop-growing", version: 2)
+            .Stage("start", Counter.Step("start-v2"))
+            .Stage("inserted", Counter.Step("inserted"))
+            .ForEach("each", s => s.Trace, body => body
+                .Stage("check", CountOnly("check"))
+                .Stage("load", CountOnly("load-v2"))
+                .RecoveryPoint("loaded")
+                .Stage("write", (context, _) =>
+                {
+                    written.Add(context.Iteration!.Value);
+                    return Task.CompletedTask;
+                }))
+            .Build();
+        var second = CreateEngine(v2);
+        await second.StartAsync();
+        await second.RerunAsync(failed.RunId);
+        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+
+        // Resumed after 'loaded' in iteration 1, now at 3/1/2: iteration 1 writes, iteration 2 runs whole, 0 never again.
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal([1, 2], written);
+        Assert.Equal(0, Counter["start-v2"]);
+        Assert.Equal(0, Counter["inserted"]);
+        Assert.Equal(1, Counter["check"]);
+        Assert.Equal(1, Counter["load-v2"]);
+    }
+
+    [Fact]
+    public async Task Resume_RecoveryPointMovedOutOfLoop_FailsNamingTheChange()
+    {
+        var v1 = Flow.Create<TestState>("loop-moved")
+            .Stage("start", (context, _) =>
+            {
+                context.State.Trace = ["x", "y"];
+                return Task.CompletedTask;
+            })
+            .ForEach("each", s => s.Trace, body => body
+                .Stage("load", CountOnly("load"))
+                .RecoveryPoint("loaded")
+                .Stage("write", (_, _) => throw new InvalidOperationException("the target is down")))
+            .Retry(RetryPolicy.None)
+            .Build();
+        var first = CreateEngine(v1);
+        var failed = await Within(first.RunAsync(v1, new TestState()));
+        await first.DisposeAsync();
+
+        var v2 = Flow.Create<TestState>("loop-moved", version: 2)
+            .Stage("start", Counter.Step("start"))
+            .RecoveryPoint("loaded")
+            .ForEach("each", s => s.Trace, body => body.Stage("load", CountOnly("load")).Stage("write", CountOnly("write")))
+            .Build();
+        var second = CreateEngine(v2);
+        await second.StartAsync();
+        await second.RerunAsync(failed.RunId);
+        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+
+        Assert.Equal(RunStatus.Failed, outcome.Status);
+        Assert.Contains("recovery point 'loaded' was inside 1 loop(s) or branch(es) at its checkpoint and is inside 0 now", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(0, Counter["write"]);
+        Assert.Equal("loaded", (await Store.GetRecoveryDataAsync(failed.RunId, Ct)).Checkpoint?.RecoveryPoint);
+    }
+
+    /// <summary>A stage that counts itself without touching the state (the loops here iterate over the trace).</summary>
+    private Func<StageContext<TestState>, CancellationToken, Task> CountOnly(string name) => (_, _) =>
+    {
+        Counter.Hit(name);
+        return Task.CompletedTask;
+    };
 }

@@ -13,10 +13,20 @@ public sealed class StageCounter
     public int Hit(string stage) => _counts.AddOrUpdate(stage, 1, (_, count) => count + 1);
 
     /// <summary>A stage that counts itself and appends its name to the trace.</summary>
-    public Func<StageContext<TestState>, CancellationToken, Task> Step(string name) => (context, _) =>
+    public Func<StageContext<TestState>, CancellationToken, Task> Step(string name) => Step<TestState>(name);
+
+    /// <summary>A stage of any traced state that counts itself and appends its name to the trace.</summary>
+    public Func<StageContext<TState>, CancellationToken, Task> Step<TState>(string name)
+        where TState : ITraced => (context, _) =>
     {
         Hit(name);
         context.State.Trace.Add(name);
         return Task.CompletedTask;
     };
+}
+
+/// <summary>A test state with a trace of the stages that changed it.</summary>
+public interface ITraced
+{
+    List<string> Trace { get; }
 }

@@ -1,7 +1,7 @@
 namespace Cairn.Tests.Support;
 
 /// <summary>The state of the test flows: a trace of the stages that changed it, and members for serialization tests.</summary>
-public sealed class TestState
+public sealed class TestState : ITraced
 {
     public List<string> Trace { get; set; } = [];
 

@@ -417,6 +417,66 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
+    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<CheckpointSummary>>(
+            _sql.GetCheckpoints,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) =>
+            {
+                var checkpoints = new List<CheckpointSummary>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    checkpoints.Add(new CheckpointSummary(
+                        reader.GetInt64(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        NullableString(reader, 3),
+                        reader.GetString(4),
+                        Time(reader, 5),
+                        reader.GetInt32(6)));
+                }
+
+                return checkpoints;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
+    {
+        var run = await WriteAsync(
+            _sql.RequestRerunFrom,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "sequence", sequence);
+                Add(parameters, "allowed", RerunnableStatuses);
+                Add(parameters, "checksum", state is { } edited ? StateChecksum(edited.Span) : null);
+                parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = state is { } bytes ? bytes : DBNull.Value });
+                Add(parameters, "message", message);
+            },
+            async reader =>
+            {
+                if (!await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                if (!reader.IsDBNull(1))
+                {
+                    return ReadRun(reader, first: 1);
+                }
+
+                EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
+                return (RunRecord?)null; // The status allows a re-run: the run keeps no such checkpoint.
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        return run ?? throw new CheckpointNotFoundException(
+            runId, $"checkpoint {sequence}", await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
     public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync(
             _sql.CancelRun,

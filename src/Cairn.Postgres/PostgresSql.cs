@@ -222,6 +222,45 @@ internal sealed class PostgresSql
             SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
             """;
 
+        // A re-run from a chosen checkpoint: the copy, the run's move to it and the event hang on "source", which holds a
+        // row only when the run may be re-run and keeps the checkpoint; the result row's status tells the caller which
+        // of the two failed. The copy reads the state inside the database, so an unedited one never travels. The event's
+        // wording mirrors RunStore.RerunFromMessage, which this statement cannot call; the contract suite checks both.
+        GetCheckpoints = $"""
+            SELECT sequence, position, recovery_point, status_message, checksum, created_at, octet_length(state)
+            FROM {checkpoints} WHERE run_id = @run_id ORDER BY sequence DESC
+            """;
+
+        RequestRerunFrom = $"""
+            WITH target AS (
+                SELECT run_id, status, checkpoint_sequence FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
+            ), source AS (
+                SELECT c.run_id, c.sequence, c.position, c.recovery_point, c.status_message,
+                    GREATEST(t.checkpoint_sequence, (SELECT max(sequence) FROM {checkpoints} WHERE run_id = t.run_id)) + 1 AS copy_sequence
+                FROM target t JOIN {checkpoints} c ON c.run_id = t.run_id AND c.sequence = @sequence
+                WHERE t.status = ANY(@allowed)
+            ), copied AS (
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state)
+                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, COALESCE(@checksum, c.checksum), {now},
+                    COALESCE(@state, c.state)
+                FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
+            ), rerun AS (
+                UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now},
+                    position = s.position, last_recovery_point = s.recovery_point, status_message = s.status_message,
+                    checkpoint_sequence = s.copy_sequence
+                FROM source s WHERE r.run_id = s.run_id
+                RETURNING {r}, s.sequence AS source_sequence
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                SELECT run_id, {now}, 7, attempt,
+                    @message || ': resumes from recovery point ''' || last_recovery_point || ''' (checkpoint ' || source_sequence ||
+                    ', copied as checkpoint ' || checkpoint_sequence || ') with ' ||
+                    CASE WHEN @state IS NULL THEN 'its saved state' ELSE 'an edited state' END
+                FROM rerun
+            ), {Notify("rerun")}
+            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
+            """;
+
         CancelRun = $"""
             WITH target AS (
                 SELECT run_id, status FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
@@ -278,6 +317,10 @@ internal sealed class PostgresSql
     public string InterruptAbandonedRuns { get; }
 
     public string RequestRerun { get; }
+
+    public string GetCheckpoints { get; }
+
+    public string RequestRerunFrom { get; }
 
     public string CancelRun { get; }
 

@@ -495,6 +495,66 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<CheckpointSummary>>(connection => GetCheckpoints(connection, null, runId), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            EnsureCanRerun(runId, run.Status);
+            var kept = GetCheckpoints(connection, transaction, runId);
+            var source = kept.Find(c => c.Sequence == sequence)
+                ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", kept);
+            var copySequence = Math.Max(run.CheckpointSequence, kept[0].Sequence) + 1;
+
+            // The copy is made inside the database: an unedited state is never read into memory.
+            using (var copy = Command(connection, transaction,
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state) " +
+                "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
+            {
+                Bind(copy, "$run_id", Key(runId));
+                Bind(copy, "$sequence", sequence);
+                Bind(copy, "$copy_sequence", copySequence);
+                Bind(copy, "$checksum", state is { } edited ? StateChecksum(edited.Span) : null);
+                Bind(copy, "$state", state is { } bytes ? Bytes(bytes) : null);
+                Bind(copy, "$now", Ticks(now));
+                copy.ExecuteNonQuery();
+            }
+
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now, position = $position, " +
+                "last_recovery_point = $recovery_point, status_message = $status_message, checkpoint_sequence = $copy_sequence " +
+                "WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$position", source.Position);
+                Bind(update, "$recovery_point", source.RecoveryPoint);
+                Bind(update, "$status_message", source.StatusMessage);
+                Bind(update, "$copy_sequence", copySequence);
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
+                RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null));
+            return run with
+            {
+                Status = RunStatus.Pending,
+                DueAt = now,
+                FinishedAt = null,
+                UpdatedAt = now,
+                Position = source.Position,
+                LastRecoveryPoint = source.RecoveryPoint,
+                StatusMessage = source.StatusMessage,
+                CheckpointSequence = copySequence,
+            };
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
@@ -618,6 +678,29 @@ public sealed partial class SqliteRunStore : RunStore
         using var command = Command(connection, transaction, $"SELECT {RunColumns} FROM runs WHERE run_id = $run_id");
         Bind(command, "$run_id", Key(runId));
         return ReadRuns(command) is [var run] ? run : null;
+    }
+
+    private static List<CheckpointSummary> GetCheckpoints(SqliteConnection connection, SqliteTransaction? transaction, RunId runId)
+    {
+        using var command = Command(connection, transaction,
+            "SELECT sequence, position, recovery_point, status_message, checksum, created_at, length(state) FROM checkpoints " +
+            "WHERE run_id = $run_id ORDER BY sequence DESC");
+        Bind(command, "$run_id", Key(runId));
+        using var reader = command.ExecuteReader();
+        var checkpoints = new List<CheckpointSummary>();
+        while (reader.Read())
+        {
+            checkpoints.Add(new CheckpointSummary(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetString(4),
+                Time(reader.GetInt64(5)),
+                reader.GetInt32(6)));
+        }
+
+        return checkpoints;
     }
 
     private static RunRecord? FindRun(SqliteConnection connection, SqliteTransaction? transaction, string flowName, string recoveryId)

@@ -46,6 +46,27 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task SubscribeToWakeUpsAsync_RerunFromACheckpointOnAnotherNode_WakesTheSubscriber()
+    {
+        var node = await OpenAsync();
+        var other = await OpenAsync();
+        var wakeUps = Channel.CreateUnbounded<bool>();
+        _disposables.Add((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
+        var created = await other.CreateRunAsync(NewRun("order-3"), Ct);
+        var claimed = Assert.Single(await other.ClaimDueRunsAsync(new ClaimRequest("other", ["orders"], 1, TimeSpan.FromMinutes(5)), Ct));
+        await other.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, "1", "loaded", null, new byte[] { 2 }, "c"), 1, Ct);
+        await other.TransitionAsync(claimed.Lease, new RunTransition(RunStatus.Failed, RunEventKind.Failed, "failed") { LastError = "boom" }, Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        while (wakeUps.Reader.TryRead(out _))
+        {
+        }
+
+        await other.RequestRerunFromAsync(created.Run.Id, 1, state: null, "re-run requested", Ct);
+
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgain()
     {
         var node = await OpenAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text;
 using Cairn.Storage;
 
@@ -1059,6 +1060,161 @@ public abstract class RunStoreContract : IAsyncLifetime
         Assert.Equal(id, error.RunId);
     }
 
+    // ---- Re-runs from a chosen checkpoint
+
+    [Fact]
+    public async Task GetCheckpointsAsync_KeptCheckpoints_ListsThemNewestFirstWithoutState()
+    {
+        var run = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 3);
+
+        var kept = await Store.GetCheckpointsAsync(run.Id, Ct);
+
+        Assert.Equal([3L, 2L, 1L], kept.Select(c => c.Sequence));
+        var oldest = kept[^1];
+        Assert.Equal("1", oldest.Position);
+        Assert.Equal("point-1", oldest.RecoveryPoint);
+        Assert.Equal("step 1 done", oldest.StatusMessage);
+        Assert.Equal("sha256:1", oldest.Checksum);
+        Assert.Equal(State(1).Length, oldest.StateSize);
+        Assert.Equal(run.CreatedAt + TimeSpan.FromSeconds(1), oldest.CreatedAt);
+        Assert.Equal(run.CreatedAt + TimeSpan.FromSeconds(3), kept[0].CreatedAt);
+    }
+
+    [Fact]
+    public async Task GetCheckpointsAsync_UnknownRunOrNoCheckpoint_ReturnsEmpty()
+    {
+        var pending = await CreateAsync();
+
+        Assert.Empty(await Store.GetCheckpointsAsync(RunId.New(), Ct));
+        Assert.Empty(await Store.GetCheckpointsAsync(pending.Id, Ct));
+    }
+
+    [Theory]
+    [InlineData(RunStatus.Failed)]
+    [InlineData(RunStatus.WaitingForRetry)]
+    [InlineData(RunStatus.Interrupted)]
+    [InlineData(RunStatus.Cancelled)]
+    public async Task RequestRerunFromAsync_OlderKeptCheckpoint_CopiesItAsTheLatestAndMakesTheRunPending(RunStatus status)
+    {
+        var before = await CreateWithCheckpointsAsync(status, count: 3);
+        Time.Advance(TimeSpan.FromSeconds(30));
+
+        var rerun = await Store.RequestRerunFromAsync(before.Id, 1, state: null, "re-run by operator", Ct);
+
+        var now = Time.GetUtcNow();
+        Assert.Equal(
+            before with
+            {
+                Status = RunStatus.Pending,
+                DueAt = now,
+                FinishedAt = null,
+                UpdatedAt = now,
+                Position = "1",
+                LastRecoveryPoint = "point-1",
+                StatusMessage = "step 1 done",
+                CheckpointSequence = 4,
+            },
+            rerun);
+        Assert.Equal(rerun, await Store.GetRunAsync(before.Id, Ct));
+        var kept = await Store.GetCheckpointsAsync(before.Id, Ct);
+        Assert.Equal([4L, 3L, 2L, 1L], kept.Select(c => c.Sequence));
+        Assert.Equal(new CheckpointSummary(4, "1", "point-1", "step 1 done", "sha256:1", now, State(1).Length), kept[0]);
+        Assert.Equal(
+            new RunEvent(now, RunEventKind.RerunRequested, before.Attempt,
+                "re-run by operator: resumes from recovery point 'point-1' (checkpoint 1, copied as checkpoint 4) with its saved state"),
+            (await Store.GetEventsAsync(before.Id, Ct))[^1]);
+
+        var resumed = Assert.Single(await ClaimAsync(NodeB, flows: [before.FlowName]));
+        Assert.Equal(before.Attempt + 1, resumed.Run.Attempt);
+        Assert.Equal(4, resumed.Run.CheckpointSequence);
+        Assert.EndsWith("from recovery point 'point-1'", (await Store.GetEventsAsync(before.Id, Ct))[^1].Message, StringComparison.Ordinal);
+        var data = await Store.GetRecoveryDataAsync(before.Id, Ct);
+        var checkpoint = Assert.IsType<Checkpoint>(data.Checkpoint);
+        Assert.Equal((4L, "1", "point-1", "step 1 done", "sha256:1"), (checkpoint.Sequence, checkpoint.Position, checkpoint.RecoveryPoint, checkpoint.StatusMessage, checkpoint.Checksum));
+        Assert.Equal(State(1), checkpoint.State.ToArray());
+        Assert.Equal(Input, data.Input?.ToArray());
+    }
+
+    [Fact]
+    public async Task RequestRerunFromAsync_EditedState_StoresItWithAFreshChecksum()
+    {
+        var before = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 3);
+        var edited = "{\"step\":2,\"fixed\":true}"u8.ToArray();
+
+        var rerun = await Store.RequestRerunFromAsync(before.Id, 2, edited, "re-run by operator", Ct);
+
+        Assert.Equal(("2", "point-2", 4L), (rerun.Position, rerun.LastRecoveryPoint, rerun.CheckpointSequence));
+        var checkpoint = Assert.IsType<Checkpoint>((await Store.GetRecoveryDataAsync(before.Id, Ct)).Checkpoint);
+        Assert.Equal(4, checkpoint.Sequence);
+        Assert.Equal("point-2", checkpoint.RecoveryPoint);
+        Assert.Equal(edited, checkpoint.State.ToArray());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(edited)), checkpoint.Checksum);
+        Assert.Equal(edited.Length, (await Store.GetCheckpointsAsync(before.Id, Ct))[0].StateSize);
+        var original = Assert.Single(await Store.GetCheckpointsAsync(before.Id, Ct), k => k.Sequence == 2);
+        Assert.Equal(("sha256:2", State(2).Length), (original.Checksum, original.StateSize));
+        Assert.Equal(
+            "re-run by operator: resumes from recovery point 'point-2' (checkpoint 2, copied as checkpoint 4) with an edited state",
+            (await Store.GetEventsAsync(before.Id, Ct))[^1].Message);
+    }
+
+    [Fact]
+    public async Task RequestRerunFromAsync_LatestCheckpointWithKeepOne_CopiesItAndTheNextCheckpointPrunesTheRest()
+    {
+        var before = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 3, keep: 1);
+        Assert.Equal([3L], (await Store.GetCheckpointsAsync(before.Id, Ct)).Select(c => c.Sequence));
+
+        await Store.RequestRerunFromAsync(before.Id, 3, "{\"step\":30}"u8.ToArray(), "re-run by operator", Ct);
+
+        Assert.Equal([4L, 3L], (await Store.GetCheckpointsAsync(before.Id, Ct)).Select(c => c.Sequence));
+        var resumed = Assert.Single(await ClaimAsync(NodeB, flows: [before.FlowName]));
+        await Store.SaveCheckpointAsync(resumed.Lease, CheckpointAt(resumed.Run.CheckpointSequence + 1), keep: 1, Ct);
+        Assert.Equal([5L], (await Store.GetCheckpointsAsync(before.Id, Ct)).Select(c => c.Sequence));
+    }
+
+    [Fact]
+    public async Task RequestRerunFromAsync_UnknownSequence_ThrowsCheckpointNotFoundAndChangesNothing()
+    {
+        var before = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 3, keep: 2);
+        var snapshot = await SnapshotAsync(before.Id);
+
+        var error = await Assert.ThrowsAsync<CheckpointNotFoundException>(
+            () => Store.RequestRerunFromAsync(before.Id, 1, "{}"u8.ToArray(), "re-run by operator", Ct));
+
+        Assert.Equal(before.Id, error.RunId);
+        Assert.Equal([3L, 2L], error.Kept.Select(c => c.Sequence));
+        Assert.Contains($"Run {before.Id} keeps no checkpoint 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("#3 'point-3', #2 'point-2'", error.Message, StringComparison.Ordinal);
+        await AssertUnchangedAsync(snapshot);
+        Assert.Equal([3L, 2L], (await Store.GetCheckpointsAsync(before.Id, Ct)).Select(c => c.Sequence));
+    }
+
+    [Theory]
+    [InlineData(RunStatus.Pending)]
+    [InlineData(RunStatus.Running)]
+    [InlineData(RunStatus.Completed)]
+    public async Task RequestRerunFromAsync_PendingRunningOrCompletedRun_ThrowsInvalidRunStateAndChangesNothing(RunStatus status)
+    {
+        var before = await CreateInStatusAsync(status);
+        var snapshot = await SnapshotAsync(before.Id);
+
+        var error = await Assert.ThrowsAsync<InvalidRunStateException>(
+            () => Store.RequestRerunFromAsync(before.Id, 1, "{}"u8.ToArray(), "re-run by operator", Ct));
+
+        Assert.Equal(before.Id, error.RunId);
+        Assert.Equal(status, error.Status);
+        await AssertUnchangedAsync(snapshot);
+    }
+
+    [Fact]
+    public async Task RequestRerunFromAsync_UnknownRun_ThrowsRunNotFound()
+    {
+        var id = RunId.New();
+
+        var error = await Assert.ThrowsAsync<RunNotFoundException>(() => Store.RequestRerunFromAsync(id, 1, state: null, "re-run", Ct));
+
+        Assert.Equal(id, error.RunId);
+    }
+
     // ---- Cancelling
 
     [Theory]
@@ -1264,6 +1420,44 @@ public abstract class RunStoreContract : IAsyncLifetime
                 break;
             case RunStatus.Completed:
                 await Store.CompleteRunAsync(claimed.Lease, Result, "done", Ct);
+                break;
+            case RunStatus.Cancelled:
+                await Store.CancelRunAsync(run.Id, "cancelled by operator", Ct);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(status), status, null);
+        }
+
+        var current = await Store.GetRunAsync(run.Id, Ct);
+        Assert.NotNull(current);
+        Assert.Equal(status, current.Status);
+        return current;
+    }
+
+    /// <summary>
+    /// Creates a run in its own flow that passes recovery points 1 to <paramref name="count"/> one second apart, keeping
+    /// <paramref name="keep"/> checkpoints, and brings it to the re-runnable <paramref name="status"/>.
+    /// </summary>
+    private async Task<RunRecord> CreateWithCheckpointsAsync(RunStatus status, int count, int keep = 3)
+    {
+        var run = await CreateAsync($"flow-{status}");
+        var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
+        for (var sequence = 1; sequence <= count; sequence++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(sequence), keep, Ct);
+        }
+
+        switch (status)
+        {
+            case RunStatus.WaitingForRetry:
+                await Store.TransitionAsync(claimed.Lease, Retry(TimeSpan.FromMinutes(5)) with { LastError = "transient" }, Ct);
+                break;
+            case RunStatus.Interrupted:
+                await Store.TransitionAsync(claimed.Lease, new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, "engine stopping"), Ct);
+                break;
+            case RunStatus.Failed:
+                await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
                 break;
             case RunStatus.Cancelled:
                 await Store.CancelRunAsync(run.Id, "cancelled by operator", Ct);

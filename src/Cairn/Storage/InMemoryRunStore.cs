@@ -298,6 +298,48 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
+    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<CheckpointSummary>>(_runs.TryGetValue(runId, out var entry) ? Summarize(entry) : []);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var entry = Get(runId);
+            EnsureCanRerun(runId, entry.Run.Status);
+            var source = entry.Checkpoints.Find(c => c.Sequence == sequence)
+                ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", Summarize(entry));
+            var now = _timeProvider.GetUtcNow();
+            var copySequence = Math.Max(entry.Run.CheckpointSequence, entry.Checkpoints[^1].Sequence) + 1;
+            var copy = state is { } edited
+                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StateChecksum(edited.Span), CreatedAt = now }
+                : source with { Sequence = copySequence, CreatedAt = now };
+            entry.Checkpoints.Add(copy);
+            entry.Run = entry.Run with
+            {
+                Status = RunStatus.Pending,
+                DueAt = now,
+                FinishedAt = null,
+                UpdatedAt = now,
+                Position = copy.Position,
+                LastRecoveryPoint = copy.RecoveryPoint,
+                StatusMessage = copy.StatusMessage,
+                CheckpointSequence = copySequence,
+            };
+            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt,
+                RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null)));
+            return Task.FromResult(entry.Run);
+        }
+    }
+
+    /// <inheritdoc />
     public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -336,6 +378,12 @@ public sealed class InMemoryRunStore : RunStore
             return Task.FromResult(purged.Count);
         }
     }
+
+    private static List<CheckpointSummary> Summarize(Entry entry) =>
+    [
+        .. Enumerable.Reverse(entry.Checkpoints).Select(c =>
+            new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length)),
+    ];
 
     private Entry Get(RunId runId) => _runs.TryGetValue(runId, out var entry) ? entry : throw new RunNotFoundException(runId);
 

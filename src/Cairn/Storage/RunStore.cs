@@ -97,6 +97,56 @@ public abstract class RunStore : IAsyncDisposable
     public abstract Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Gets a run's kept checkpoints, newest first, without their states: the recovery points an operator can re-run the
+    /// run from with <see cref="RequestRerunFromAsync"/>. Empty when the run keeps none or does not exist.
+    /// </summary>
+    /// <remarks>
+    /// How many a run keeps is <see cref="CairnOptions.CheckpointsToKeep"/>. The default lists the latest checkpoint
+    /// alone, read with <see cref="GetRecoveryDataAsync"/>; stores that keep more override it.
+    /// </remarks>
+    public virtual async Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken)
+    {
+        RecoveryData data;
+        try
+        {
+            data = await GetRecoveryDataAsync(runId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunNotFoundException)
+        {
+            return [];
+        }
+
+        return data.Checkpoint is { } c
+            ? [new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length)]
+            : [];
+    }
+
+    /// <summary>
+    /// An operator asks a failed, waiting, interrupted or cancelled run to run again from one of its kept checkpoints,
+    /// optionally with an edited state. In one transaction the store appends a new checkpoint, numbered after the run's
+    /// latest, that copies the chosen one's position, recovery point and status message with either its state and
+    /// checksum or <paramref name="state"/> and a fresh checksum (<see cref="StateChecksum"/>); moves the run's position,
+    /// last recovery point, status message and checkpoint sequence to it; makes the run
+    /// <see cref="RunStatus.Pending"/> and due now, keeping its retry count; and records a
+    /// <see cref="RunEventKind.RerunRequested"/> event worded by <see cref="RerunFromMessage"/>. No checkpoint is deleted:
+    /// the next one the run saves prunes to the engine's limit. Because the copy is the latest checkpoint, the attempt
+    /// that claims the run next resumes from it like from any other (<see cref="GetRecoveryDataAsync"/>).
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequence">The sequence number of the kept checkpoint to go back to (<see cref="GetCheckpointsAsync"/>).</param>
+    /// <param name="state">The edited serialized state, or null to keep the checkpoint's. The store does not read it.</param>
+    /// <param name="message">Who asked and how, the start of the event's message: <c>re-run requested from the command line</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The run as it is now.</returns>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
+    /// <exception cref="CheckpointNotFoundException">The run keeps no checkpoint <paramref name="sequence"/>; nothing changed.</exception>
+    /// <exception cref="NotSupportedException">The store cannot do this (the default, for stores written before it existed).</exception>
+    public virtual Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot re-run a run from a chosen checkpoint; only from its last recovery point.");
+
+    /// <summary>
     /// Cancels an unfinished run: it becomes <see cref="RunStatus.Cancelled"/>, its epoch increases so that its owner's
     /// next write fails, its checkpoints are kept, and a <see cref="RunEventKind.Cancelled"/> event is recorded.
     /// </summary>
@@ -146,6 +196,9 @@ public abstract class RunStore : IAsyncDisposable
         }
     }
 
+    /// <summary>The engine's check before it prepares a re-run, so that it reports a wrong status before anything else.</summary>
+    internal static void CheckCanRerun(RunId runId, RunStatus status) => EnsureCanRerun(runId, status);
+
     /// <summary>Throws unless a run in <paramref name="status"/> can be cancelled.</summary>
     protected static void EnsureCanCancel(RunId runId, RunStatus status)
     {
@@ -154,6 +207,20 @@ public abstract class RunStore : IAsyncDisposable
             throw new InvalidRunStateException(runId, status, "cancelled", "unfinished or failed");
         }
     }
+
+    /// <summary>The checksum of a state, as <see cref="Checkpoint.Checksum"/> holds it (SHA-256, lower-case hex).</summary>
+    protected static string StateChecksum(ReadOnlySpan<byte> state) => Checksum.Compute(state);
+
+    /// <summary>The message of the <see cref="RunEventKind.RerunRequested"/> event <see cref="RequestRerunFromAsync"/> records.</summary>
+    /// <param name="message">The caller's message.</param>
+    /// <param name="recoveryPoint">The chosen checkpoint's recovery point.</param>
+    /// <param name="sequence">The chosen checkpoint's sequence number.</param>
+    /// <param name="copySequence">The sequence number of its copy.</param>
+    /// <param name="edited">Whether the copy holds an edited state.</param>
+    protected static string RerunFromMessage(string message, string recoveryPoint, long sequence, long copySequence, bool edited) =>
+        string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{message}: resumes from recovery point '{recoveryPoint}' (checkpoint {sequence}, copied as checkpoint {copySequence}) with {(edited ? "an edited state" : "its saved state")}");
 
     /// <summary>The message of the <see cref="RunEventKind.Started"/> event a claim records.</summary>
     protected static string StartedMessage(RunRecord run, string owner)

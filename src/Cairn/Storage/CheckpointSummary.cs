@@ -1,0 +1,18 @@
+namespace Cairn.Storage;
+
+/// <summary>A kept checkpoint of a run without its state: what an operator can re-run the run from.</summary>
+/// <param name="Sequence">The checkpoint's sequence number within the run.</param>
+/// <param name="Position">The recovery point's position, in the engine's stored form.</param>
+/// <param name="RecoveryPoint">The recovery point's name.</param>
+/// <param name="StatusMessage">The status message, if any.</param>
+/// <param name="Checksum">The checksum of the checkpoint's state.</param>
+/// <param name="CreatedAt">When the checkpoint was committed (the store's clock).</param>
+/// <param name="StateSize">The size of the serialized state, in bytes.</param>
+public sealed record CheckpointSummary(
+    long Sequence,
+    string Position,
+    string RecoveryPoint,
+    string? StatusMessage,
+    string Checksum,
+    DateTimeOffset CreatedAt,
+    int StateSize);

@@ -1,0 +1,159 @@
+using System.Reflection;
+using Cairn.Serialization;
+using Cairn.Storage;
+
+namespace Cairn;
+
+public sealed partial class CairnEngine
+{
+    private static readonly MethodInfo ReadAsMethod =
+        typeof(CairnEngine).GetMethod(nameof(ReadAs), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>
+    /// Asks a failed, waiting, interrupted or cancelled run to run again from one of its kept checkpoints (how many a run
+    /// keeps is <see cref="CairnOptions.CheckpointsToKeep"/>), optionally with an edited state. The stages after that
+    /// recovery point run again; the ones before it do not. A <see cref="RunEventKind.RerunRequested"/> event names the
+    /// point, the checkpoint and whether the state was edited. Does not use up one of the run's retries. Starts the engine
+    /// if it has not started.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="options">Which checkpoint, and the edited state if any.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The run, now <see cref="RunStatus.Pending"/> and due at once.</returns>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
+    /// <exception cref="CheckpointNotFoundException">The run keeps no such checkpoint; nothing changed.</exception>
+    /// <exception cref="StateSerializationException">
+    /// The edited state is over <see cref="CairnOptions.MaxStateSize"/>, or the run's flow is registered here and the
+    /// edited state cannot be read as its state type; nothing changed.
+    /// </exception>
+    public async Task<RunRecord> RerunAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (run, checkpoint) = await ChooseCheckpointAsync(runId, options, cancellationToken).ConfigureAwait(false);
+        if (options.State is { } state)
+        {
+            CheckEditedState(run, state, FindFlow(run));
+        }
+
+        return await RequestRerunFromAsync(run, checkpoint, options.State, options.Message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks a failed, waiting, interrupted or cancelled run to run again from one of its kept checkpoints with an edited
+    /// state, serialized with the engine's serializer. Otherwise as
+    /// <see cref="RerunAsync(RunId, RerunOptions, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="options">Which checkpoint; its <see cref="RerunOptions.State"/> must be null.</param>
+    /// <param name="state">The state to resume with.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="StateSerializationException">
+    /// The run's flow is registered here with another state type, or the state cannot be serialized or is too large;
+    /// nothing changed.
+    /// </exception>
+    public async Task<RunRecord> RerunAsync<TState>(RunId runId, RerunOptions options, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.State is not null)
+        {
+            throw new ArgumentException("Give the edited state either as RerunOptions.State or as the state argument, not both.", nameof(options));
+        }
+
+        var (run, checkpoint) = await ChooseCheckpointAsync(runId, options, cancellationToken).ConfigureAwait(false);
+        if (FindFlow(run) is { } flow && flow.StateType != typeof(TState))
+        {
+            throw new StateSerializationException(
+                $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
+        }
+
+        var bytes = SerializeState(state, $"The edited state for run {runId}", " Nothing changed.");
+        return await RequestRerunFromAsync(run, checkpoint, bytes, options.Message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Finds the run and the kept checkpoint the options choose; changes nothing.</summary>
+    private async Task<(RunRecord Run, CheckpointSummary Checkpoint)> ChooseCheckpointAsync(
+        RunId runId, RerunOptions options, CancellationToken cancellationToken)
+    {
+        if (options.RecoveryPoint is not null && options.CheckpointSequence is not null)
+        {
+            throw new ArgumentException("Choose the checkpoint either by recovery point or by sequence number, not both.", nameof(options));
+        }
+
+        var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+        RunStore.CheckCanRerun(runId, run.Status);
+        var kept = await Store.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
+        CheckpointSummary? chosen;
+        string wanted;
+        if (options.RecoveryPoint is { } point)
+        {
+            chosen = kept.FirstOrDefault(c => c.RecoveryPoint == point); // Newest first: the latest pass of the point.
+            wanted = $"checkpoint at recovery point '{point}'";
+        }
+        else if (options.CheckpointSequence is { } sequence)
+        {
+            chosen = kept.FirstOrDefault(c => c.Sequence == sequence);
+            wanted = $"checkpoint {sequence}";
+        }
+        else
+        {
+            chosen = kept.Count > 0 ? kept[0] : null;
+            wanted = "checkpoint";
+        }
+
+        return (run, chosen ?? throw new CheckpointNotFoundException(runId, wanted, kept));
+    }
+
+    private async Task<RunRecord> RequestRerunFromAsync(
+        RunRecord run, CheckpointSummary checkpoint, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        var rerun = await Store.RequestRerunFromAsync(run.Id, checkpoint.Sequence, state, message, cancellationToken).ConfigureAwait(false);
+        Wake();
+        NotifyChanged(run.Id);
+        return rerun;
+    }
+
+    /// <summary>The registered flow a run resumes on: the run's version if registered, else the flow's name; null when neither is.</summary>
+    private FlowDefinition? FindFlow(RunRecord run) =>
+        Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();
+
+    /// <summary>Refuses an edited state the run could not resume with, before anything changes.</summary>
+    private void CheckEditedState(RunRecord run, ReadOnlyMemory<byte> state, FlowDefinition? flow)
+    {
+        if (state.Length > _options.MaxStateSize)
+        {
+            throw new StateSerializationException(
+                $"The edited state for run {run.Id} is {state.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize). Nothing changed.");
+        }
+
+        if (flow is null)
+        {
+            return; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
+        }
+
+        bool read;
+        try
+        {
+            read = (bool)ReadAsMethod.MakeGenericMethod(flow.StateType).Invoke(null, [Serializer, state.ToArray()])!;
+        }
+        catch (TargetInvocationException wrapper) when (wrapper.InnerException is { } ex and not OperationCanceledException)
+        {
+            var member = Serializer.FindMember(ex);
+            throw new StateSerializationException(
+                $"The edited state for run {run.Id} cannot be read as {flow.StateType.Name}, the state of flow {flow}" +
+                $"{(member is null ? "" : $" (at member '{member}')")}: {ex.Message} Nothing changed.",
+                member,
+                ex);
+        }
+
+        if (!read)
+        {
+            throw new StateSerializationException(
+                $"The edited state for run {run.Id} is empty (null): flow {flow} needs a {flow.StateType.Name}. Nothing changed.");
+        }
+    }
+
+    /// <summary>Whether the state reads as <typeparamref name="TState"/> and is not null; throws what the serializer throws.</summary>
+    private static bool ReadAs<TState>(StateSerializer serializer, byte[] state) => serializer.Deserialize<TState>(state) is not null;
+}

@@ -69,9 +69,13 @@ public sealed partial class CairnEngine
     {
         try
         {
-            if (_flows.TryGetValue(claimed.Run.FlowName, out var flow))
+            if (DefinitionFor(claimed.Run.FlowName, claimed.Run.FlowVersion) is { } flow)
             {
                 await flow.RunAttemptAsync(this, claimed, knownInput, cancellation.Token).ConfigureAwait(false);
+            }
+            else if (_flows.TryGetValue(claimed.Run.FlowName, out var known))
+            {
+                await LeaveForNewerNodeAsync(claimed, known.Newest).ConfigureAwait(false);
             }
         }
         finally
@@ -79,6 +83,32 @@ public sealed partial class CairnEngine
             ForgetAttempt(claimed.Run.Id, cancellation);
             NotifyChanged(claimed.Run.Id);
             Wake();
+        }
+    }
+
+    /// <summary>
+    /// A run of a newer version of a flow than this engine knows (a rolling upgrade: a newer node started it): put it back,
+    /// due again after the poll interval, without using up a retry, for a node that knows its version.
+    /// </summary>
+    private async Task LeaveForNewerNodeAsync(ClaimedRun claimed, FlowDefinition newest)
+    {
+        var run = claimed.Run;
+        Log.RunOfNewerVersion(_logger, run.Id, run.FlowName, run.FlowVersion, newest.Version);
+        try
+        {
+            await Store.TransitionAsync(
+                claimed.Lease,
+                new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled,
+                    $"attempt {run.Attempt} on {NodeName} put back: the run is {run.FlowName} v{run.FlowVersion} and this node knows it up to v{newest.Version}; it waits for a node that knows v{run.FlowVersion}")
+                {
+                    RetryAfter = _options.PollInterval * 10,
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RunOwnershipLostException or StoreUnavailableException)
+        {
+            // Taken over or the store is down: the lease expires and another node takes the run.
+            Log.StoreError(_logger, ex, $"putting back run {run.Id}", _options.PollInterval);
         }
     }
 

@@ -13,7 +13,7 @@ namespace Cairn;
 public sealed partial class CairnEngine : IAsyncDisposable
 {
     private readonly CairnOptions _options;
-    private readonly ConcurrentDictionary<string, FlowDefinition> _flows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FlowVersions> _flows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<RunId, CancellationTokenSource> _active = new();
     private readonly ConcurrentDictionary<RunId, TaskCompletionSource<CompletedHere?>> _changes = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -55,7 +55,9 @@ public sealed partial class CairnEngine : IAsyncDisposable
     public string NodeName { get; }
 
     /// <summary>The flows this engine can execute.</summary>
-    public IReadOnlyCollection<FlowDefinition> Flows => [.. _flows.Values];
+    /// <remarks>Several versions of a flow may be registered side by side: each run resumes on the version it started
+    /// on when it is registered, else on the newest one.</remarks>
+    public IReadOnlyCollection<FlowDefinition> Flows => [.. _flows.Values.SelectMany(v => v.All)];
 
     internal TimeProvider TimeProvider { get; }
 
@@ -206,7 +208,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
         var checksum = Checksum.Compute(inputBytes);
-        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy).ToJson();
+        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint).ToJson();
         var newRun = new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings);
         var attempt = ReserveSlotForNewRun(id);
         CreateRunResult created;
@@ -494,18 +496,54 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     private void Register(FlowDefinition flow)
     {
-        var registered = _flows.GetOrAdd(flow.Name, flow);
-        if (!ReferenceEquals(registered, flow) && registered.Version == flow.Version)
+        while (true)
         {
-            throw new InvalidOperationException(
-                $"A different definition of flow '{flow}' is already registered with this engine; give the new one another name or version.");
-        }
+            if (!_flows.TryGetValue(flow.Name, out var registered))
+            {
+                if (_flows.TryAdd(flow.Name, new FlowVersions([flow])))
+                {
+                    return;
+                }
 
-        if (!ReferenceEquals(registered, flow))
-        {
-            throw new InvalidOperationException(
-                $"Flow '{flow.Name}' is registered as {registered}; this engine runs one version of a flow at a time, not {flow}.");
+                continue;
+            }
+
+            if (registered.Exact(flow.Version) is { } same)
+            {
+                if (!ReferenceEquals(same, flow))
+                {
+                    throw new InvalidOperationException(
+                        $"A different definition of flow '{flow}' is already registered with this engine; give the new one another name or version.");
+                }
+
+                return;
+            }
+
+            if (_flows.TryUpdate(flow.Name, registered.With(flow), registered))
+            {
+                Log.FlowVersionAdded(_logger, flow.Name, flow.Version, registered.Newest.Version);
+                return;
+            }
         }
+    }
+
+    /// <summary>The definition a run of <paramref name="flowName"/> v<paramref name="version"/> resumes on, or null.</summary>
+    internal FlowDefinition? DefinitionFor(string flowName, int version) =>
+        _flows.TryGetValue(flowName, out var versions) ? versions.For(version) : null;
+
+    /// <summary>The versions of one flow registered with the engine, oldest first. Immutable.</summary>
+    private sealed class FlowVersions(IReadOnlyList<FlowDefinition> all)
+    {
+        public IReadOnlyList<FlowDefinition> All { get; } = all;
+
+        public FlowDefinition Newest => All[^1];
+
+        public FlowDefinition? Exact(int version) => All.FirstOrDefault(f => f.Version == version);
+
+        /// <summary>The run's own version when registered, else the newest if it is newer than the run's; null if the run is newer than all.</summary>
+        public FlowDefinition? For(int version) => Exact(version) ?? (Newest.Version > version ? Newest : null);
+
+        public FlowVersions With(FlowDefinition flow) => new([.. All.Append(flow).OrderBy(f => f.Version)]);
     }
 
     private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)

@@ -4,10 +4,17 @@ namespace Cairn;
 /// <typeparam name="TState">The flow's state: what recovery points save.</typeparam>
 public sealed class Flow<TState> : FlowDefinition
 {
-    internal Flow(string name, int version, RetryPolicy? retryPolicy, IReadOnlyList<FlowStep> steps)
+    internal Flow(string name, int version, RetryPolicy? retryPolicy, IReadOnlyList<FlowStep> steps, Func<int, ReadOnlyMemory<byte>, TState>? upgradeState = null)
         : base(name, version, retryPolicy, steps)
     {
+        UpgradeState = upgradeState;
     }
+
+    /// <summary>
+    /// Converts a state saved by an older version of the flow (its version and its serialized bytes) into this version's
+    /// state; null when the flow has none and an older state is read as it is.
+    /// </summary>
+    internal Func<int, ReadOnlyMemory<byte>, TState>? UpgradeState { get; }
 
     /// <inheritdoc />
     public override Type StateType => typeof(TState);

@@ -13,6 +13,7 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
     private readonly int _version;
     private RetryPolicy? _retryPolicy;
     private bool _implicitRecovery;
+    private Func<int, ReadOnlyMemory<byte>, TState>? _upgradeState;
 
     internal FlowBuilder(string name, int version)
     {
@@ -27,6 +28,20 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
     public FlowBuilder<TState> ImplicitRecovery(bool enabled = true)
     {
         _implicitRecovery = enabled;
+        return this;
+    }
+
+    /// <summary>
+    /// Converts states saved by older versions of this flow when their runs resume on this version: the hook receives the
+    /// version the run started on and the serialized state (a checkpoint's, or the input if the run has none) and returns
+    /// this version's state. Without it, an older state is deserialized as this version's type, and a run whose state no
+    /// longer reads fails with an error naming both versions.
+    /// </summary>
+    /// <param name="upgrade">From the older version and its serialized state, this version's state.</param>
+    public FlowBuilder<TState> UpgradeState(Func<int, ReadOnlyMemory<byte>, TState> upgrade)
+    {
+        ArgumentNullException.ThrowIfNull(upgrade);
+        _upgradeState = upgrade;
         return this;
     }
 
@@ -57,7 +72,7 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
             throw new FlowDefinitionException(_name, _version, problems);
         }
 
-        return new Flow<TState>(_name, _version, _retryPolicy, steps);
+        return new Flow<TState>(_name, _version, _retryPolicy, steps, _upgradeState);
     }
 
     private static List<FlowStep> WithImplicitRecoveryPoints(IReadOnlyList<FlowStep> steps)

@@ -31,6 +31,20 @@ public abstract class FlowDefinition
 
     internal IReadOnlyList<FlowStep> Steps { get; }
 
+    /// <summary>
+    /// A fingerprint of the flow's structure — the kinds, names and nesting of its steps — recorded with each run when it
+    /// starts, so that a run resumed on changed code can say that the structure changed. 16 hexadecimal digits.
+    /// </summary>
+    public string Fingerprint => field ??= Checksum.Compute(System.Text.Encoding.UTF8.GetBytes(Describe(Steps)))[..16];
+
+    /// <summary>The structure as text: <c>stage:read;point:read-done;loop:each[stage:load;point:loaded]</c>.</summary>
+    internal static string Describe(IEnumerable<FlowStep> steps) => string.Join(';', steps.Select(step => step switch
+    {
+        RecoveryPointStep => $"point:{step.Name}",
+        CompositeStep composite => $"{step.Kind}:{step.Name}{string.Concat(composite.Bodies.Select(body => $"[{Describe(body)}]"))}",
+        _ => $"stage:{step.Name}",
+    }));
+
     /// <summary>Every step, depth first: a loop or branch, then the steps of its bodies.</summary>
     internal static IEnumerable<FlowStep> Flatten(IEnumerable<FlowStep> steps)
     {

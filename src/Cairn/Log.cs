@@ -45,4 +45,13 @@ internal static partial class Log
 
     [LoggerMessage(1022, LogLevel.Information, "Purged {Count} finished run(s) older than {Cutoff}")]
     public static partial void Purged(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(1023, LogLevel.Information, "Flow '{Flow}' v{Version} registered beside v{Previous}: runs resume on their own version when registered, else on the newest")]
+    public static partial void FlowVersionAdded(ILogger logger, string flow, int version, int previous);
+
+    [LoggerMessage(1024, LogLevel.Warning, "Run {RunId} is {Flow} v{Version}, newer than this engine's v{Newest}; it is put back for a node that knows its version")]
+    public static partial void RunOfNewerVersion(ILogger logger, RunId runId, string flow, int version, int newest);
+
+    [LoggerMessage(1025, LogLevel.Information, "Run {RunId} of flow '{Flow}' started on v{RunVersion} (structure {RunFingerprint}) and resumes on v{Version} (structure {Fingerprint})")]
+    public static partial void ResumingOnChangedFlow(ILogger logger, RunId runId, string flow, int runVersion, string runFingerprint, int version, string fingerprint);
 }

@@ -79,6 +79,11 @@ internal sealed class RunAttempt<TState>
             Log.RunResumed(_engine.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
         }
 
+        if (_run.FlowVersion != _flow.Version || RunFingerprint() is { } started && started != _flow.Fingerprint)
+        {
+            Log.ResumingOnChangedFlow(_engine.Logger, _run.Id, _flow.Name, _run.FlowVersion, RunFingerprint() ?? "unknown", _flow.Version, _flow.Fingerprint);
+        }
+
         _state = state;
         _recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
         _sequence = _run.CheckpointSequence;
@@ -255,7 +260,7 @@ internal sealed class RunAttempt<TState>
             }
 
             var resumeAt = FindRecoveryPoint(checkpoint);
-            return (Deserialize(checkpoint.State.Span, where), resumeAt, checkpoint.RecoveryPoint);
+            return (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint);
         }
 
         var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
@@ -264,7 +269,7 @@ internal sealed class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
         }
 
-        return (Deserialize(input.Span, $"the input of run {_run.Id} (flow {_flow})"), null, null);
+        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null);
     }
 
     /// <summary>
@@ -322,21 +327,57 @@ internal sealed class RunAttempt<TState>
         Telemetry.CheckpointSize.Record(bytes.Length);
     }
 
+    /// <summary>The fingerprint of the flow the run started on, from its settings; null for runs of older engines.</summary>
+    private string? RunFingerprint()
+    {
+        try
+        {
+            return RunSettings.FromJson(_run.Settings).Fingerprint;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     private byte[] Serialize(TState state, string purpose) =>
         _engine.SerializeState(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
 
-    private TState Deserialize(ReadOnlySpan<byte> data, string what)
+    /// <summary>
+    /// Reads a saved state: through the flow's upgrade hook when the run started on an older version and the flow has
+    /// one, else by deserializing it as this version's state type.
+    /// </summary>
+    private TState ReadState(ReadOnlyMemory<byte> data, string what)
     {
+        var older = _run.FlowVersion < _flow.Version;
+        if (older && _flow.UpgradeState is { } upgrade)
+        {
+            try
+            {
+                return upgrade(_run.FlowVersion, data);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new StateSerializationException(
+                    $"{Capitalize(what)}, saved by v{_run.FlowVersion}, could not be upgraded to v{_flow.Version} by the flow's UpgradeState hook: {ex.Message} It is kept unchanged.",
+                    null,
+                    ex);
+            }
+        }
+
         var serializer = _engine.Serializer;
         try
         {
-            return serializer.Deserialize<TState>(data);
+            return serializer.Deserialize<TState>(data.Span);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var member = serializer.FindMember(ex);
+            var versions = older
+                ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
+                : "";
             throw new StateSerializationException(
-                $"{Capitalize(what)} can no longer be read as {typeof(TState).Name}{(member is null ? "" : $" at member '{member}'")}: {ex.Message} It is kept unchanged.",
+                $"{Capitalize(what)} can no longer be read as {typeof(TState).Name}{(member is null ? "" : $" at member '{member}'")}{versions}: {ex.Message} It is kept unchanged.",
                 member,
                 ex);
         }

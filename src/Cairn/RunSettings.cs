@@ -3,7 +3,9 @@ using System.Text.Json;
 namespace Cairn;
 
 /// <summary>What a run captures when it is first started, stored with it as JSON.</summary>
-internal sealed record RunSettings(RetryPolicy RetryPolicy)
+/// <param name="RetryPolicy">The retry policy in force when the run started.</param>
+/// <param name="Fingerprint">The structure of the flow's definition the run started on (null for runs of older engines).</param>
+internal sealed record RunSettings(RetryPolicy RetryPolicy, string? Fingerprint = null)
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 

@@ -93,14 +93,13 @@ public sealed class CairnEngineBuilderTests
     }
 
     [Fact]
-    public void Build_TwoVersionsOfOneFlow_Throws()
+    public async Task Build_TwoVersionsOfOneFlow_RegistersBothSideBySide()
     {
         var v2 = Flow.Create<TestState>("any", version: 2).Stage("a", (_, _) => Task.CompletedTask).Build();
-        var builder = CairnEngine.CreateBuilder().UseInMemoryStore().AddFlow(AnyFlow).AddFlow(v2);
 
-        var error = Assert.Throws<InvalidOperationException>(builder.Build);
+        await using var engine = CairnEngine.CreateBuilder().UseInMemoryStore().AddFlow(v2).AddFlow(AnyFlow).Build();
 
-        Assert.Contains("Flow 'any' is registered as any v1", error.Message, StringComparison.Ordinal);
+        Assert.Equal([AnyFlow, v2], engine.Flows.OrderBy(f => f.Version));
     }
 
     [Fact]

@@ -270,16 +270,18 @@ public sealed class LifecycleTests(ITestOutputHelper output) : EngineTest(output
     }
 
     [Fact]
-    public async Task StartRunAsync_OtherVersionOfRegisteredFlow_Throws()
+    public async Task RunAsync_OtherVersionOfRegisteredFlow_RegistersItBesideAndRunsOnIt()
     {
         var v1 = Flow.Create<TestState>("versioned").Stage("a", Counter.Step("a")).Build();
-        var v2 = Flow.Create<TestState>("versioned", version: 2).Stage("a", Counter.Step("a")).Build();
+        var v2 = Flow.Create<TestState>("versioned", version: 2).Stage("b", Counter.Step("b")).Build();
         var engine = CreateEngine(v1);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.StartRunAsync(v2, new TestState()));
+        var outcome = await Within(engine.RunAsync(v2, new TestState()));
 
-        Assert.Contains("registered as versioned v1", error.Message, StringComparison.Ordinal);
-        Assert.Empty(await Store.ListRunsAsync(new Cairn.Storage.RunQuery(), Ct));
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(["b"], outcome.Result!.Trace);
+        Assert.Equal(2, (await GetRunAsync(outcome.RunId)).FlowVersion);
+        Assert.Equal(2, engine.Flows.Count);
     }
 
     [Fact]

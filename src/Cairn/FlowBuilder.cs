@@ -109,7 +109,7 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
             problems.Add($"the version is {_version}; it must be 1 or more");
         }
 
-        if (!FlowDefinition.Flatten(steps).Any(s => s is StageStep<TState>))
+        if (!FlowDefinition.Flatten(steps).Any(s => s.Kind == "stage"))
         {
             problems.Add("it has no stage");
         }
@@ -155,23 +155,15 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
                 case RecoveryPointStep when topLevel && i == steps.Count - 1:
                     problems.Add($"recovery point '{step.Name}' is the last step; the result is saved when the run completes");
                     break;
-                case LoopStep<TState> loop:
-                    if (!FlowDefinition.Flatten(loop.Body).Any(s => s is StageStep<TState>))
+                case CompositeStep composite:
+                    foreach (var problem in composite.Problems)
                     {
-                        problems.Add($"loop '{loop.Name}'{where} has no stage in its body");
+                        problems.Add($"{problem}{where}");
                     }
 
-                    ValidateSequence(loop.Body, $" in loop '{loop.Name}'", topLevel: false, seen, problems);
-                    break;
-                case BranchStep<TState> branch:
-                    foreach (var duplicate in branch.DuplicateCases)
+                    for (var body = 0; body < composite.Bodies.Count; body++)
                     {
-                        problems.Add($"switch '{branch.Name}'{where} has two cases for the value '{duplicate}'");
-                    }
-
-                    for (var p = 0; p < branch.Paths.Count; p++)
-                    {
-                        ValidateSequence(branch.Paths[p], $" in path '{branch.Labels[p]}' of branch '{branch.Name}'", topLevel: false, seen, problems);
+                        ValidateSequence(composite.Bodies[body], $" in {composite.BodyLabel(body)}", topLevel: false, seen, problems);
                     }
 
                     break;

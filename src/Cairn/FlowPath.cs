@@ -43,7 +43,7 @@ public readonly record struct FlowPath
         var segments = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out segments[i]))
+            if (!int.TryParse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out segments[i]))
             {
                 throw new FormatException($"'{text}' is not a flow path (expected step indexes separated by '/').");
             }

@@ -7,8 +7,19 @@ namespace Cairn;
 /// </summary>
 internal static class FlowPositions
 {
+    /// <summary>Reads a stored position into its segments.</summary>
+    /// <exception cref="FormatException">The text is not a position.</exception>
+    public static int[] Parse(string text) => [.. FlowPath.Parse(text).Segments];
+
+    /// <summary>Writes segments as a stored position.</summary>
+    public static string Format(IEnumerable<int> segments) => string.Join('/', segments);
+
     /// <summary>Whether <paramref name="path"/> leads to a recovery point named <paramref name="name"/>.</summary>
-    public static bool IsRecoveryPointAt(IReadOnlyList<FlowStep> steps, int[] path, string name)
+    public static bool IsRecoveryPointAt(IReadOnlyList<FlowStep> steps, int[] path, string name) =>
+        IsStepAt(steps, path, step => step is RecoveryPointStep && step.Name == name);
+
+    /// <summary>Whether <paramref name="path"/> leads to a step that <paramref name="matches"/>.</summary>
+    public static bool IsStepAt(IReadOnlyList<FlowStep> steps, int[] path, Func<FlowStep, bool> matches)
     {
         var sequence = steps;
         for (var i = 0; ; i += 2)
@@ -21,7 +32,7 @@ internal static class FlowPositions
 
             if (i == path.Length - 1)
             {
-                return sequence[index] is RecoveryPointStep point && point.Name == name;
+                return matches(sequence[index]);
             }
 
             if (sequence[index] is not CompositeStep composite || composite.BodyOfLane(path[i + 1]) is not { } body)
@@ -39,18 +50,25 @@ internal static class FlowPositions
     public sealed record Location(IReadOnlyList<int> Indexes, IReadOnlyList<(CompositeStep Step, int Body)> Composites);
 
     /// <summary>Finds the recovery point of that name anywhere in the flow, or null.</summary>
-    public static Location? FindByName(IReadOnlyList<FlowStep> steps, string name)
+    public static Location? FindByName(IReadOnlyList<FlowStep> steps, string name) =>
+        Find(steps, step => step is RecoveryPointStep && step.Name == name);
+
+    /// <summary>Finds the first step that <paramref name="matches"/>, outside parallel branches, or null.</summary>
+    public static Location? Find(IReadOnlyList<FlowStep> steps, Func<FlowStep, bool> matches)
     {
         for (var i = 0; i < steps.Count; i++)
         {
+            if (matches(steps[i]))
+            {
+                return new Location([i], []);
+            }
+
             switch (steps[i])
             {
-                case RecoveryPointStep point when point.Name == name:
-                    return new Location([i], []);
-                case CompositeStep composite:
+                case CompositeStep composite when composite.Kind != "parallel":
                     for (var body = 0; body < composite.Bodies.Count; body++)
                     {
-                        if (FindByName(composite.Bodies[body], name) is { } inner)
+                        if (Find(composite.Bodies[body], matches) is { } inner)
                         {
                             return new Location([i, .. inner.Indexes], [(composite, body), .. inner.Composites]);
                         }

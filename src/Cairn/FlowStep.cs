@@ -23,6 +23,12 @@ internal abstract record CompositeStep(string Name) : FlowStep(Name)
     /// <summary>The bodies; a position inside the step names one by its lane (a loop: the iteration, body 0).</summary>
     public abstract IReadOnlyList<IReadOnlyList<FlowStep>> Bodies { get; }
 
+    /// <summary>How messages name body <paramref name="body"/>: <c>loop 'x'</c>, <c>path 'then' of branch 'x'</c>.</summary>
+    public abstract string BodyLabel(int body);
+
+    /// <summary>Problems of the step itself that validation reports (a switch's duplicate cases, for example).</summary>
+    public virtual IEnumerable<string> Problems => [];
+
     /// <summary>Which body a lane of the position runs (a loop's iteration runs its only body, a branch's lane its path); -1 for none.</summary>
     public abstract int BodyOf(int lane);
 
@@ -61,6 +67,11 @@ internal sealed record LoopStep<TState>(
 
     public override int BodyOf(int lane) => lane >= 0 ? 0 : -1;
 
+    public override string BodyLabel(int body) => $"loop '{Name}'";
+
+    public override IEnumerable<string> Problems =>
+        FlowDefinition.Flatten(Body).Any(s => s.Kind == "stage") ? [] : [$"loop '{Name}' has no stage in its body"];
+
     /// <summary>Whether iteration <paramref name="iteration"/> runs, decided from the state before it starts.</summary>
     public bool RunsIteration(TState state, int iteration) => Loop switch
     {
@@ -85,4 +96,8 @@ internal sealed record BranchStep<TState>(string Name, Func<TState, int> Choose,
     public override IReadOnlyList<IReadOnlyList<FlowStep>> Bodies => Paths;
 
     public override int BodyOf(int lane) => lane >= 0 && lane < Paths.Count ? lane : -1;
+
+    public override string BodyLabel(int body) => $"path '{Labels[body]}' of branch '{Name}'";
+
+    public override IEnumerable<string> Problems => DuplicateCases.Select(value => $"switch '{Name}' has two cases for the value '{value}'");
 }

@@ -11,12 +11,12 @@ internal sealed class RunAttempt<TState>
     private readonly RunRecord _run;
     private readonly RunLease _lease;
     private readonly byte[]? _knownInput;
-    private readonly List<(LoopStep<TState> Loop, int Iteration)> _loops = [];
-    private string _where = "while restoring its state";
-    private TState _state = default!;
-    private RecoveryInfo _recovery = null!;
+    private StepRunner<TState>? _runner;
+    private string _restoring = "while restoring its state";
     private long _sequence;
-    private string? _statusMessage;
+
+    /// <summary>Where the attempt is, for messages: the runner's place once steps run.</summary>
+    private string Where => _runner?.Where ?? _restoring;
 
     /// <param name="engine">The engine.</param>
     /// <param name="flow">The run's flow.</param>
@@ -47,11 +47,17 @@ internal sealed class RunAttempt<TState>
             Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
             outcome = "abandoned";
         }
+        catch (AttemptStoppedException ex)
+        {
+            outcome = await RecordAsync(
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{ex.Stage}'; the run will resume from its last recovery point"),
+                "interrupted").ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled by an operator (the store refuses our next write) or by a shutdown past its timeout.
             outcome = await RecordAsync(
-                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"attempt {_run.Attempt} cancelled {_where} by engine shutdown; the run will resume from its last recovery point"),
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"attempt {_run.Attempt} cancelled {Where} by engine shutdown; the run will resume from its last recovery point"),
                 "interrupted").ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -69,7 +75,7 @@ internal sealed class RunAttempt<TState>
         var data = _knownInput is not null && _run.CheckpointSequence == 0
             ? new RecoveryData(_knownInput, Checkpoint: null)
             : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
-        var (state, resumeAt, resumedFrom) = Restore(data);
+        var (state, resumeAt, resumedFrom, parallel) = Restore(data);
         if (resumedFrom is null)
         {
             Log.AttemptStarted(_engine.Logger, _run.Id, _flow.Name, _run.Attempt);
@@ -84,172 +90,26 @@ internal sealed class RunAttempt<TState>
             Log.ResumingOnChangedFlow(_engine.Logger, _run.Id, _flow.Name, _run.FlowVersion, RunFingerprint() ?? "unknown", _flow.Version, _flow.Fingerprint);
         }
 
-        _state = state;
-        _recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        _sequence = _run.CheckpointSequence;
-        if (await ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false) is { } stopped)
+        var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
+        var scope = new AttemptScope(_engine, _run, _flow, recovery)
         {
-            return stopped;
-        }
+            SaveRaw = (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct),
+            ParallelResume = parallel,
+        };
+        _sequence = _run.CheckpointSequence;
+        _runner = new StepRunner<TState>(scope, state, (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
+            point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct));
+        await _runner.ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false);
 
-        _where = "while saving its result";
-        var result = Serialize(_state, "save its result");
+        _runner.Where = "while saving its result";
+        var result = Serialize(_runner.State, "save its result");
         await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
         _engine.NotifyCompleted(_run, result);
         Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
         return "completed";
     }
 
-    /// <summary>
-    /// Runs a sequence of steps (the flow's, a loop body's, a branch path's) whose position is <paramref name="position"/>,
-    /// from its start or, when <paramref name="resumeAt"/> is set, from just after the recovery point it leads to.
-    /// Returns the attempt's outcome when the engine stopped it before a stage, else null once the sequence has ended.
-    /// </summary>
-    /// <param name="steps">The sequence.</param>
-    /// <param name="position">The position of the sequence: the path segments of its enclosing steps and lanes.</param>
-    /// <param name="resumeAt">Where the checkpoint is, relative to this sequence: a step index, or an index, a lane and
-    /// the rest of the path inside that step.</param>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
-    private async Task<string?> ExecuteSequenceAsync(IReadOnlyList<FlowStep> steps, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
-    {
-        var start = 0;
-        if (resumeAt is [var pointIndex])
-        {
-            start = pointIndex + 1;
-        }
-        else if (resumeAt is [var index, ..])
-        {
-            position.Add(index);
-            var stopped = await ExecuteCompositeAsync((CompositeStep)steps[index], position, resumeAt[1..], cancellationToken).ConfigureAwait(false);
-            position.RemoveAt(position.Count - 1);
-            if (stopped is not null)
-            {
-                return stopped;
-            }
-
-            start = index + 1;
-        }
-
-        for (var i = start; i < steps.Count; i++)
-        {
-            position.Add(i);
-            var stopped = steps[i] switch
-            {
-                StageStep<TState> stage => await ExecuteStageAsync(stage, cancellationToken).ConfigureAwait(false),
-                RecoveryPointStep point => await PassRecoveryPointAsync(point, position, cancellationToken).ConfigureAwait(false),
-                CompositeStep composite => await ExecuteCompositeAsync(composite, position, null, cancellationToken).ConfigureAwait(false),
-                _ => throw new InvalidOperationException($"Unknown step '{steps[i].Name}'."),
-            };
-            position.RemoveAt(position.Count - 1);
-            if (stopped is not null)
-            {
-                return stopped;
-            }
-        }
-
-        return null;
-    }
-
-    /// <param name="step">The loop or branch.</param>
-    /// <param name="position">The step's position.</param>
-    /// <param name="resumeAt">Null to enter the step afresh; else the lane (iteration or path) and the path inside it.</param>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
-    private async Task<string?> ExecuteCompositeAsync(CompositeStep step, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
-    {
-        switch (step)
-        {
-            case LoopStep<TState> loop:
-                var iteration = resumeAt?[0] ?? 0;
-                var inBody = resumeAt?[1..];
-                while (true)
-                {
-                    // A resumed iteration is finished first: whether it runs was decided before the checkpoint.
-                    _where = $"in loop '{loop.Name}' before iteration {iteration}";
-                    if (inBody is null && !loop.RunsIteration(_state, iteration))
-                    {
-                        return null;
-                    }
-
-                    position.Add(iteration);
-                    _loops.Add((loop, iteration));
-                    var stopped = await ExecuteSequenceAsync(loop.Body, position, inBody, cancellationToken).ConfigureAwait(false);
-                    _loops.RemoveAt(_loops.Count - 1);
-                    position.RemoveAt(position.Count - 1);
-                    if (stopped is not null)
-                    {
-                        return stopped;
-                    }
-
-                    inBody = null;
-                    iteration++;
-                }
-
-            case BranchStep<TState> branch:
-                _where = $"in branch '{branch.Name}'";
-                var lane = resumeAt?[0] ?? branch.Choose(_state);
-                if (lane < 0)
-                {
-                    return null;
-                }
-
-                position.Add(lane);
-                var result = await ExecuteSequenceAsync(branch.Paths[lane], position, resumeAt?[1..], cancellationToken).ConfigureAwait(false);
-                position.RemoveAt(position.Count - 1);
-                return result;
-
-            default:
-                throw new InvalidOperationException($"Unknown step '{step.Name}'.");
-        }
-    }
-
-    private async Task<string?> ExecuteStageAsync(StageStep<TState> stage, CancellationToken cancellationToken)
-    {
-        if (_engine.IsStopping)
-        {
-            return await RecordAsync(
-                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{stage.Name}'; the run will resume from its last recovery point"),
-                "interrupted").ConfigureAwait(false);
-        }
-
-        _where = _loops.Count == 0 ? $"in stage '{stage.Name}'" : $"in stage '{stage.Name}' (iteration {string.Join('/', _loops.Select(l => l.Iteration))})";
-        var context = new StageContext<TState>(
-            _state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, _recovery, [.. _loops.Select(l => l.Iteration)], CurrentItem());
-        using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
-        {
-            await stage.Execute(context, cancellationToken).ConfigureAwait(false);
-            activity?.SetStatus(ActivityStatusCode.Ok);
-        }
-
-        _state = context.State;
-        _statusMessage = context.StatusMessage ?? _statusMessage;
-        return null;
-    }
-
-    private async Task<string?> PassRecoveryPointAsync(RecoveryPointStep point, List<int> position, CancellationToken cancellationToken)
-    {
-        _where = $"at recovery point '{point.Name}'";
-        _sequence++;
-        await SaveCheckpointAsync(point, FlowPath.Of([.. position]), _sequence, _statusMessage ?? point.StatusMessage, _state, cancellationToken).ConfigureAwait(false);
-        _statusMessage = null;
-        return null;
-    }
-
-    /// <summary>Reads the current item of the innermost ForEach loop, when the stage is inside one.</summary>
-    private Func<object?>? CurrentItem()
-    {
-        for (var i = _loops.Count - 1; i >= 0; i--)
-        {
-            var (loop, iteration) = _loops[i];
-            if (loop.ItemAt is { } itemAt)
-            {
-                return () => itemAt(_state, iteration);
-            }
-        }
-
-        return null;
-    }
-
-    private (TState State, int[]? ResumeAt, string? ResumedFrom) Restore(RecoveryData data)
+    private (TState State, int[]? ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
     {
         if (data.Checkpoint is { } checkpoint)
         {
@@ -259,8 +119,23 @@ internal sealed class RunAttempt<TState>
                 throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
             }
 
-            var resumeAt = FindRecoveryPoint(checkpoint);
-            return (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint);
+            var resumeAt = FindRecoveryPoint(checkpoint, out var parallelName);
+            if (parallelName is null)
+            {
+                return (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null);
+            }
+
+            ParallelEnvelope envelope;
+            try
+            {
+                envelope = ParallelEnvelope.Read(checkpoint.State);
+            }
+            catch (FormatException ex)
+            {
+                throw new CheckpointCorruptedException($"{Capitalize(where)}, inside parallel '{parallelName}', cannot be read: {ex.Message}. The checkpoint is kept unchanged for inspection.");
+            }
+
+            return (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
         }
 
         var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
@@ -269,7 +144,7 @@ internal sealed class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
         }
 
-        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null);
+        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null, null);
     }
 
     /// <summary>
@@ -277,8 +152,11 @@ internal sealed class RunAttempt<TState>
     /// else at the recovery point of the same name, keeping the iterations and paths of the loops and branches around it
     /// (a stage inserted or removed elsewhere keeps runs resumable).
     /// </summary>
-    private int[] FindRecoveryPoint(Checkpoint checkpoint)
+    /// <param name="checkpoint">The checkpoint.</param>
+    /// <param name="parallelName">The parallel step the checkpoint is inside (its state is then an envelope), or null.</param>
+    private int[] FindRecoveryPoint(Checkpoint checkpoint, out string? parallelName)
     {
+        parallelName = null;
         int[] path;
         try
         {
@@ -292,6 +170,12 @@ internal sealed class RunAttempt<TState>
         if (path.Length % 2 == 0)
         {
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
+        }
+
+        if (path is [.., ParallelStep<TState>.Lane])
+        {
+            parallelName = checkpoint.RecoveryPoint.Split('/')[0];
+            return FindParallel(checkpoint, path, parallelName);
         }
 
         if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))
@@ -314,13 +198,43 @@ internal sealed class RunAttempt<TState>
             "Its checkpoint is kept; re-run it after deciding what to do.");
     }
 
-    private async Task SaveCheckpointAsync(RecoveryPointStep point, FlowPath position, long sequence, string? statusMessage, TState state, CancellationToken cancellationToken)
+    /// <summary>
+    /// The position of a checkpoint inside a parallel step: the step at the same place if it is still there, else the
+    /// parallel step of the same name keeping the iterations and paths around it.
+    /// </summary>
+    private int[] FindParallel(Checkpoint checkpoint, int[] path, string parallelName)
     {
-        using var activity = StartActivity(Telemetry.CheckpointActivity, point.Name, Telemetry.RecoveryPointTag);
+        var stepPath = path[..^1];
+        if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ParallelStep<TState> && step.Name == parallelName))
+        {
+            return path;
+        }
+
+        var moved = FlowPositions.Find(_flow.Steps, step => step is ParallelStep<TState> && step.Name == parallelName)
+            ?? throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: parallel '{parallelName}', where its checkpoint '{checkpoint.RecoveryPoint}' is, no longer exists in {_flow} " +
+                $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
+        return FlowPositions.Relocate(moved, stepPath) is { } relocated
+            ? [.. relocated, ParallelStep<TState>.Lane]
+            : throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: parallel '{parallelName}' moved into or out of a loop or branch in {_flow} (the run started on v{_run.FlowVersion}). " +
+                "Its checkpoint is kept; re-run it after deciding what to do.");
+    }
+
+    /// <summary>Saves a checkpoint of serialized bytes: the state at a recovery point, or a parallel step's envelope.</summary>
+    /// <param name="label">The recovery point's name (inside a parallel step: the point, or <c>PARALLEL/BRANCH</c> when a branch finished).</param>
+    /// <param name="position">Where the run is.</param>
+    /// <param name="statusMessage">The status message to show.</param>
+    /// <param name="serialize">Produces what to save; timed with the save.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task SaveCheckpointAsync(string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, CancellationToken cancellationToken)
+    {
+        using var activity = _runner?.StartActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag);
 
         var started = Stopwatch.GetTimestamp();
-        var bytes = Serialize(state, $"save recovery point '{point.Name}'");
-        var checkpoint = new Checkpoint(sequence, position.ToString(), point.Name, statusMessage, bytes, Checksum.Compute(bytes));
+        var bytes = serialize();
+        var sequence = Interlocked.Increment(ref _sequence);
+        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, Checksum.Compute(bytes));
         await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
         Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -385,7 +299,7 @@ internal sealed class RunAttempt<TState>
 
     private async Task<string> RecordFailureAsync(Exception error)
     {
-        var description = $"{_where}: {error.GetType().Name}: {error.Message}";
+        var description = $"{Where}: {error.GetType().Name}: {error.Message}";
         RetryPolicy policy;
         try
         {
@@ -471,26 +385,6 @@ internal sealed class RunAttempt<TState>
                 await Task.Delay(delay, _engine.TimeProvider).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>Starts a stage or checkpoint activity with its tags set at creation, so listeners see them when it starts.</summary>
-    private Activity? StartActivity(string operation, string name, string nameTag)
-    {
-        if (!Telemetry.Source.HasListeners())
-        {
-            return null;
-        }
-
-        ActivityTagsCollection tags = new()
-        {
-            [nameTag] = name,
-            [Telemetry.FlowTag] = _flow.Name,
-            [Telemetry.RunIdTag] = _run.Id.ToString(),
-            [Telemetry.AttemptTag] = _run.Attempt,
-        };
-        var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
-        activity?.DisplayName = name;
-        return activity;
     }
 
     private static string Capitalize(string text) => string.Concat(char.ToUpperInvariant(text[0]).ToString(), text.AsSpan(1));

@@ -151,6 +151,67 @@ public abstract class StepsBuilder<TState, TSelf>
         return Self;
     }
 
+    /// <summary>
+    /// Adds named branches that run concurrently, each on its own slice of the state and with its own recovery points,
+    /// then an explicit merge that joins the slices into the state. After a crash each unfinished branch resumes from its
+    /// own last recovery point, and finished branches never run again. When a branch fails, the others are cancelled or
+    /// finish (<paramref name="onFailure"/>), and the run fails or retries as a whole.
+    /// </summary>
+    /// <typeparam name="TSlice">The type of the branches' slices.</typeparam>
+    /// <param name="name">The step's name, unique in the flow.</param>
+    /// <param name="branches">The branches: <c>p.Branch("ledger", state => slice, body => ...)</c>.</param>
+    /// <param name="merge">Joins the finished slices, by branch name, into the state.</param>
+    /// <param name="onFailure">What the other branches do when one fails. Default: they are cancelled.</param>
+    public TSelf Parallel<TSlice>(
+        string name, Action<FlowParallel<TState, TSlice>> branches, Action<TState, IReadOnlyDictionary<string, TSlice>> merge,
+        ParallelFailure onFailure = ParallelFailure.CancelOthers)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        ArgumentNullException.ThrowIfNull(merge);
+        var builder = new FlowParallel<TState, TSlice>();
+        branches(builder);
+        Steps.Add(new ParallelStep<TState, TSlice>(
+            name,
+            builder.Branches,
+            null,
+            (state, slices) => merge(state, slices.ToDictionary(s => s.Branch, s => s.Slice, StringComparer.Ordinal)),
+            Math.Max(1, builder.Branches.Count),
+            onFailure));
+        return Self;
+    }
+
+    /// <summary>
+    /// Adds a fan-out: one branch per item of a collection in the state, all running <paramref name="body"/> on their own
+    /// slice, at most <paramref name="maxConcurrency"/> at once, then a merge of the slices in item order. A stage finds
+    /// its item with <see cref="StageContext{TState}.Item{TItem}"/> and its index with
+    /// <see cref="StageContext{TState}.Iteration"/>. The items are counted when the step starts; after a crash each
+    /// unfinished item resumes from its own last recovery point and finished items never run again.
+    /// </summary>
+    /// <typeparam name="TItem">The collection's item type.</typeparam>
+    /// <typeparam name="TSlice">The type of the branches' slices.</typeparam>
+    /// <param name="name">The step's name, unique in the flow.</param>
+    /// <param name="items">The collection in the state (null counts as empty).</param>
+    /// <param name="slice">Each item's slice when its branch starts.</param>
+    /// <param name="body">The steps each item's branch runs.</param>
+    /// <param name="merge">Joins the finished slices, in item order, into the state.</param>
+    /// <param name="maxConcurrency">How many items run at once. Default 4.</param>
+    /// <param name="onFailure">What the other items do when one fails. Default: they are cancelled.</param>
+    public TSelf ForEachParallel<TItem, TSlice>(
+        string name, Func<TState, IReadOnlyList<TItem>?> items, Func<TState, TItem, TSlice> slice, Action<FlowBody<TSlice>> body,
+        Action<TState, IReadOnlyList<TSlice>> merge, int maxConcurrency = 4, ParallelFailure onFailure = ParallelFailure.CancelOthers)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(slice);
+        ArgumentNullException.ThrowIfNull(merge);
+        var fanOut = new ParallelFanOut<TState, TSlice>(
+            state => items(state)?.Count ?? 0,
+            (state, i) => items(state)![i],
+            (state, i) => slice(state, items(state)![i]),
+            StepsBuilder<TSlice, FlowBody<TSlice>>.Build(body));
+        Steps.Add(new ParallelStep<TState, TSlice>(name, null, fanOut, (state, slices) => merge(state, [.. slices.Select(s => s.Slice)]), maxConcurrency, onFailure));
+        return Self;
+    }
+
     internal static List<FlowStep> Build(Action<FlowBody<TState>> body)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -201,6 +262,29 @@ public sealed class FlowSwitch<TState, TKey>
         }
 
         DefaultPath = StepsBuilder<TState, FlowBody<TState>>.Build(body);
+        return this;
+    }
+}
+
+/// <summary>The named branches of a <see cref="StepsBuilder{TState, TSelf}.Parallel{TSlice}"/>.</summary>
+/// <typeparam name="TState">The flow's state type.</typeparam>
+/// <typeparam name="TSlice">The type of the branches' slices.</typeparam>
+public sealed class FlowParallel<TState, TSlice>
+{
+    internal FlowParallel()
+    {
+    }
+
+    internal List<ParallelBranch<TState, TSlice>> Branches { get; } = [];
+
+    /// <summary>Adds a branch: its slice of the state when it starts, and its steps over that slice.</summary>
+    /// <param name="name">The branch's name, unique in the step: the key of its slice in the merge.</param>
+    /// <param name="slice">The branch's slice when it starts, from the state.</param>
+    /// <param name="body">The branch's steps, stages and recovery points over its slice.</param>
+    public FlowParallel<TState, TSlice> Branch(string name, Func<TState, TSlice> slice, Action<FlowBody<TSlice>> body)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        Branches.Add(new ParallelBranch<TState, TSlice>(name, slice, StepsBuilder<TSlice, FlowBody<TSlice>>.Build(body)));
         return this;
     }
 }

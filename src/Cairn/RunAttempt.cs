@@ -119,23 +119,10 @@ internal sealed class RunAttempt<TState>
                 throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
             }
 
-            var resumeAt = FindRecoveryPoint(checkpoint, out var parallelName);
-            if (parallelName is null)
-            {
-                return (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null);
-            }
-
-            ParallelEnvelope envelope;
-            try
-            {
-                envelope = ParallelEnvelope.Read(checkpoint.State);
-            }
-            catch (FormatException ex)
-            {
-                throw new CheckpointCorruptedException($"{Capitalize(where)}, inside parallel '{parallelName}', cannot be read: {ex.Message}. The checkpoint is kept unchanged for inspection.");
-            }
-
-            return (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
+            var resumeAt = FindRecoveryPoint(checkpoint, out var envelope);
+            return envelope is null
+                ? (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null)
+                : (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
         }
 
         var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
@@ -153,10 +140,10 @@ internal sealed class RunAttempt<TState>
     /// (a stage inserted or removed elsewhere keeps runs resumable).
     /// </summary>
     /// <param name="checkpoint">The checkpoint.</param>
-    /// <param name="parallelName">The parallel step the checkpoint is inside (its state is then an envelope), or null.</param>
-    private int[] FindRecoveryPoint(Checkpoint checkpoint, out string? parallelName)
+    /// <param name="envelope">The envelope of a checkpoint inside a parallel step, or null.</param>
+    private int[] FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
     {
-        parallelName = null;
+        envelope = null;
         int[] path;
         try
         {
@@ -167,15 +154,24 @@ internal sealed class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
         }
 
+        if (path is [.., ParallelStep<TState>.Lane])
+        {
+            try
+            {
+                envelope = ParallelEnvelope.Read(checkpoint.State);
+            }
+            catch (FormatException ex)
+            {
+                throw new CheckpointCorruptedException(
+                    $"The checkpoint of run {_run.Id} at '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}) is inside a parallel step but cannot be read: {ex.Message}. It is kept unchanged for inspection.");
+            }
+
+            return FindParallel(checkpoint, path, envelope.Parallel);
+        }
+
         if (path.Length % 2 == 0)
         {
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
-        }
-
-        if (path is [.., ParallelStep<TState>.Lane])
-        {
-            parallelName = checkpoint.RecoveryPoint.Split('/')[0];
-            return FindParallel(checkpoint, path, parallelName);
         }
 
         if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))

@@ -161,7 +161,8 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
                         problems.Add($"{problem}{where}");
                     }
 
-                    for (var body = 0; body < composite.Bodies.Count; body++)
+                    // A sub-flow's steps were validated when it was built, and its names are its own.
+                    for (var body = 0; body < composite.Bodies.Count && composite.Kind != "sub-flow"; body++)
                     {
                         ValidateSequence(composite.Bodies[body], $" in {composite.BodyLabel(body)}", topLevel: false, seen, problems);
                     }

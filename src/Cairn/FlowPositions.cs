@@ -65,7 +65,7 @@ internal static class FlowPositions
 
             switch (steps[i])
             {
-                case CompositeStep composite when composite.Kind != "parallel":
+                case CompositeStep composite when composite is not IEnvelopeStep:
                     for (var body = 0; body < composite.Bodies.Count; body++)
                     {
                         if (Find(composite.Bodies[body], matches) is { } inner)

@@ -10,24 +10,33 @@ public enum ParallelFailure
     FinishOthers,
 }
 
+/// <summary>A step whose checkpoints save an envelope of nested states rather than the bare state: parallel steps, inline sub-flows.</summary>
+internal interface IEnvelopeStep;
+
 /// <summary>
 /// Branches run concurrently, each on its own slice of the state with its own recovery points; an explicit merge joins
 /// their slices into the state once all have finished. The position lane of a checkpoint inside the step is
 /// <see cref="Lane"/>, and its state is a <see cref="ParallelEnvelope"/> holding every branch's progress.
 /// </summary>
-internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, ParallelFailure OnFailure) : CompositeStep(Name)
+internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, ParallelFailure OnFailure) : CompositeStep(Name), IEnvelopeStep
 {
     /// <summary>The lane of a position inside a parallel step: the envelope says where each branch is.</summary>
     public const int Lane = -1;
 
-    public override string Kind => "parallel";
+    /// <summary>Set for an inline sub-flow: one branch, the child flow, named after it.</summary>
+    public string? SubFlow { get; init; }
+
+    public override string Kind => SubFlow is null ? "parallel" : "sub-flow";
 
     public override int BodyOf(int lane) => -1;
 
     /// <summary>The branches' names, in order (a fan-out's are its item indexes, known only when it starts).</summary>
     public abstract IReadOnlyList<string> BranchNames { get; }
 
-    public override string BodyLabel(int body) => BranchNames.Count > body ? $"branch '{BranchNames[body]}' of parallel '{Name}'" : $"the body of parallel '{Name}'";
+    public override string BodyLabel(int body) =>
+        SubFlow is not null ? $"sub-flow '{Name}' ({SubFlow})"
+        : BranchNames.Count > body ? $"branch '{BranchNames[body]}' of parallel '{Name}'"
+        : $"the body of parallel '{Name}'";
 
     public override IEnumerable<string> Problems
     {
@@ -55,9 +64,9 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
                     yield return $"{BodyLabel(i)} has no stage";
                 }
 
-                if (FlowDefinition.Flatten(Bodies[i]).Any(s => s.Kind == "parallel"))
+                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is IEnvelopeStep) is { } nested)
                 {
-                    yield return $"{BodyLabel(i)} holds a parallel step; parallel steps inside parallel branches are not supported";
+                    yield return $"{BodyLabel(i)} holds {nested.Kind} '{nested.Name}'; parallel steps and sub-flows inside parallel branches and sub-flows are not supported yet";
                 }
             }
         }
@@ -169,7 +178,7 @@ internal sealed record ParallelStep<TState, TSlice>(
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
         }
 
-        host.Where = $"in the merge of parallel '{Name}'";
+        host.Where = SubFlow is null ? $"in the merge of parallel '{Name}'" : $"in the output of sub-flow '{Name}'";
         Merge(host.State, [.. envelope.Branches.Select((b, i) => (b.Name, results[i]))]);
     }
 
@@ -201,7 +210,9 @@ internal sealed record ParallelStep<TState, TSlice>(
             default!,
             (point, at, slice, statusMessage, ct) =>
                 SaveAsync(host, position, envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), slice, point.Name, statusMessage, ct),
-            whereSuffix: Branches is not null ? $" in branch '{frame.Name}' of parallel '{Name}'" : $" in item {index} of parallel '{Name}'",
+            whereSuffix: SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"
+                : Branches is not null ? $" in branch '{frame.Name}' of parallel '{Name}'"
+                : $" in item {index} of parallel '{Name}'",
             outerIterations: Branches is null ? [index] : null,
             outerItem: Branches is null ? () => FanOut!.ItemAt(host.State, index) : null);
     }

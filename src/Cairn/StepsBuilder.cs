@@ -212,6 +212,35 @@ public abstract class StepsBuilder<TState, TSelf>
         return Self;
     }
 
+    /// <summary>
+    /// Adds another flow inline, as one step of this one: its stages run in this run, on its own state made from this
+    /// flow's state by <paramref name="input"/>; when it ends, <paramref name="output"/> takes its result back into this
+    /// flow's state. Its recovery points save the whole stack — this flow's state and position, the sub-flow's state and
+    /// position — so a run resumed inside it continues there. The sub-flow's own retry policy and version are not used.
+    /// </summary>
+    /// <typeparam name="TChild">The sub-flow's state type.</typeparam>
+    /// <param name="name">The step's name, unique in the flow.</param>
+    /// <param name="flow">The sub-flow. Its step names need not be unique against this flow's.</param>
+    /// <param name="input">The sub-flow's input, from this flow's state.</param>
+    /// <param name="output">Takes the sub-flow's final state back into this flow's state.</param>
+    public TSelf SubFlow<TChild>(string name, Flow<TChild> flow, Func<TState, TChild> input, Action<TState, TChild> output)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        Steps.Add(new ParallelStep<TState, TChild>(
+            name,
+            [new ParallelBranch<TState, TChild>(flow.Name, input, flow.Steps)],
+            null,
+            (state, results) => output(state, results[0].Slice),
+            1,
+            ParallelFailure.CancelOthers)
+        {
+            SubFlow = flow.ToString(),
+        });
+        return Self;
+    }
+
     internal static List<FlowStep> Build(Action<FlowBody<TState>> body)
     {
         ArgumentNullException.ThrowIfNull(body);

@@ -296,3 +296,61 @@ public sealed class Side
 
     public int Total { get; set; }
 }
+
+/// <summary>Inline sub-flows: a flow used as a step of another, whose recovery points save the whole stack.</summary>
+public sealed class SubFlowTests(ITestOutputHelper output) : EngineTest(output)
+{
+    private readonly ConcurrentQueue<string> _ran = new();
+
+    [Fact]
+    public async Task SubFlow_FailureInsideChild_ResumesInsideTheChildWithBothStatesRestored()
+    {
+        var failures = 0;
+        var child = Flow.Create<Side>("fetch-account")
+            .Stage("read", (context, _) =>
+            {
+                _ran.Enqueue("child-read");
+                context.State.Total = context.State.Account.Length * 100;
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("read")
+            .Stage("check", (context, _) =>
+            {
+                _ran.Enqueue("child-check");
+                context.State.Total++;
+                return failures++ == 0 ? throw new InvalidOperationException("check service down") : Task.CompletedTask;
+            })
+            .Build();
+        var parent = Flow.Create<Reconciliation>("nightly")
+            .Retry(RetryPolicy.Default with { Interval = TimeSpan.FromSeconds(10) })
+            .Stage("start", (context, _) =>
+            {
+                _ran.Enqueue("parent-start");
+                context.State.Account = "abc";
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("started")
+            .SubFlow("fetch", child, s => new Side { Account = s.Account }, (s, result) => s.Difference = result.Total)
+            .Stage("read", (_, _) =>
+            {
+                _ran.Enqueue("parent-read");
+                return Task.CompletedTask;
+            })
+            .Build();
+        var engine = CreateEngine(parent);
+
+        var run = await engine.StartRunAsync(parent, new Reconciliation());
+        var waiting = await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
+        Assert.Equal("read", waiting.LastRecoveryPoint);
+        Assert.Equal("1/-1", waiting.Position);
+        Assert.Contains("in stage 'check' in sub-flow 'fetch' (fetch-account v1)", waiting.LastError, StringComparison.Ordinal);
+        AdvanceAndWake(engine, TimeSpan.FromSeconds(10));
+        var outcome = await Within(engine.WaitForRunAsync(parent, run.Id));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(301, outcome.Result!.Difference);
+        Assert.Equal("abc", outcome.Result.Account);
+        Assert.Equal(["parent-start", "child-read", "child-check", "child-check", "parent-read"], _ran);
+        Assert.Contains("read", parent.StageNames);
+    }
+}

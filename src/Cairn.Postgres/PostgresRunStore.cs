@@ -442,7 +442,7 @@ public sealed partial class PostgresRunStore : RunStore
 
     /// <inheritdoc />
     public override async Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         var run = await WriteAsync(
             _sql.RequestRerunFrom,
@@ -451,8 +451,8 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(parameters, "run_id", runId.Value);
                 Add(parameters, "sequence", sequence);
                 Add(parameters, "allowed", RerunnableStatuses);
-                Add(parameters, "checksum", state is { } edited ? StateChecksum(edited.Span) : null);
-                parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = state is { } bytes ? bytes : DBNull.Value });
+                Add(parameters, "checksum", state is null ? null : StateChecksum(state));
+                parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = (object?)state ?? DBNull.Value });
                 Add(parameters, "message", message);
             },
             async reader =>

@@ -500,7 +500,7 @@ public sealed partial class SqliteRunStore : RunStore
 
     /// <inheritdoc />
     public override Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken) =>
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
@@ -519,8 +519,8 @@ public sealed partial class SqliteRunStore : RunStore
                 Bind(copy, "$run_id", Key(runId));
                 Bind(copy, "$sequence", sequence);
                 Bind(copy, "$copy_sequence", copySequence);
-                Bind(copy, "$checksum", state is { } edited ? StateChecksum(edited.Span) : null);
-                Bind(copy, "$state", state is { } bytes ? Bytes(bytes) : null);
+                Bind(copy, "$checksum", state is null ? null : StateChecksum(state));
+                Bind(copy, "$state", state);
                 Bind(copy, "$now", Ticks(now));
                 copy.ExecuteNonQuery();
             }

@@ -30,13 +30,11 @@ public sealed partial class CairnEngine
     public async Task<RunRecord> RerunAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var (run, checkpoint) = await ChooseCheckpointAsync(runId, options, cancellationToken).ConfigureAwait(false);
-        if (options.State is { } state)
-        {
-            CheckEditedState(run, state, FindFlow(run));
-        }
-
-        return await RequestRerunFromAsync(run, checkpoint, options.State, options.Message, cancellationToken).ConfigureAwait(false);
+        return await RequestRerunFromAsync(
+            runId,
+            options,
+            run => options.State is { } state ? CheckEditedState(run, state, FindFlow(run)) : null,
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -60,57 +58,36 @@ public sealed partial class CairnEngine
             throw new ArgumentException("Give the edited state either as RerunOptions.State or as the state argument, not both.", nameof(options));
         }
 
-        var (run, checkpoint) = await ChooseCheckpointAsync(runId, options, cancellationToken).ConfigureAwait(false);
-        if (FindFlow(run) is { } flow && flow.StateType != typeof(TState))
-        {
-            throw new StateSerializationException(
-                $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
-        }
+        return await RequestRerunFromAsync(
+            runId,
+            options,
+            run =>
+            {
+                if (FindFlow(run) is { } flow && flow.StateType != typeof(TState))
+                {
+                    throw new StateSerializationException(
+                        $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
+                }
 
-        var bytes = SerializeState(state, $"The edited state for run {runId}", " Nothing changed.");
-        return await RequestRerunFromAsync(run, checkpoint, bytes, options.Message, cancellationToken).ConfigureAwait(false);
+                return SerializeState(state, $"The edited state for run {runId}", " Nothing changed.");
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Finds the run and the kept checkpoint the options choose; changes nothing.</summary>
-    private async Task<(RunRecord Run, CheckpointSummary Checkpoint)> ChooseCheckpointAsync(
-        RunId runId, RerunOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the run's status and then the edited state (<paramref name="editedState"/> returns it checked, or throws),
+    /// before anything changes; then has the store re-run the run from the checkpoint the options choose.
+    /// </summary>
+    private async Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, RerunOptions options, Func<RunRecord, byte[]?> editedState, CancellationToken cancellationToken)
     {
-        if (options.RecoveryPoint is not null && options.CheckpointSequence is not null)
-        {
-            throw new ArgumentException("Choose the checkpoint either by recovery point or by sequence number, not both.", nameof(options));
-        }
-
         var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
         RunStore.CheckCanRerun(runId, run.Status);
-        var kept = await Store.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
-        CheckpointSummary? chosen;
-        string wanted;
-        if (options.RecoveryPoint is { } point)
-        {
-            chosen = kept.FirstOrDefault(c => c.RecoveryPoint == point); // Newest first: the latest pass of the point.
-            wanted = $"checkpoint at recovery point '{point}'";
-        }
-        else if (options.CheckpointSequence is { } sequence)
-        {
-            chosen = kept.FirstOrDefault(c => c.Sequence == sequence);
-            wanted = $"checkpoint {sequence}";
-        }
-        else
-        {
-            chosen = kept.Count > 0 ? kept[0] : null;
-            wanted = "checkpoint";
-        }
-
-        return (run, chosen ?? throw new CheckpointNotFoundException(runId, wanted, kept));
-    }
-
-    private async Task<RunRecord> RequestRerunFromAsync(
-        RunRecord run, CheckpointSummary checkpoint, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
-    {
+        var checkedOptions = options with { State = editedState(run) };
         await StartAsync(cancellationToken).ConfigureAwait(false);
-        var rerun = await Store.RequestRerunFromAsync(run.Id, checkpoint.Sequence, state, message, cancellationToken).ConfigureAwait(false);
+        var rerun = await Store.RequestRerunFromAsync(runId, checkedOptions, cancellationToken).ConfigureAwait(false);
         Wake();
-        NotifyChanged(run.Id);
+        NotifyChanged(runId);
         return rerun;
     }
 
@@ -119,7 +96,7 @@ public sealed partial class CairnEngine
         Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();
 
     /// <summary>Refuses an edited state the run could not resume with, before anything changes.</summary>
-    private void CheckEditedState(RunRecord run, ReadOnlyMemory<byte> state, FlowDefinition? flow)
+    private byte[] CheckEditedState(RunRecord run, byte[] state, FlowDefinition? flow)
     {
         if (state.Length > _options.MaxStateSize)
         {
@@ -129,13 +106,13 @@ public sealed partial class CairnEngine
 
         if (flow is null)
         {
-            return; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
+            return state; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
         }
 
         bool read;
         try
         {
-            read = (bool)ReadAsMethod.MakeGenericMethod(flow.StateType).Invoke(null, [Serializer, state.ToArray()])!;
+            read = (bool)ReadAsMethod.MakeGenericMethod(flow.StateType).Invoke(null, [Serializer, state])!;
         }
         catch (TargetInvocationException wrapper) when (wrapper.InnerException is { } ex and not OperationCanceledException)
         {
@@ -152,6 +129,8 @@ public sealed partial class CairnEngine
             throw new StateSerializationException(
                 $"The edited state for run {run.Id} is empty (null): flow {flow} needs a {flow.StateType.Name}. Nothing changed.");
         }
+
+        return state;
     }
 
     /// <summary>Whether the state reads as <typeparamref name="TState"/> and is not null; throws what the serializer throws.</summary>

@@ -21,9 +21,10 @@ public sealed record RerunOptions
 
     /// <summary>
     /// An edited state to resume with, serialized as the engine's <see cref="CairnOptions.Serializer"/> writes it (JSON by
-    /// default), instead of the checkpoint's. Default null: the checkpoint's state.
+    /// default), instead of the checkpoint's. Default null: the checkpoint's state. An array rather than a
+    /// <see cref="ReadOnlyMemory{T}"/>, whose conversion from a null array would give an empty state instead of none.
     /// </summary>
-    public ReadOnlyMemory<byte>? State { get; init; }
+    public byte[]? State { get; init; }
 
     /// <summary>Who asked and why: the start of the run event's message. Default <c>re-run requested</c>.</summary>
     public string Message { get; init; } = "re-run requested";

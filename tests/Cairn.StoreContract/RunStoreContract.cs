@@ -1206,6 +1206,58 @@ public abstract class RunStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestRerunFromAsync_Options_ChooseTheNewestKeptCheckpointOfARecoveryPointOrTheLatest()
+    {
+        var run = await CreateAsync("flow-loop");
+        var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
+        string[] points = ["item", "total", "item"];
+        for (var sequence = 1; sequence <= points.Length; sequence++)
+        {
+            await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(sequence) with { RecoveryPoint = points[sequence - 1] }, keep: 5, Ct);
+        }
+
+        await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
+
+        var item = await Store.RequestRerunFromAsync(run.Id, new RerunOptions { RecoveryPoint = "item" }, Ct);
+        Assert.Equal(("3", "item", 4L), (item.Position, item.LastRecoveryPoint, item.CheckpointSequence));
+        await FailAgainAsync(run.FlowName);
+
+        var total = await Store.RequestRerunFromAsync(run.Id, new RerunOptions { RecoveryPoint = "total", Message = "by ops" }, Ct);
+        Assert.Equal(("2", "total", 5L), (total.Position, total.LastRecoveryPoint, total.CheckpointSequence));
+        Assert.StartsWith("by ops: resumes from recovery point 'total' (checkpoint 2,", (await Store.GetEventsAsync(run.Id, Ct))[^1].Message, StringComparison.Ordinal);
+        await FailAgainAsync(run.FlowName);
+
+        var latest = await Store.RequestRerunFromAsync(run.Id, new RerunOptions { State = "{\"edited\":1}"u8.ToArray() }, Ct);
+        Assert.Equal(("2", "total", 6L), (latest.Position, latest.LastRecoveryPoint, latest.CheckpointSequence));
+        Assert.Equal("{\"edited\":1}"u8.ToArray(), (await Store.GetRecoveryDataAsync(run.Id, Ct)).Checkpoint?.State.ToArray());
+        Assert.Equal(
+            "re-run requested: resumes from recovery point 'total' (checkpoint 5, copied as checkpoint 6) with an edited state",
+            (await Store.GetEventsAsync(run.Id, Ct))[^1].Message);
+
+        async Task FailAgainAsync(string flow)
+        {
+            var again = Assert.Single(await ClaimAsync(NodeA, flows: [flow]));
+            await Store.TransitionAsync(again.Lease, Failure(), Ct);
+        }
+    }
+
+    [Fact]
+    public async Task RequestRerunFromAsync_OptionsNameAPointNotKept_ThrowsCheckpointNotFoundAndChangesNothing()
+    {
+        var before = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 2);
+        var snapshot = await SnapshotAsync(before.Id);
+
+        var error = await Assert.ThrowsAsync<CheckpointNotFoundException>(
+            () => Store.RequestRerunFromAsync(before.Id, new RerunOptions { RecoveryPoint = "point-9", State = "{}"u8.ToArray() }, Ct));
+
+        Assert.Equal(
+            $"Run {before.Id} keeps no checkpoint at recovery point 'point-9'; its kept checkpoints, newest first, are #2 'point-2', #1 'point-1'. " +
+            "CairnOptions.CheckpointsToKeep sets how many a run keeps.",
+            error.Message);
+        await AssertUnchangedAsync(snapshot);
+    }
+
+    [Fact]
     public async Task RequestRerunFromAsync_UnknownRun_ThrowsRunNotFound()
     {
         var id = RunId.New();

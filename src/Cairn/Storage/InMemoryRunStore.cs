@@ -308,7 +308,7 @@ public sealed class InMemoryRunStore : RunStore
 
     /// <inheritdoc />
     public override Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken)
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -319,7 +319,7 @@ public sealed class InMemoryRunStore : RunStore
             var now = _timeProvider.GetUtcNow();
             var copySequence = Math.Max(entry.Run.CheckpointSequence, entry.Checkpoints[^1].Sequence) + 1;
             var copy = state is { } edited
-                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StateChecksum(edited.Span), CreatedAt = now }
+                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StateChecksum(edited), CreatedAt = now }
                 : source with { Sequence = copySequence, CreatedAt = now };
             entry.Checkpoints.Add(copy);
             entry.Run = entry.Run with

@@ -98,7 +98,7 @@ public abstract class RunStore : IAsyncDisposable
 
     /// <summary>
     /// Gets a run's kept checkpoints, newest first, without their states: the recovery points an operator can re-run the
-    /// run from with <see cref="RequestRerunFromAsync"/>. Empty when the run keeps none or does not exist.
+    /// run from with <see cref="RequestRerunFromAsync(RunId, long, byte[], string, CancellationToken)"/>. Empty when the run keeps none or does not exist.
     /// </summary>
     /// <remarks>
     /// How many a run keeps is <see cref="CairnOptions.CheckpointsToKeep"/>. The default lists the latest checkpoint
@@ -134,7 +134,10 @@ public abstract class RunStore : IAsyncDisposable
     /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="sequence">The sequence number of the kept checkpoint to go back to (<see cref="GetCheckpointsAsync"/>).</param>
-    /// <param name="state">The edited serialized state, or null to keep the checkpoint's. The store does not read it.</param>
+    /// <param name="state">
+    /// The edited serialized state, or null to keep the checkpoint's. The store does not read it. An array rather than a
+    /// <see cref="ReadOnlyMemory{T}"/>: a null array would silently become an empty memory, an empty edited state.
+    /// </param>
     /// <param name="message">Who asked and how, the start of the event's message: <c>re-run requested from the command line</c>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The run as it is now.</returns>
@@ -143,8 +146,54 @@ public abstract class RunStore : IAsyncDisposable
     /// <exception cref="CheckpointNotFoundException">The run keeps no checkpoint <paramref name="sequence"/>; nothing changed.</exception>
     /// <exception cref="NotSupportedException">The store cannot do this (the default, for stores written before it existed).</exception>
     public virtual Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, long sequence, ReadOnlyMemory<byte>? state, string message, CancellationToken cancellationToken) =>
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} cannot re-run a run from a chosen checkpoint; only from its last recovery point.");
+
+    /// <summary>
+    /// Re-runs a run from the kept checkpoint <paramref name="options"/> choose — the newest one saved at
+    /// <see cref="RerunOptions.RecoveryPoint"/>, the one numbered <see cref="RerunOptions.CheckpointSequence"/>, or else
+    /// the latest — with <see cref="RerunOptions.State"/> if given, as
+    /// <see cref="RequestRerunFromAsync(RunId, long, byte[], string, CancellationToken)"/> does. The state
+    /// is not checked: an engine checks it when it registers the run's flow
+    /// (<see cref="CairnEngine.RerunAsync(RunId, RerunOptions, CancellationToken)"/>), or when the run resumes.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
+    /// <exception cref="CheckpointNotFoundException">The run keeps no such checkpoint; nothing changed.</exception>
+    /// <exception cref="ArgumentException">The options name both a recovery point and a sequence number.</exception>
+    public async Task<RunRecord> RequestRerunFromAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.RecoveryPoint is not null && options.CheckpointSequence is not null)
+        {
+            throw new ArgumentException("Choose the checkpoint either by recovery point or by sequence number, not both.", nameof(options));
+        }
+
+        var run = await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+        EnsureCanRerun(runId, run.Status);
+        var kept = await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
+        CheckpointSummary? chosen;
+        string wanted;
+        if (options.RecoveryPoint is { } point)
+        {
+            chosen = kept.FirstOrDefault(c => c.RecoveryPoint == point); // Newest first: the latest pass of the point.
+            wanted = $"checkpoint at recovery point '{point}'";
+        }
+        else if (options.CheckpointSequence is { } sequence)
+        {
+            chosen = kept.FirstOrDefault(c => c.Sequence == sequence);
+            wanted = $"checkpoint {sequence}";
+        }
+        else
+        {
+            chosen = kept.Count > 0 ? kept[0] : null;
+            wanted = "checkpoint";
+        }
+
+        return chosen is null
+            ? throw new CheckpointNotFoundException(runId, wanted, kept)
+            : await RequestRerunFromAsync(runId, chosen.Sequence, options.State, options.Message, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Cancels an unfinished run: it becomes <see cref="RunStatus.Cancelled"/>, its epoch increases so that its owner's
@@ -211,7 +260,7 @@ public abstract class RunStore : IAsyncDisposable
     /// <summary>The checksum of a state, as <see cref="Checkpoint.Checksum"/> holds it (SHA-256, lower-case hex).</summary>
     protected static string StateChecksum(ReadOnlySpan<byte> state) => Checksum.Compute(state);
 
-    /// <summary>The message of the <see cref="RunEventKind.RerunRequested"/> event <see cref="RequestRerunFromAsync"/> records.</summary>
+    /// <summary>The message of the <see cref="RunEventKind.RerunRequested"/> event <see cref="RequestRerunFromAsync(RunId, long, byte[], string, CancellationToken)"/> records.</summary>
     /// <param name="message">The caller's message.</param>
     /// <param name="recoveryPoint">The chosen checkpoint's recovery point.</param>
     /// <param name="sequence">The chosen checkpoint's sequence number.</param>

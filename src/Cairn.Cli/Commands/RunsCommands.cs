@@ -60,7 +60,7 @@ internal static class RunsCommands
     {
         var store = StoreOption.Create();
         var id = RunIdArgument();
-        var command = new Command("show", "Show a run: status, last recovery point, events, state as JSON") { store, id };
+        var command = new Command("show", "Show a run: status, last recovery point, events, kept checkpoints, state as JSON") { store, id };
         command.SetAction(async (parse, ct) =>
         {
             await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
@@ -90,6 +90,26 @@ internal static class RunsCommands
             }
 
             AnsiConsole.Write(table);
+            var checkpoints = await runStore.GetCheckpointsAsync(runId, ct);
+            if (checkpoints.Count > 0)
+            {
+                var kept = new Table().Border(TableBorder.Rounded)
+                    .Title("Kept checkpoints")
+                    .Caption("Re-run from one: cairn runs rerun ID --from POINT (or #SEQUENCE) [[--state FILE.json]]")
+                    .AddColumns("Checkpoint", "Recovery point", "Status message", "Saved (UTC)", "State size");
+                foreach (var c in checkpoints)
+                {
+                    kept.AddRow(
+                        string.Create(CultureInfo.InvariantCulture, $"#{c.Sequence}"),
+                        Markup.Escape(c.RecoveryPoint),
+                        Markup.Escape(c.StatusMessage ?? "-"),
+                        c.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                        string.Create(CultureInfo.InvariantCulture, $"{c.StateSize:N0} bytes"));
+                }
+
+                AnsiConsole.Write(kept);
+            }
+
             var (title, state) = await ReadStateAsync(runStore, run, ct);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
             Console.Out.WriteLine(state);
@@ -102,15 +122,89 @@ internal static class RunsCommands
     {
         var store = StoreOption.Create();
         var id = RunIdArgument();
-        var command = new Command("rerun", "Run a failed, waiting, interrupted or cancelled run again from its last recovery point") { store, id };
+        var from = new Option<string?>("--from")
+        {
+            Description = "Go back to an earlier kept checkpoint: a recovery point's name (its newest kept checkpoint) or #SEQUENCE; 'cairn runs show' lists them",
+        };
+        var state = new Option<string?>("--state")
+        {
+            Description = "A JSON file with an edited state to resume with; the engine checks it against the flow's state type when it resumes the run",
+        };
+        var command = new Command("rerun", "Run a failed, waiting, interrupted or cancelled run again from its last recovery point, or from an earlier one, optionally with an edited state")
+        {
+            store, id, from, state,
+        };
         command.SetAction(async (parse, ct) =>
         {
+            // Everything the operator typed is checked before the store is touched: bad input changes nothing.
+            var runId = RunId.Parse(parse.GetRequiredValue(id));
+            var fromValue = parse.GetValue(from);
+            var statePath = parse.GetValue(state);
+            var options = fromValue is null && statePath is null ? null : new RerunOptions
+            {
+                RecoveryPoint = fromValue is null || fromValue.StartsWith('#') ? null : fromValue,
+                CheckpointSequence = fromValue is not null && fromValue.StartsWith('#') ? ParseSequence(fromValue) : null,
+                State = statePath is null ? null : await ReadStateFileAsync(statePath, ct),
+                Message = "re-run requested from the command line",
+            };
+
             await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
-            var run = await runStore.RequestRerunAsync(RunId.Parse(parse.GetRequiredValue(id)), "re-run requested from the command line", ct);
-            AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}; an engine serving flow '{Markup.Escape(run.FlowName)}' resumes it from {Markup.Escape(run.LastRecoveryPoint is null ? "the start" : $"recovery point '{run.LastRecoveryPoint}'")}.");
+            if (options is null)
+            {
+                var run = await runStore.RequestRerunAsync(runId, "re-run requested from the command line", ct);
+                AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}; an engine serving flow '{Markup.Escape(run.FlowName)}' resumes it from {Markup.Escape(run.LastRecoveryPoint is null ? "the start" : $"recovery point '{run.LastRecoveryPoint}'")}.");
+                return 0;
+            }
+
+            var rerun = await runStore.RequestRerunFromAsync(runId, options, ct);
+            var requested = (await runStore.GetEventsAsync(runId, ct)).LastOrDefault(e => e.Kind == RunEventKind.RerunRequested);
+            AnsiConsole.MarkupLine($"Run {rerun.Id} is {StatusMarkup(rerun.Status)}; an engine serving flow '{Markup.Escape(rerun.FlowName)}' resumes it from recovery point '{Markup.Escape(rerun.LastRecoveryPoint ?? "")}'.");
+            AnsiConsole.MarkupLine($"[grey]Event:[/] {Markup.Escape(requested?.Message ?? "")}");
+            if (statePath is not null)
+            {
+                AnsiConsole.MarkupLine(
+                    $"[grey]The state from {Markup.Escape(statePath)} is well-formed JSON; the engine checks it against the flow's state type when it resumes the run.[/]");
+                AnsiConsole.MarkupLine("[grey]If the engine cannot read it, the run fails and keeps its earlier checkpoints to re-run from.[/]");
+            }
+
             return 0;
         });
         return command;
+    }
+
+    private static long ParseSequence(string from) =>
+        long.TryParse(from.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && sequence > 0
+            ? sequence
+            : throw new FormatException($"--from '{from}' is not a checkpoint number: give #SEQUENCE (such as #3) or a recovery point's name.");
+
+    /// <summary>Reads an edited state: well-formed JSON that is not null, without a byte order mark (the engine reads raw UTF-8).</summary>
+    private static async Task<byte[]> ReadStateFileAsync(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            throw new IOException($"The state file '{Path.GetFullPath(path)}' does not exist.");
+        }
+
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        if (bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble))
+        {
+            bytes = bytes[Encoding.UTF8.Preamble.Length..];
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Null)
+            {
+                throw new FormatException($"The state file '{path}' holds JSON null; it must hold the whole state of the run.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"The state file '{path}' is not well-formed JSON: {ex.Message}");
+        }
+
+        return bytes;
     }
 
     private static Command Cancel()

@@ -213,8 +213,8 @@ internal sealed record ParallelStep<TState, TSlice>(
             whereSuffix: SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"
                 : Branches is not null ? $" in branch '{frame.Name}' of parallel '{Name}'"
                 : $" in item {index} of parallel '{Name}'",
-            outerIterations: Branches is null ? [index] : null,
-            outerItem: Branches is null ? () => FanOut!.ItemAt(host.State, index) : null);
+            outerIterations: Branches is null ? [.. host.Iterations, index] : host.Iterations,
+            outerItem: Branches is null ? () => FanOut!.ItemAt(host.State, index) : host.CurrentItem());
     }
 
     /// <summary>Records a branch's progress in the envelope and saves the whole envelope as the run's newest checkpoint.</summary>

@@ -175,7 +175,7 @@ internal sealed class StepRunner<TS>
             throw new AttemptStoppedException(stage.Name);
         }
 
-        var iterations = _outerIterations.Concat(_loops.Select(l => l.Iteration)).ToList();
+        var iterations = Iterations;
         Where = iterations.Count == 0
             ? $"in stage '{stage.Name}'{_whereSuffix}"
             : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){_whereSuffix}";
@@ -191,8 +191,11 @@ internal sealed class StepRunner<TS>
         _statusMessage = context.StatusMessage ?? _statusMessage;
     }
 
-    /// <summary>Reads the current item of the innermost ForEach loop (or fan-out branch) the stage is in.</summary>
-    private Func<object?>? CurrentItem()
+    /// <summary>The iterations of the loops (and fan-out branches) around the current step, outermost first.</summary>
+    public List<int> Iterations => [.. _outerIterations, .. _loops.Select(l => l.Iteration)];
+
+    /// <summary>Reads the current item of the innermost ForEach loop (or fan-out branch) the current step is in.</summary>
+    public Func<object?>? CurrentItem()
     {
         for (var i = _loops.Count - 1; i >= 0; i--)
         {

@@ -313,7 +313,7 @@ public sealed class SubFlowTests(ITestOutputHelper output) : EngineTest(output)
                 context.State.Total = context.State.Account.Length * 100;
                 return Task.CompletedTask;
             })
-            .RecoveryPoint("read")
+            .RecoveryPoint("read-done")
             .Stage("check", (context, _) =>
             {
                 _ran.Enqueue("child-check");
@@ -341,8 +341,8 @@ public sealed class SubFlowTests(ITestOutputHelper output) : EngineTest(output)
 
         var run = await engine.StartRunAsync(parent, new Reconciliation());
         var waiting = await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
-        Assert.Equal("read", waiting.LastRecoveryPoint);
-        Assert.Equal("1/-1", waiting.Position);
+        Assert.Equal("read-done", waiting.LastRecoveryPoint);
+        Assert.Equal("2/-1", waiting.Position);
         Assert.Contains("in stage 'check' in sub-flow 'fetch' (fetch-account v1)", waiting.LastError, StringComparison.Ordinal);
         AdvanceAndWake(engine, TimeSpan.FromSeconds(10));
         var outcome = await Within(engine.WaitForRunAsync(parent, run.Id));

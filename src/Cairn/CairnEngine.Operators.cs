@@ -33,7 +33,7 @@ public sealed partial class CairnEngine
         return await RequestRerunFromAsync(
             runId,
             options,
-            run => options.State is { } state ? CheckEditedState(run, state, FindFlow(run)) : null,
+            (run, checkpoint) => options.State is { } state ? CheckEditedState(run, checkpoint, state, FindFlow(run)) : null,
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -61,12 +61,17 @@ public sealed partial class CairnEngine
         return await RequestRerunFromAsync(
             runId,
             options,
-            run =>
+            (run, checkpoint) =>
             {
-                if (FindFlow(run) is { } flow && flow.StateType != typeof(TState))
+                if (FindFlow(run) is { } flow)
                 {
-                    throw new StateSerializationException(
-                        $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
+                    if (flow.StateType != typeof(TState))
+                    {
+                        throw new StateSerializationException(
+                            $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
+                    }
+
+                    CheckNotInsideEnvelope(run, checkpoint, flow);
                 }
 
                 return SerializeState(state, $"The edited state for run {runId}", " Nothing changed.");
@@ -75,17 +80,18 @@ public sealed partial class CairnEngine
     }
 
     /// <summary>
-    /// Checks the run's status and then the edited state (<paramref name="editedState"/> returns it checked, or throws),
-    /// before anything changes; then has the store re-run the run from the checkpoint the options choose.
+    /// Checks the run's status, chooses the checkpoint and checks the edited state (<paramref name="editedState"/> returns
+    /// it checked, or throws), before anything changes; then has the store re-run the run from that checkpoint.
     /// </summary>
     private async Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, RerunOptions options, Func<RunRecord, byte[]?> editedState, CancellationToken cancellationToken)
+        RunId runId, RerunOptions options, Func<RunRecord, CheckpointSummary, byte[]?> editedState, CancellationToken cancellationToken)
     {
         var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
         RunStore.CheckCanRerun(runId, run.Status);
-        var checkedOptions = options with { State = editedState(run) };
+        var checkpoint = RunStore.ChooseCheckpoint(runId, await Store.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false), options);
+        var state = editedState(run, checkpoint);
         await StartAsync(cancellationToken).ConfigureAwait(false);
-        var rerun = await Store.RequestRerunFromAsync(runId, checkedOptions, cancellationToken).ConfigureAwait(false);
+        var rerun = await Store.RequestRerunFromAsync(runId, checkpoint.Sequence, state, options.Message, cancellationToken).ConfigureAwait(false);
         Wake();
         NotifyChanged(runId);
         return rerun;
@@ -96,7 +102,7 @@ public sealed partial class CairnEngine
         Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();
 
     /// <summary>Refuses an edited state the run could not resume with, before anything changes.</summary>
-    private byte[] CheckEditedState(RunRecord run, byte[] state, FlowDefinition? flow)
+    private byte[] CheckEditedState(RunRecord run, CheckpointSummary checkpoint, byte[] state, FlowDefinition? flow)
     {
         if (state.Length > _options.MaxStateSize)
         {
@@ -108,6 +114,8 @@ public sealed partial class CairnEngine
         {
             return state; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
         }
+
+        CheckNotInsideEnvelope(run, checkpoint, flow);
 
         bool read;
         try
@@ -131,6 +139,25 @@ public sealed partial class CairnEngine
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// Refuses to edit the state of a recovery point inside a parallel step or an inline sub-flow: its checkpoint saves
+    /// the states of every branch together, not the flow's state alone.
+    /// </summary>
+    private static void CheckNotInsideEnvelope(RunRecord run, CheckpointSummary checkpoint, FlowDefinition flow)
+    {
+        var envelope = FlowDefinition.Flatten(flow.Steps)
+            .OfType<CompositeStep>()
+            .FirstOrDefault(step => step is IEnvelopeStep
+                && FlowDefinition.Flatten(step.Bodies.SelectMany(body => body)).Any(s => s is RecoveryPointStep && s.Name == checkpoint.RecoveryPoint));
+        if (envelope is not null)
+        {
+            throw new StateSerializationException(
+                $"Run {run.Id} cannot resume from recovery point '{checkpoint.RecoveryPoint}' with an edited state: the point is inside " +
+                $"{envelope.Kind} '{envelope.Name}' of flow {flow}, whose checkpoints save the states of all its branches together. " +
+                "Re-run from it without an edited state, or from a recovery point outside it. Nothing changed.");
+        }
     }
 
     /// <summary>Whether the state reads as <typeparamref name="TState"/> and is not null; throws what the serializer throws.</summary>

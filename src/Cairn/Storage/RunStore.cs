@@ -164,14 +164,22 @@ public abstract class RunStore : IAsyncDisposable
     public async Task<RunRecord> RequestRerunFromAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var run = await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+        EnsureCanRerun(runId, run.Status);
+        var kept = await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
+        var chosen = ChooseCheckpoint(runId, kept, options);
+        return await RequestRerunFromAsync(runId, chosen.Sequence, options.State, options.Message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The kept checkpoint (newest first) that <paramref name="options"/> choose.</summary>
+    /// <exception cref="CheckpointNotFoundException">The run keeps no such checkpoint.</exception>
+    internal static CheckpointSummary ChooseCheckpoint(RunId runId, IReadOnlyList<CheckpointSummary> kept, RerunOptions options)
+    {
         if (options.RecoveryPoint is not null && options.CheckpointSequence is not null)
         {
             throw new ArgumentException("Choose the checkpoint either by recovery point or by sequence number, not both.", nameof(options));
         }
 
-        var run = await GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
-        EnsureCanRerun(runId, run.Status);
-        var kept = await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
         CheckpointSummary? chosen;
         string wanted;
         if (options.RecoveryPoint is { } point)
@@ -190,9 +198,7 @@ public abstract class RunStore : IAsyncDisposable
             wanted = "checkpoint";
         }
 
-        return chosen is null
-            ? throw new CheckpointNotFoundException(runId, wanted, kept)
-            : await RequestRerunFromAsync(runId, chosen.Sequence, options.State, options.Message, cancellationToken).ConfigureAwait(false);
+        return chosen ?? throw new CheckpointNotFoundException(runId, wanted, kept);
     }
 
     /// <summary>

@@ -112,6 +112,34 @@ public sealed class RerunFromTests(ITestOutputHelper output) : EngineTest(output
     }
 
     [Fact]
+    public async Task RerunAsync_EditedStateAtAPointInsideAParallelStep_ThrowsAndChangesNothing()
+    {
+        var flow = Flow.Create<TestState>("rerun-parallel")
+            .Parallel<int>(
+                "both",
+                p => p
+                    .Branch("left", _ => 0, body => body.Stage("l1", (context, _) => Task.CompletedTask).RecoveryPoint("left-done"))
+                    .Branch("right", _ => 0, body => body.Stage("r1", (context, _) => Task.CompletedTask)),
+                (state, slices) => state.Value = slices.Count)
+            .RecoveryPoint("merged")
+            .Stage("fail", (context, _) => throw new InvalidOperationException("fail"))
+            .Retry(RetryPolicy.None)
+            .Build();
+        var engine = CreateEngine(flow, o => o.CheckpointsToKeep = 5);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        var failed = await WaitForStatusAsync(engine, run.Id, RunStatus.Failed);
+        var before = await SnapshotAsync(failed.Id);
+
+        var error = await Assert.ThrowsAsync<StateSerializationException>(
+            () => engine.RerunAsync(failed.Id, new RerunOptions { RecoveryPoint = "left-done", State = engine.Serializer.Serialize(new TestState()) }));
+
+        Assert.Contains("recovery point 'left-done' with an edited state: the point is inside parallel 'both'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(failed.Id));
+        await engine.RerunAsync(failed.Id, new RerunOptions { RecoveryPoint = "merged", State = engine.Serializer.Serialize(new TestState { Value = 9 }) });
+        Assert.Equal("merged", (await GetRunAsync(failed.Id)).LastRecoveryPoint);
+    }
+
+    [Fact]
     public async Task RerunAsync_CompletedRun_ThrowsInvalidRunStateAndChangesNothing()
     {
         var (engine, flow, failed) = await FailAfterThirdPointAsync();

@@ -13,6 +13,7 @@ internal static class CairnCli
         {
             DemoCommand.Create(),
             DemoWorkerCommand.Create(),
+            ReconcileWorkerCommand.Create(),
             ServeCommand.Create(),
             RunsCommands.Create(),
             PurgeCommand.Create(),

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Cairn.CrashTests;
 
-/// <summary>A `cairn demo-worker` child process whose output lines can be awaited, and which can be SIGKILLed.</summary>
+/// <summary>A `cairn demo-worker` (or other worker command) child process whose output lines can be awaited, and which can be SIGKILLed.</summary>
 internal sealed class WorkerProcess : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
@@ -21,7 +21,10 @@ internal sealed class WorkerProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static WorkerProcess Start(params string[] arguments)
+    public static WorkerProcess Start(params string[] arguments) => StartCommand("demo-worker", arguments);
+
+    /// <summary>Starts another hidden worker command of the `cairn` tool, such as `reconcile-worker`.</summary>
+    public static WorkerProcess StartCommand(string command, params string[] arguments)
     {
         var start = new ProcessStartInfo
         {
@@ -31,7 +34,7 @@ internal sealed class WorkerProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
-        start.ArgumentList.Add("demo-worker");
+        start.ArgumentList.Add(command);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Cairn.Sqlite;
-using Microsoft.Extensions.Logging;
 using OrderImport;
 
 namespace Cairn.Cli.Commands;
@@ -48,12 +47,7 @@ internal static class DemoWorkerCommand
                     }
                 },
             });
-            // Warnings and errors of the engine and the store (a store that keeps failing, say) go to standard error,
-            // so a worker never hangs in silence; standard output stays the line protocol the demo reads.
-            using var loggerFactory = LoggerFactory.Create(logging => logging
-                .SetMinimumLevel(LogLevel.Warning)
-                .AddSimpleConsole(console => console.SingleLine = true)
-                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var loggerFactory = WorkerProtocol.CreateLoggerFactory();
             await using var engine = CairnEngine.CreateBuilder()
                 .UseLoggerFactory(loggerFactory)
                 .UseSqlite(parse.GetRequiredValue(store))
@@ -79,52 +73,24 @@ internal static class DemoWorkerCommand
         return command;
     }
 
-    private static ActivityListener Listen(string? journalPath, string? hangPoint)
-    {
-        var listener = new ActivityListener
+    private static ActivityListener Listen(string? journalPath, string? hangPoint) => WorkerProtocol.Listen(
+        stageStarted: activity =>
         {
-            ShouldListenTo = source => source.Name == Telemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStarted = activity =>
+            if (journalPath is not null)
             {
-                if (activity.OperationName == Telemetry.StageActivity)
-                {
-                    if (journalPath is not null)
-                    {
-                        // One line per stage start, written through before the stage runs: the crash tests count them.
-                        File.AppendAllText(journalPath, $"{activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}\n");
-                    }
-
-                    Say($"STAGE {activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}");
-                }
-            },
-            ActivityStopped = activity =>
+                // One line per stage start, written through before the stage runs: the crash tests count them.
+                File.AppendAllText(journalPath, $"{activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}\n");
+            }
+        },
+        pointCommitted: point =>
+        {
+            if (point == hangPoint)
             {
-                if (activity.OperationName == Telemetry.CheckpointActivity && activity.Status == ActivityStatusCode.Ok)
-                {
-                    Say($"POINT {activity.DisplayName}");
-                    if (activity.DisplayName == hangPoint)
-                    {
-                        Hang();
-                    }
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
-    }
+                Hang();
+            }
+        });
 
-    private static void Say(string line)
-    {
-        Console.Out.WriteLine(line);
-        Console.Out.Flush();
-    }
+    private static void Say(string line) => WorkerProtocol.Say(line);
 
-    /// <summary>Blocks the engine here until the parent kills this process with SIGKILL.</summary>
-    private static void Hang()
-    {
-        Say("HANG");
-        using var never = new ManualResetEventSlim();
-        never.Wait();
-    }
+    private static void Hang() => WorkerProtocol.Hang();
 }

@@ -195,7 +195,14 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// Starts a run with the given ID. With a free slot, the run is created already claimed by this engine and executed at
     /// once, without a claim or a read of its input; otherwise the claim loop (of this or another node) takes it.
     /// </summary>
-    private async Task<(RunRecord Run, bool Created)> StartRunCoreAsync<TState>(Flow<TState> flow, TState input, string? recoveryId, RunId id, CancellationToken cancellationToken)
+    /// <param name="flow">The flow.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="recoveryId">The recovery ID; null for the run ID.</param>
+    /// <param name="id">The new run's ID.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="parent">The parent run of a detached sub-flow's child.</param>
+    private async Task<(RunRecord Run, bool Created)> StartRunCoreAsync<TState>(
+        Flow<TState> flow, TState input, string? recoveryId, RunId id, CancellationToken cancellationToken, RunId? parent = null)
     {
         ArgumentNullException.ThrowIfNull(flow);
         if (recoveryId is not null)
@@ -208,7 +215,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
         var checksum = Checksum.Compute(inputBytes);
-        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint).ToJson();
+        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint, parent?.ToString()).ToJson();
         var newRun = new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings);
         var attempt = ReserveSlotForNewRun(id);
         CreateRunResult created;
@@ -496,6 +503,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     private void Register(FlowDefinition flow)
     {
+        foreach (var child in FlowDefinition.Flatten(flow.Steps).OfType<CompositeStep>().Select(s => s.DetachedChild).OfType<FlowDefinition>())
+        {
+            Register(child);
+        }
+
         while (true)
         {
             if (!_flows.TryGetValue(flow.Name, out var registered))
@@ -524,6 +536,62 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 Log.FlowVersionAdded(_logger, flow.Name, flow.Version, registered.Newest.Version);
                 return;
             }
+        }
+    }
+
+    /// <summary>Starts (or finds) the child run of a detached sub-flow, linked to its parent.</summary>
+    internal async Task<RunRecord> StartChildRunAsync<TChild>(Flow<TChild> child, TChild input, string recoveryId, RunId parent, CancellationToken cancellationToken) =>
+        (await StartRunCoreAsync(child, input, recoveryId, RunId.New(), cancellationToken, parent).ConfigureAwait(false)).Run;
+
+    /// <summary>The outcome of a finished run (its result read from the store), or null while it is unfinished.</summary>
+    internal async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(Flow<TState> flow, RunRecord run, CancellationToken cancellationToken)
+    {
+        if (!run.Status.IsFinished())
+        {
+            return null;
+        }
+
+        if (run.Status != RunStatus.Completed)
+        {
+            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), WasAlreadyCompleted: true);
+        }
+
+        var result = await Store.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
+        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, WasAlreadyCompleted: true);
+    }
+
+    /// <summary>
+    /// Wakes the parent of a detached sub-flow's child that has just finished: the parent, waiting for a retry that uses
+    /// none up (or failed because of the child), is asked to run again at once. Best effort: the parent's timer is the fallback.
+    /// </summary>
+    internal async Task WakeParentAsync(RunRecord child)
+    {
+        string? parent;
+        try
+        {
+            parent = RunSettings.FromJson(child.Settings).ParentRunId;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            return;
+        }
+
+        if (parent is null || !RunId.TryParse(parent, out var parentId))
+        {
+            return;
+        }
+
+        try
+        {
+            await Store.RequestRerunAsync(parentId, $"child run {child.Id} ({child.FlowName}) finished", CancellationToken.None).ConfigureAwait(false);
+            Wake();
+        }
+        catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
+        {
+            // Not waiting (still running its attempt, which checks the child again), gone, or the store is down: the
+            // parent's timer finds the child finished.
+            Log.ParentNotWoken(_logger, parentId, child.Id, ex.Message);
         }
     }
 

@@ -14,6 +14,12 @@ public sealed class CairnOptions
     /// <summary>How often the engine looks for due runs when nothing wakes it. Default 1 second.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a parent run waiting for the child run of a detached sub-flow checks the child, should the child's end
+    /// not wake it (the child's node died between finishing and waking, say). Default 1 minute.
+    /// </summary>
+    public TimeSpan ChildRunCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a claim holds without a heartbeat; renewed every third of it. Default 30 seconds.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -54,6 +60,7 @@ public sealed class CairnOptions
         Require(NodeName is null || !string.IsNullOrWhiteSpace(NodeName), "NodeName must not be blank");
         Require(MaxConcurrentRuns >= 1, $"MaxConcurrentRuns is {MaxConcurrentRuns}; it must be 1 or more");
         Require(PollInterval > TimeSpan.Zero, $"PollInterval is {PollInterval}; it must be positive");
+        Require(ChildRunCheckInterval > TimeSpan.Zero, $"ChildRunCheckInterval is {ChildRunCheckInterval}; it must be positive");
         Require(LeaseDuration >= TimeSpan.FromSeconds(1), $"LeaseDuration is {LeaseDuration}; it must be at least 1 second");
         Require(ShutdownTimeout >= TimeSpan.Zero, $"ShutdownTimeout is {ShutdownTimeout}; it must not be negative");
         Require(RetentionPeriod is null || RetentionPeriod > TimeSpan.Zero, $"RetentionPeriod is {RetentionPeriod}; it must be positive or null");

@@ -26,6 +26,9 @@ internal abstract record CompositeStep(string Name) : FlowStep(Name)
     /// <summary>How messages name body <paramref name="body"/>: <c>loop 'x'</c>, <c>path 'then' of branch 'x'</c>.</summary>
     public abstract string BodyLabel(int body);
 
+    /// <summary>The child flow a detached sub-flow starts as a run of its own; null for other steps.</summary>
+    public virtual FlowDefinition? DetachedChild => null;
+
     /// <summary>Problems of the step itself that validation reports (a switch's duplicate cases, for example).</summary>
     public virtual IEnumerable<string> Problems => [];
 

@@ -54,4 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(1025, LogLevel.Information, "Run {RunId} of flow '{Flow}' started on v{RunVersion} (structure {RunFingerprint}) and resumes on v{Version} (structure {Fingerprint})")]
     public static partial void ResumingOnChangedFlow(ILogger logger, RunId runId, string flow, int runVersion, string runFingerprint, int version, string fingerprint);
+
+    [LoggerMessage(1026, LogLevel.Debug, "Parent run {Parent} of child run {Child} was not woken ({Reason}); it checks its child on its own timer")]
+    public static partial void ParentNotWoken(ILogger logger, RunId parent, RunId child, string reason);
 }

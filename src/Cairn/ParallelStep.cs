@@ -64,7 +64,7 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
                     yield return $"{BodyLabel(i)} has no stage";
                 }
 
-                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is IEnvelopeStep) is { } nested)
+                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is IEnvelopeStep || s is CompositeStep { DetachedChild: not null }) is { } nested)
                 {
                     yield return $"{BodyLabel(i)} holds {nested.Kind} '{nested.Name}'; parallel steps and sub-flows inside parallel branches and sub-flows are not supported yet";
                 }

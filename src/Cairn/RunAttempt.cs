@@ -47,6 +47,10 @@ internal sealed class RunAttempt<TState>
             Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
             outcome = "abandoned";
         }
+        catch (WaitingForChildRunException ex)
+        {
+            outcome = await WaitForChildAsync(ex).ConfigureAwait(false);
+        }
         catch (AttemptStoppedException ex)
         {
             outcome = await RecordAsync(
@@ -65,8 +69,44 @@ internal sealed class RunAttempt<TState>
             outcome = await RecordFailureAsync(ex).ConfigureAwait(false);
         }
 
+        if (outcome is "completed" or "failed")
+        {
+            await _engine.WakeParentAsync(_run).ConfigureAwait(false);
+        }
+
         activity?.SetTag(Telemetry.OutcomeTag, outcome);
         Telemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
+    }
+
+    /// <summary>
+    /// The run waits for the child run of a detached sub-flow: its attempt ends without using up a retry, and it is due
+    /// again after <see cref="CairnOptions.ChildRunCheckInterval"/> unless the child's end wakes it first.
+    /// </summary>
+    private async Task<string> WaitForChildAsync(WaitingForChildRunException waiting)
+    {
+        var interval = _engine.Options.ChildRunCheckInterval;
+        var outcome = await RecordAsync(
+            new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} is {waiting.Message}; checking again in {interval} unless the child's end wakes it first")
+            {
+                RetryAfter = interval,
+            },
+            "waiting").ConfigureAwait(false);
+
+        // The child may have finished between the check and the transition, when waking this run could not work yet.
+        try
+        {
+            if (await _engine.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
+            {
+                await _engine.Store.RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
+                _engine.Wake();
+            }
+        }
+        catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
+        {
+            Log.ParentNotWoken(_engine.Logger, _run.Id, waiting.Child, ex.Message);
+        }
+
+        return outcome;
     }
 
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
@@ -167,6 +207,22 @@ internal sealed class RunAttempt<TState>
             }
 
             return FindParallel(checkpoint, path, envelope.Parallel);
+        }
+
+        if (path is [.., ChildRunStep<TState>.Lane])
+        {
+            var stepPath = path[..^1];
+            if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint))
+            {
+                return path;
+            }
+
+            var movedStep = FlowPositions.Find(_flow.Steps, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint);
+            return movedStep is not null && FlowPositions.Relocate(movedStep, stepPath) is { } relocatedStep
+                ? [.. relocatedStep, ChildRunStep<TState>.Lane]
+                : throw new FlowChangedException(
+                    $"Run {_run.Id} cannot resume: detached sub-flow '{checkpoint.RecoveryPoint}', whose child it waits for, no longer exists or moved in {_flow} " +
+                    $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
         }
 
         if (path.Length % 2 == 0)

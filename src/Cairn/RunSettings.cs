@@ -5,7 +5,8 @@ namespace Cairn;
 /// <summary>What a run captures when it is first started, stored with it as JSON.</summary>
 /// <param name="RetryPolicy">The retry policy in force when the run started.</param>
 /// <param name="Fingerprint">The structure of the flow's definition the run started on (null for runs of older engines).</param>
-internal sealed record RunSettings(RetryPolicy RetryPolicy, string? Fingerprint = null)
+/// <param name="ParentRunId">The parent run, for the child run of a detached sub-flow.</param>
+internal sealed record RunSettings(RetryPolicy RetryPolicy, string? Fingerprint = null, string? ParentRunId = null)
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 

@@ -156,6 +156,10 @@ internal sealed class StepRunner<TS>
                 position.RemoveAt(position.Count - 1);
                 return;
 
+            case ChildRunStep<TS> childRun:
+                await childRun.ExecuteAsync(this, [.. position], resumeAt is [ChildRunStep<TS>.Lane], cancellationToken).ConfigureAwait(false);
+                return;
+
             case ParallelStep<TS> parallel:
                 var resume = resumeAt is [ParallelStep<TS>.Lane] ? _scope.ParallelResume : null;
                 _scope.ParallelResume = null;

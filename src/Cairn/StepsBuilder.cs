@@ -241,6 +241,27 @@ public abstract class StepsBuilder<TState, TSelf>
         return Self;
     }
 
+    /// <summary>
+    /// Adds a detached sub-flow: the child flow runs as a run of its own (its own recovery points and retries, on any
+    /// node), with a link to this run, which waits for it durably without holding a slot: a crash of either side loses
+    /// nothing. Its outcome, completed or not, reaches <paramref name="onFinished"/>, which takes its result into this
+    /// flow's state or handles its failure; without a handler, a child that failed or was cancelled fails this run. The
+    /// child's recovery ID is <c>PARENT-RUN-ID:STEP</c> (with the loop iterations around the step), so a parent that
+    /// runs the step again finds its child instead of starting another.
+    /// </summary>
+    /// <typeparam name="TChild">The child flow's state type.</typeparam>
+    /// <param name="name">The step's name, unique in the flow.</param>
+    /// <param name="flow">The child flow, registered with every engine that registers this one.</param>
+    /// <param name="input">The child's input, from this flow's state.</param>
+    /// <param name="onFinished">What to do with the child's outcome; null to take nothing back and fail if the child did not complete.</param>
+    public TSelf DetachedSubFlow<TChild>(string name, Flow<TChild> flow, Func<TState, TChild> input, Action<TState, RunOutcome<TChild>>? onFinished = null)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(input);
+        Steps.Add(new ChildRunStep<TState, TChild>(name, flow, input, onFinished));
+        return Self;
+    }
+
     internal static List<FlowStep> Build(Action<FlowBody<TState>> body)
     {
         ArgumentNullException.ThrowIfNull(body);

@@ -64,6 +64,18 @@ public static class ReconciliationFlow
                 })
                 .RecoveryPoint("account-reconciled"))
             .SubFlow("publish", PublishFlow(started), s => new ReportState { Folder = s.Folder, Results = s.Results }, (s, report) => s.ReportPath = report.PublishedTo)
+            .DetachedSubFlow("archive", ArchiveFlow(started), s => new ArchiveState { Folder = s.Folder, ReportPath = s.ReportPath! }, (s, archive) =>
+            {
+                // The child is a run of its own: its failure arrives here as an outcome, and the night's work is kept.
+                if (archive.IsCompleted)
+                {
+                    s.ArchivedTo = archive.Result!.ArchivedTo;
+                }
+                else
+                {
+                    s.ArchiveError = archive.Error;
+                }
+            })
             .Retry(policy => policy with { MaxRetries = 3, Interval = TimeSpan.FromSeconds(2) })
             .Build();
     }
@@ -94,6 +106,32 @@ public static class ReconciliationFlow
                 await File.WriteAllTextAsync(temporary, context.State.Text, ct);
                 File.Move(temporary, target, overwrite: true);
                 context.State.PublishedTo = target;
+            })
+            .Build();
+    }
+
+    /// <summary>
+    /// The archiving child flow, a run of its own started by the reconciliation as a detached sub-flow: copy the report
+    /// into the archive, then index it. Both steps overwrite whole files, so running them again changes nothing.
+    /// </summary>
+    public static Flow<ArchiveState> ArchiveFlow(Action<string, string>? stageStarted = null)
+    {
+        var started = stageStarted ?? ((_, _) => { });
+        return Flow.Create<ArchiveState>("archive-report")
+            .Stage("copy-report", (context, _) =>
+            {
+                started("copy-report", "-");
+                var archive = Directory.CreateDirectory(Path.Combine(context.State.Folder, "archive")).FullName;
+                context.State.ArchivedTo = Path.Combine(archive, $"report-{context.RecoveryId.Split(':')[0]}.csv");
+                File.Copy(context.State.ReportPath, context.State.ArchivedTo, overwrite: true);
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("copied", "report archived")
+            .Stage("index-report", async (context, ct) =>
+            {
+                started("index-report", "-");
+                var index = Path.Combine(context.State.Folder, "archive", "index.txt");
+                await File.WriteAllTextAsync(index, Path.GetFileName(context.State.ArchivedTo) + "\n", ct);
             })
             .Build();
     }

@@ -23,6 +23,22 @@ public sealed class ReconciliationState
 
     /// <summary>Where the report was published.</summary>
     public string? ReportPath { get; set; }
+
+    /// <summary>Where the archiving child run put the report.</summary>
+    public string? ArchivedTo { get; set; }
+
+    /// <summary>Why the archiving child run did not complete, if it did not.</summary>
+    public string? ArchiveError { get; set; }
+}
+
+/// <summary>The state of the archiving child run.</summary>
+public sealed class ArchiveState
+{
+    public string Folder { get; set; } = "";
+
+    public string ReportPath { get; set; } = "";
+
+    public string ArchivedTo { get; set; } = "";
 }
 
 /// <summary>One side of an account (the ledger or the bank): a parallel branch's slice of the state.</summary>

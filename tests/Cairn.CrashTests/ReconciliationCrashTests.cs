@@ -107,6 +107,33 @@ public sealed class ReconciliationCrashTests : IDisposable
         await AssertFinalStateAsync();
     }
 
+    [Fact]
+    public async Task Resume_KilledInsideDetachedChildRun_ChildResumesAfterItsPointAndWakesItsWaitingParent()
+    {
+        RunRecord parent;
+        using (var first = Start("--hang-in", "index-report:-"))
+        {
+            await first.WaitForLineAsync("HANG");
+            parent = await WaitForRunAsync(
+                run => run.LastRecoveryPoint == "archive" && run.Status == RunStatus.WaitingForRetry, "waiting for its child at 'archive'");
+            Assert.EndsWith("/-2", parent.Position, StringComparison.Ordinal);
+            await WaitForChildAsync(parent.Id, child => child.LastRecoveryPoint == "copied", "past 'copied'");
+            await first.KillAsync();
+        }
+
+        var killed = await WaitForChildAsync(parent.Id, _ => true, "present");
+        Assert.Equal(RunStatus.Running, killed.Status);
+
+        // The worker checks a waiting parent's child only every 10 minutes: completing in time takes the child's wake-up.
+        await CompleteAsync();
+
+        AssertStageCounts(Expected(("index-report", "-", 2)));
+        await AssertFinalStateAsync();
+        var archived = await WaitForChildAsync(parent.Id, child => child.Status == RunStatus.Completed, "completed");
+        Assert.Equal(2, archived.Attempt);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(_dir, "report.csv")), await File.ReadAllTextAsync(Path.Combine(_dir, "archive", $"report-{parent.Id}.csv")));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
@@ -126,6 +153,8 @@ public sealed class ReconciliationCrashTests : IDisposable
 
         expected["render -"] = 1;
         expected["upload -"] = 1;
+        expected["copy-report -"] = 1;
+        expected["index-report -"] = 1;
         foreach (var (stage, account, count) in except)
         {
             Assert.True(expected.ContainsKey($"{stage} {account}"));
@@ -174,21 +203,47 @@ public sealed class ReconciliationCrashTests : IDisposable
     }
 
     /// <summary>Polls the store until the run's newest checkpoint matches; the worker saves it on its own threads.</summary>
-    private async Task<RunRecord> WaitForLastRecoveryPointAsync(Func<string?, bool> matches, string what)
+    private Task<RunRecord> WaitForLastRecoveryPointAsync(Func<string?, bool> matches, string what) =>
+        WaitForRunAsync(run => matches(run.LastRecoveryPoint), $"at {what}");
+
+    /// <summary>Polls the store until the run matches.</summary>
+    private async Task<RunRecord> WaitForRunAsync(Func<RunRecord, bool> matches, string what)
     {
         await using var store = await OpenStoreAsync();
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var run = await store.FindRunAsync(ReconciliationFlow.Name, RecoveryId, CancellationToken.None);
-            if (run is not null && matches(run.LastRecoveryPoint))
+            if (run is not null && matches(run))
             {
                 return run;
             }
 
             if (deadline.Elapsed > StorePatience)
             {
-                throw new TimeoutException($"the run's last recovery point did not become {what} in {StorePatience}; it is '{run?.LastRecoveryPoint}' ({run?.Status}).");
+                throw new TimeoutException($"the run was not {what} after {StorePatience}; its last recovery point is '{run?.LastRecoveryPoint}' ({run?.Status}).");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(25));
+        }
+    }
+
+    /// <summary>Polls the store until the detached child run of <paramref name="parent"/> matches.</summary>
+    private async Task<RunRecord> WaitForChildAsync(RunId parent, Func<RunRecord, bool> matches, string what)
+    {
+        await using var store = await OpenStoreAsync();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var child = await store.FindRunAsync("archive-report", $"{parent}:archive", CancellationToken.None);
+            if (child is not null && matches(child))
+            {
+                return child;
+            }
+
+            if (deadline.Elapsed > StorePatience)
+            {
+                throw new TimeoutException($"the child run did not become {what} in {StorePatience}; it is at '{child?.LastRecoveryPoint}' ({child?.Status}).");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(25));

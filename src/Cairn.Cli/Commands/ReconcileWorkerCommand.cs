@@ -69,6 +69,9 @@ internal static class ReconcileWorkerCommand
                 .Configure(o =>
                 {
                     o.PollInterval = TimeSpan.FromMilliseconds(200);
+
+                    // A parent waiting for its detached child checks it this seldom on its own: the child's end wakes it.
+                    o.ChildRunCheckInterval = TimeSpan.FromMinutes(10);
                     // The sample sets its own retry policy (2 s apart) for failed stages; this one applies to flows
                     // without a policy and to when interrupted runs resume if that is set to wait for it.
                     o.DefaultRetryPolicy = RetryPolicy.Default with { Interval = TimeSpan.FromMilliseconds(200) };

@@ -92,10 +92,5 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.Equal(0, await node1.WaitForExitAsync());
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.Start(
-        "--store", Store,
-        "--node", $"node-{index}",
-        "--max-concurrent-runs", "2",
-        "--lease-duration", "3s",
-        "--journal", journal);
+    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal);
 }

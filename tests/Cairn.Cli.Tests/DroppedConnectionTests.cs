@@ -8,7 +8,7 @@ namespace Cairn.Cli.Tests;
 /// connections, the one that LISTENs for wake-ups and the one that holds the node's name all break at once.
 /// </summary>
 [Collection(PostgresCliCollection.Name)]
-public sealed class DroppedConnectionTests(PostgresCluster cluster) : IAsyncLifetime
+public sealed class DroppedConnectionTests(PostgresCluster cluster) : NodeDatabaseTest(cluster, "dropped")
 {
     private const int RunCount = 300;
     private const int LateRunCount = 20;
@@ -20,24 +20,11 @@ public sealed class DroppedConnectionTests(PostgresCluster cluster) : IAsyncLife
     private const string NodeConnections =
         "datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name LIKE 'node-%'";
 
-    private readonly string _database = $"dropped_{Guid.NewGuid().ToString("N")[..12]}";
-    private readonly string _dir = Directory.CreateTempSubdirectory("cairn-dropped-").FullName;
-
-    private string Store => cluster.Server.ConnectionString(_database);
-
-    public Task InitializeAsync() => cluster.ExecuteAsync($"CREATE DATABASE {_database}");
-
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await cluster.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task Serve_ConnectionsDroppedMidLoad_NodesListenAgainAndEveryRunCompletes()
     {
-        var journals = Enumerable.Range(0, 2).Select(i => Path.Combine(_dir, $"journal-{i}.txt")).ToList();
+        var journals = Journals(2);
         using var node0 = StartNode(0, journals[0]);
         using var node1 = StartNode(1, journals[1]);
         await node0.WaitForLineAsync("cairn serve: node node-0 ");
@@ -119,10 +106,5 @@ public sealed class DroppedConnectionTests(PostgresCluster cluster) : IAsyncLife
         return [.. listeners.Values];
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.Start(
-        "--store", $"{Store};Application Name=node-{index}",
-        "--node", $"node-{index}",
-        "--max-concurrent-runs", "2",
-        "--lease-duration", "3s",
-        "--journal", journal);
+    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe($"{Store};Application Name=node-{index}", index, journal);
 }

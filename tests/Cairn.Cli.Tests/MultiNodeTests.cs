@@ -5,29 +5,16 @@ namespace Cairn.Cli.Tests;
 
 /// <summary>Three <c>cairn serve</c> nodes on one PostgreSQL database, one of them killed with SIGKILL in the middle of a load.</summary>
 [Collection(PostgresCliCollection.Name)]
-public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
+public sealed class MultiNodeTests(PostgresCluster cluster) : NodeDatabaseTest(cluster, "nodes")
 {
     private const int RunCount = 1_000;
     private const int Seed = 11;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _database = $"nodes_{Guid.NewGuid().ToString("N")[..12]}";
-    private readonly string _dir = Directory.CreateTempSubdirectory("cairn-nodes-").FullName;
-
-    private string Store => cluster.Server.ConnectionString(_database);
-
-    public Task InitializeAsync() => cluster.ExecuteAsync($"CREATE DATABASE {_database}");
-
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await cluster.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task Serve_ThreeNodesOneKilledMidLoad_EveryRunCompletesAndNoCommittedStageRunsAgain()
     {
-        var journals = Enumerable.Range(0, 3).Select(i => Path.Combine(_dir, $"journal-{i}.txt")).ToList();
+        var journals = Journals(3);
         using var node0 = StartNode(0, journals[0]);
         using var node1 = StartNode(1, journals[1]);
         using var node2 = StartNode(2, journals[2]);
@@ -68,10 +55,5 @@ public sealed class MultiNodeTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(0, await node2.WaitForExitAsync());
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.Start(
-        "--store", Store,
-        "--node", $"node-{index}",
-        "--max-concurrent-runs", "2",
-        "--lease-duration", "3s",
-        "--journal", journal);
+    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal);
 }

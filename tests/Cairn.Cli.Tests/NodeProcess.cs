@@ -23,6 +23,14 @@ internal sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Starts a <c>cairn serve</c> node named <c>node-INDEX</c> with 2 slots, journaling its stages.</summary>
+    public static NodeProcess StartServe(string store, int index, string journal, string leaseDuration = "3s") => Start(
+        "--store", store,
+        "--node", $"node-{index}",
+        "--max-concurrent-runs", "2",
+        "--lease-duration", leaseDuration,
+        "--journal", journal);
+
     public static NodeProcess Start(params string[] arguments)
     {
         var start = new ProcessStartInfo

@@ -10,29 +10,16 @@ namespace Cairn.Cli.Tests;
 /// the other takes them over, then the frozen one is woken with SIGCONT: its late writes must all be refused.
 /// </summary>
 [Collection(PostgresCliCollection.Name)]
-public sealed class ZombieNodeTests(PostgresCluster cluster) : IAsyncLifetime
+public sealed class ZombieNodeTests(PostgresCluster cluster) : NodeDatabaseTest(cluster, "zombie")
 {
     private const int RunCount = 120;
     private const int Seed = 23;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private readonly string _database = $"zombie_{Guid.NewGuid().ToString("N")[..12]}";
-    private readonly string _dir = Directory.CreateTempSubdirectory("cairn-zombie-").FullName;
-
-    private string Store => cluster.Server.ConnectionString(_database);
-
-    public Task InitializeAsync() => cluster.ExecuteAsync($"CREATE DATABASE {_database}");
-
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await cluster.ExecuteAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task Serve_NodeStoppedPastItsLeaseThenContinued_LateWritesRefusedAndEveryRunCompletes()
     {
-        var journals = Enumerable.Range(0, 2).Select(i => Path.Combine(_dir, $"journal-{i}.txt")).ToList();
+        var journals = Journals(2);
         using var zombie = StartNode(0, journals[0]);
         using var survivor = StartNode(1, journals[1]);
         await zombie.WaitForLineAsync("cairn serve: node node-0 ");
@@ -117,10 +104,5 @@ public sealed class ZombieNodeTests(PostgresCluster cluster) : IAsyncLifetime
         return [.. running.Where(r => r.Owner == "node-0")];
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.Start(
-        "--store", Store,
-        "--node", $"node-{index}",
-        "--max-concurrent-runs", "2",
-        "--lease-duration", "2s",
-        "--journal", journal);
+    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal, leaseDuration: "2s");
 }

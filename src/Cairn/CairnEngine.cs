@@ -567,6 +567,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// </summary>
     internal async Task WakeParentAsync(RunRecord child)
     {
+        // Most runs have no parent: skip parsing their settings.
+        if (!child.Settings.Contains("parentRunId", StringComparison.Ordinal))
+        {
+            return;
+        }
+
         string? parent;
         try
         {

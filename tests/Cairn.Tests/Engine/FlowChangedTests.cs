@@ -14,20 +14,14 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
             .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        Assert.Equal(RunStatus.Failed, failed.Status);
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var v2 = Flow.Create<TestState>("changing", version: 2)
             .Stage("load", Counter.Step("load"))
             .RecoveryPoint("renamed")
             .Stage("write", Counter.Step("write"))
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         Assert.Equal(RunStatus.Failed, outcome.Status);
         Assert.StartsWith("while restoring its state: FlowChangedException: ", outcome.Error, StringComparison.Ordinal);
@@ -53,9 +47,7 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
             .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var v2 = Flow.Create<TestState>("growing", version: 2)
             .Stage("validate", Counter.Step("validate"))
@@ -63,10 +55,7 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
             .RecoveryPoint("a")
             .Stage("write", Counter.Step("write"))
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         Assert.True(outcome.IsCompleted, outcome.Error);
         Assert.Equal(["load", "write"], outcome.Result!.Trace);
@@ -126,10 +115,7 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
                 .Stage("write", (context, _) => context.Iteration == 1 ? throw new InvalidOperationException("the target is down") : Task.CompletedTask))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        Assert.Equal(RunStatus.Failed, failed.Status);
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var written = new List<int>();
         var v2 = Flow.Create<TestState>("loop-growing", version: 2)
@@ -145,10 +131,7 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
                     return Task.CompletedTask;
                 }))
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         // Resumed after 'loaded' in iteration 1, now at 3/1/2: iteration 1 writes, iteration 2 runs whole, 0 never again.
         Assert.True(outcome.IsCompleted, outcome.Error);
@@ -174,19 +157,14 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
                 .Stage("write", (_, _) => throw new InvalidOperationException("the target is down")))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var v2 = Flow.Create<TestState>("loop-moved", version: 2)
             .Stage("start", Counter.Step("start"))
             .RecoveryPoint("loaded")
             .ForEach("each", s => s.Trace, body => body.Stage("load", CountOnly("load")).Stage("write", CountOnly("write")))
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         Assert.Equal(RunStatus.Failed, outcome.Status);
         Assert.Contains("recovery point 'loaded' was inside 1 loop(s) or branch(es) at its checkpoint and is inside 0 now", outcome.Error, StringComparison.Ordinal);

@@ -78,9 +78,7 @@ public sealed class FlowVersionTests(ITestOutputHelper output) : EngineTest(outp
             .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var seen = new List<int>();
         var v2 = Flow.Create<RenamedState>("upgrade", version: 2)
@@ -98,10 +96,7 @@ public sealed class FlowVersionTests(ITestOutputHelper output) : EngineTest(outp
                 return new RenamedState { Amount = old["Value"]!.GetValue<int>() };
             })
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         Assert.True(outcome.IsCompleted, outcome.Error);
         Assert.Equal(43, outcome.Result!.Amount);
@@ -121,19 +116,14 @@ public sealed class FlowVersionTests(ITestOutputHelper output) : EngineTest(outp
             .Stage("write", (_, _) => throw new InvalidOperationException("the target is down"))
             .Retry(RetryPolicy.None)
             .Build();
-        var first = CreateEngine(v1);
-        var failed = await Within(first.RunAsync(v1, new TestState()));
-        await first.DisposeAsync();
+        var failed = await RunToFailureAsync(v1, new TestState());
 
         var v2 = Flow.Create<StrictState>("no-hook", version: 2)
             .Stage("read", (_, _) => Task.CompletedTask)
             .RecoveryPoint("read-done")
             .Stage("write", (_, _) => Task.CompletedTask)
             .Build();
-        var second = CreateEngine(v2);
-        await second.StartAsync();
-        await second.RerunAsync(failed.RunId);
-        var outcome = await Within(second.WaitForRunAsync(v2, failed.RunId));
+        var outcome = await RerunOnAsync(v2, failed.RunId);
 
         Assert.Equal(RunStatus.Failed, outcome.Status);
         Assert.Contains("can no longer be read as StrictState", outcome.Error, StringComparison.Ordinal);

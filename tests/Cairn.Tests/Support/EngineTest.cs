@@ -111,6 +111,25 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>Runs <paramref name="flow"/> on an engine of its own until the run fails for good, then stops that engine.</summary>
+    protected async Task<RunOutcome<TState>> RunToFailureAsync<TState>(Flow<TState> flow, TState input)
+    {
+        var engine = CreateEngine(flow);
+        var outcome = await Within(engine.RunAsync(flow, input));
+        await engine.DisposeAsync();
+        Assert.Equal(RunStatus.Failed, outcome.Status);
+        return outcome;
+    }
+
+    /// <summary>Re-runs a run on a new engine that knows <paramref name="flow"/> (a changed version, say) and waits for its outcome.</summary>
+    protected async Task<RunOutcome<TState>> RerunOnAsync<TState>(Flow<TState> flow, RunId runId)
+    {
+        var engine = CreateEngine(flow);
+        await engine.StartAsync();
+        await engine.RerunAsync(runId);
+        return await Within(engine.WaitForRunAsync(flow, runId));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()

@@ -590,6 +590,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         try
         {
+            // Only a parent that waits for its child, or failed because of it: one an operator cancelled stays cancelled.
+            if (await Store.GetRunAsync(parentId, CancellationToken.None).ConfigureAwait(false) is not { Status: RunStatus.WaitingForRetry or RunStatus.Failed })
+            {
+                return;
+            }
+
             await Store.RequestRerunAsync(parentId, $"child run {child.Id} ({child.FlowName}) finished", CancellationToken.None).ConfigureAwait(false);
             Wake();
         }

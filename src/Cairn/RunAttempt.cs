@@ -69,8 +69,9 @@ internal sealed class RunAttempt<TState>
             outcome = await RecordFailureAsync(ex).ConfigureAwait(false);
         }
 
-        if (outcome is "completed" or "failed")
+        if (outcome is "failed")
         {
+            // Before the attempt ends and its waiters are told: they see the parent already woken.
             await _engine.WakeParentAsync(_run).ConfigureAwait(false);
         }
 
@@ -144,6 +145,7 @@ internal sealed class RunAttempt<TState>
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
         await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
+        await _engine.WakeParentAsync(_run).ConfigureAwait(false);
         _engine.NotifyCompleted(_run, result);
         Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
         return "completed";

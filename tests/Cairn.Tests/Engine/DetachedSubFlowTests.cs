@@ -149,4 +149,29 @@ public sealed class DetachedSubFlowTests(ITestOutputHelper output) : EngineTest(
         Assert.Equal(1, _ran.Count(s => s == "child-first"));
         Assert.Equal(2, _ran.Count(s => s == "child-second"));
     }
+
+    [Fact]
+    public async Task DetachedSubFlow_ParentCancelledWhileWaiting_StaysCancelledWhenTheChildCompletes()
+    {
+        var release = NewGate();
+        var child = Flow.Create<Side>("late-child")
+            .Stage("work", async (_, ct) => await release.Task.WaitAsync(ct))
+            .Build();
+        var parent = Flow.Create<Reconciliation>("cancelled-parent")
+            .Stage("prepare", (_, _) => Task.CompletedTask)
+            .DetachedSubFlow("wait", child, s => new Side())
+            .Build();
+        var engine = CreateEngine(parent);
+        var run = await engine.StartRunAsync(parent, new Reconciliation());
+        await WaitForAsync(engine, run.Id, r => r.Status == RunStatus.WaitingForRetry, "parent waiting");
+        await engine.CancelRunAsync(run.Id);
+
+        release.TrySetResult();
+        var childRun = await Store.FindRunAsync("late-child", $"{run.Id}:wait", Ct);
+        var childOutcome = await Within(engine.WaitForRunAsync(child, childRun!.Id));
+
+        Assert.True(childOutcome.IsCompleted, childOutcome.Error);
+        Assert.Equal(RunStatus.Cancelled, (await GetRunAsync(run.Id)).Status);
+        Assert.DoesNotContain(await GetEventsAsync(run.Id), e => e.Kind == RunEventKind.RerunRequested);
+    }
 }

@@ -51,7 +51,7 @@ internal sealed record ChildRunStep<TState, TChild>(
             if (!resumed)
             {
                 var state = engine.SerializeState(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{Name}' for run {scope.Run.Id}: the state", "");
-                await scope.SaveRaw!(Name, FlowPath.Of([.. position, Lane]), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
+                await host.SaveRaw(Name, FlowPath.Of([.. position, Lane]), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
             }
 
             throw new WaitingForChildRunException(child.Id, $"{Child}", Name);

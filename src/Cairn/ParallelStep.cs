@@ -64,9 +64,9 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
                     yield return $"{BodyLabel(i)} has no stage";
                 }
 
-                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is IEnvelopeStep || s is CompositeStep { DetachedChild: not null }) is { } nested)
+                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is CompositeStep { DetachedChild: not null }) is { } nested)
                 {
-                    yield return $"{BodyLabel(i)} holds {nested.Kind} '{nested.Name}'; parallel steps and sub-flows inside parallel branches and sub-flows are not supported yet";
+                    yield return $"{BodyLabel(i)} holds detached sub-flow '{nested.Name}'; detached sub-flows inside parallel branches and inline sub-flows are not supported yet";
                 }
             }
         }
@@ -126,7 +126,7 @@ internal sealed record ParallelStep<TState, TSlice>(
             var frame = envelope.Branches[index];
             if (frame.Status == BranchStatus.Finished)
             {
-                results[index] = ReadSlice(host, frame);
+                results[index] = ReadSlice(host, frame.Name, frame.Slice);
                 continue;
             }
 
@@ -139,8 +139,7 @@ internal sealed record ParallelStep<TState, TSlice>(
                         await slots.WaitAsync(stopOthers.Token).ConfigureAwait(false);
                         try
                         {
-                            runner.State = ReadSlice(host, frame);
-                            var resumeAt = frame.Position.Length == 0 ? null : FlowPositions.Parse(frame.Position);
+                            var resumeAt = Resume(host, runner, frame, BranchBody(index));
                             await runner.ExecuteSequenceAsync(BranchBody(index), [], resumeAt, stopOthers.Token).ConfigureAwait(false);
                         }
                         finally
@@ -149,7 +148,9 @@ internal sealed record ParallelStep<TState, TSlice>(
                         }
 
                         results[index] = runner.State;
-                        await SaveAsync(host, position, envelope, saving, index, BranchStatus.Finished, "", runner.State, $"{Name}/{frame.Name}", $"branch '{frame.Name}' finished", stopOthers.Token).ConfigureAwait(false);
+                        await SaveFrameAsync(
+                            host, position, envelope, saving, index, BranchStatus.Finished, "", SerializeSlice(host, frame, runner.State, $"{Name}/{frame.Name}"),
+                            $"{Name}/{frame.Name}", $"branch '{frame.Name}' finished", stopOthers.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex)
                     {
@@ -202,37 +203,92 @@ internal sealed record ParallelStep<TState, TSlice>(
         return new ParallelEnvelope { Parallel = Name, State = engine.SerializeState(state, $"{what}: the state", ""), Branches = [.. branches] };
     }
 
+    /// <summary>
+    /// Restores a branch's slice into its runner and returns where in the branch's body to resume: after its last
+    /// recovery point, inside a parallel step or sub-flow nested in it (whose envelope the frame then holds), or from
+    /// the start.
+    /// </summary>
+    private int[]? Resume(StepRunner<TState> host, StepRunner<TSlice> runner, BranchFrame frame, IReadOnlyList<FlowStep> body)
+    {
+        if (frame.Position.Length == 0)
+        {
+            runner.State = ReadSlice(host, frame.Name, frame.Slice);
+            return null;
+        }
+
+        var path = FlowPositions.Parse(frame.Position);
+        var nested = path is [.., Lane];
+        var leadsThere = nested
+            ? FlowPositions.IsStepAt(body, path[..^1], step => step is ParallelStep<TSlice>)
+            : path.Length % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep);
+        if (!leadsThere)
+        {
+            throw new FlowChangedException(
+                $"Run {host.Scope.Run.Id} cannot resume branch '{frame.Name}' of {Kind} '{Name}': its position '{frame.Position}' no longer leads to " +
+                $"{(nested ? "a parallel step or sub-flow" : "a recovery point")} in {host.Scope.Flow}. Its checkpoint is kept; re-run it after deciding what to do.");
+        }
+
+        if (!nested)
+        {
+            runner.State = ReadSlice(host, frame.Name, frame.Slice);
+            return path;
+        }
+
+        ParallelEnvelope inner;
+        try
+        {
+            inner = ParallelEnvelope.Read(frame.Slice);
+        }
+        catch (FormatException ex)
+        {
+            throw new CheckpointCorruptedException($"The saved progress of branch '{frame.Name}' of {Kind} '{Name}' (run {host.Scope.Run.Id}) cannot be read: {ex.Message}. It is kept unchanged for inspection.");
+        }
+
+        runner.State = ReadSlice(host, frame.Name, inner.State);
+        runner.PendingResume = inner;
+        return path;
+    }
+
     private StepRunner<TSlice> CreateRunner(StepRunner<TState> host, int[] position, ParallelEnvelope envelope, int index, SemaphoreSlim saving)
     {
         var frame = envelope.Branches[index];
         return new StepRunner<TSlice>(
             host.Scope,
             default!,
-            (point, at, slice, statusMessage, ct) =>
-                SaveAsync(host, position, envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), slice, point.Name, statusMessage, ct),
-            whereSuffix: SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"
+            (point, at, slice, statusMessage, ct) => SaveFrameAsync(
+                host, position, envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), SerializeSlice(host, frame, slice, point.Name),
+                point.Name, statusMessage, ct),
+
+            // A parallel step or sub-flow nested in the branch: its envelope becomes the branch's saved progress.
+            (label, at, statusMessage, bytes, ct) => SaveFrameAsync(
+                host, position, envelope, saving, index, BranchStatus.InProgress, at.ToString(), bytes, label, statusMessage, ct),
+            whereSuffix: (SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"
                 : Branches is not null ? $" in branch '{frame.Name}' of parallel '{Name}'"
-                : $" in item {index} of parallel '{Name}'",
+                : $" in item {index} of parallel '{Name}'") + host.WhereSuffix,
             outerIterations: Branches is null ? [.. host.Iterations, index] : host.Iterations,
             outerItem: Branches is null ? () => FanOut!.ItemAt(host.State, index) : host.CurrentItem());
     }
 
-    /// <summary>Records a branch's progress in the envelope and saves the whole envelope as the run's newest checkpoint.</summary>
-    private static async Task SaveAsync(
-        StepRunner<TState> host, int[] position, ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, string at, TSlice slice,
+    private static byte[] SerializeSlice(StepRunner<TState> host, BranchFrame frame, TSlice slice, string label) =>
+        host.Scope.Engine.SerializeState(
+            slice, $"Flow {host.Scope.Flow} could not save '{label}' for run {host.Scope.Run.Id}: the slice of branch '{frame.Name}'", " The run stays resumable from its previous checkpoint.");
+
+    /// <summary>
+    /// Records a branch's progress in the envelope and saves the whole envelope through the sequence the step is in: as
+    /// the run's newest checkpoint, or, when the step is itself nested in a branch, as that branch's progress.
+    /// </summary>
+    private static async Task SaveFrameAsync(
+        StepRunner<TState> host, int[] position, ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, string at, byte[] bytes,
         string label, string? statusMessage, CancellationToken cancellationToken)
     {
-        var scope = host.Scope;
         var frame = envelope.Branches[index];
-        var bytes = scope.Engine.SerializeState(
-            slice, $"Flow {scope.Flow} could not save '{label}' for run {scope.Run.Id}: the slice of branch '{frame.Name}'", " The run stays resumable from its previous checkpoint.");
         await saving.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             frame.Status = status;
             frame.Position = at;
             frame.Slice = bytes;
-            await scope.SaveRaw!(label, FlowPath.Of([.. position, Lane]), statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
+            await host.SaveRaw(label, FlowPath.Of([.. position, Lane]), statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -240,16 +296,16 @@ internal sealed record ParallelStep<TState, TSlice>(
         }
     }
 
-    private static TSlice ReadSlice(StepRunner<TState> host, BranchFrame frame)
+    private static TSlice ReadSlice(StepRunner<TState> host, string branch, byte[] slice)
     {
         try
         {
-            return host.Scope.Engine.Serializer.Deserialize<TSlice>(frame.Slice);
+            return host.Scope.Engine.Serializer.Deserialize<TSlice>(slice);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new StateSerializationException(
-                $"The slice of branch '{frame.Name}' of run {host.Scope.Run.Id} ({host.Scope.Flow}) can no longer be read as {typeof(TSlice).Name}: {ex.Message} It is kept unchanged.",
+                $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow}) can no longer be read as {typeof(TSlice).Name}: {ex.Message} It is kept unchanged.",
                 host.Scope.Engine.Serializer.FindMember(ex),
                 ex);
         }

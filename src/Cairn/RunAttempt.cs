@@ -132,14 +132,17 @@ internal sealed class RunAttempt<TState>
         }
 
         var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        var scope = new AttemptScope(_engine, _run, _flow, recovery)
-        {
-            SaveRaw = (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct),
-            ParallelResume = parallel,
-        };
+        var scope = new AttemptScope(_engine, _run, _flow, recovery);
         _sequence = _run.CheckpointSequence;
-        _runner = new StepRunner<TState>(scope, state, (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
-            point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct));
+        _runner = new StepRunner<TState>(
+            scope,
+            state,
+            (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
+                point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
+            (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct))
+        {
+            PendingResume = parallel,
+        };
         await _runner.ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false);
 
         _runner.Where = "while saving its result";

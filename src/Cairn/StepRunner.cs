@@ -7,14 +7,7 @@ namespace Cairn;
 /// <param name="Run">The run as claimed.</param>
 /// <param name="Flow">The definition the attempt runs, for messages: <c>order-import v3</c>.</param>
 /// <param name="Recovery">What stages may ask about the attempt.</param>
-internal sealed record AttemptScope(CairnEngine Engine, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery)
-{
-    /// <summary>Saves a checkpoint of already serialized bytes: label, position, status message, bytes.</summary>
-    public Func<string, FlowPath, string?, byte[], CancellationToken, Task>? SaveRaw { get; init; }
-
-    /// <summary>The envelope of the parallel step a resumed attempt continues inside; taken by that step.</summary>
-    public ParallelEnvelope? ParallelResume { get; set; }
-}
+internal sealed record AttemptScope(CairnEngine Engine, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery);
 
 /// <summary>The engine stopped the attempt before a stage; the run is left to resume from its last recovery point.</summary>
 internal sealed class AttemptStoppedException(string stage) : Exception($"stopped before stage '{stage}'")
@@ -40,16 +33,20 @@ internal sealed class StepRunner<TS>
     /// <param name="scope">The attempt.</param>
     /// <param name="state">The state the steps start from.</param>
     /// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status message.</param>
+    /// <param name="saveRaw">Saves what a step nested here already serialized (a parallel step's envelope, a parent
+    /// waiting for its child): label, position in this sequence, status message, bytes.</param>
     /// <param name="whereSuffix">Added to every place named in messages: <c> in branch 'x' of parallel 'y'</c>.</param>
     /// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
     /// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
     public StepRunner(
-        AttemptScope scope, TS state, Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> save, string whereSuffix = "",
+        AttemptScope scope, TS state, Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> save,
+        Func<string, FlowPath, string?, byte[], CancellationToken, Task> saveRaw, string whereSuffix = "",
         IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
     {
         _scope = scope;
         State = state;
         _save = save;
+        SaveRaw = saveRaw;
         _whereSuffix = whereSuffix;
         _outerIterations = outerIterations ?? [];
         _outerItem = outerItem;
@@ -63,6 +60,15 @@ internal sealed class StepRunner<TS>
     public string Where { get; set; }
 
     public AttemptScope Scope => _scope;
+
+    /// <summary>What every place named in messages ends with: where this sequence is nested.</summary>
+    public string WhereSuffix => _whereSuffix;
+
+    /// <summary>Saves what a step nested in this sequence serialized itself: label, position, status message, bytes.</summary>
+    public Func<string, FlowPath, string?, byte[], CancellationToken, Task> SaveRaw { get; }
+
+    /// <summary>The envelope of the parallel step (or inline sub-flow) in this sequence that a resumed attempt continues inside; taken by that step.</summary>
+    public ParallelEnvelope? PendingResume { get; set; }
 
     /// <summary>
     /// Runs a sequence (the flow's, a loop body's, a branch path's) whose position is <paramref name="position"/>, from its
@@ -161,8 +167,8 @@ internal sealed class StepRunner<TS>
                 return;
 
             case ParallelStep<TS> parallel:
-                var resume = resumeAt is [ParallelStep<TS>.Lane] ? _scope.ParallelResume : null;
-                _scope.ParallelResume = null;
+                var resume = resumeAt is [ParallelStep<TS>.Lane] ? PendingResume : null;
+                PendingResume = null;
                 await parallel.ExecuteAsync(this, [.. position], resume, cancellationToken).ConfigureAwait(false);
                 return;
 

@@ -353,4 +353,66 @@ public sealed class SubFlowTests(ITestOutputHelper output) : EngineTest(output)
         Assert.Equal(["parent-start", "child-read", "child-check", "child-check", "parent-read"], _ran);
         Assert.Contains("read", parent.StageNames);
     }
+
+    [Fact]
+    public async Task SubFlow_WithParallelInside_ResumesTheUnfinishedNestedBranchOnly()
+    {
+        var failures = 0;
+        var child = Flow.Create<Side>("fetch-both")
+            .Stage("start", (context, _) =>
+            {
+                _ran.Enqueue("child-start");
+                return Task.CompletedTask;
+            })
+            .Parallel<Side>(
+                "sides",
+                p => p
+                    .Branch("ledger", s => new Side { Total = 1 }, b => b.Stage("ledger", (context, _) =>
+                    {
+                        _ran.Enqueue("ledger");
+                        context.State.Total += 10;
+                        return Task.CompletedTask;
+                    }))
+                    .Branch("bank", s => new Side { Total = 2 }, b => b
+                        .Stage("bank-read", (context, _) =>
+                        {
+                            _ran.Enqueue("bank-read");
+                            context.State.Total += 100;
+                            return Task.CompletedTask;
+                        })
+                        .RecoveryPoint("bank-read-done")
+                        .Stage("bank-check", (context, _) =>
+                        {
+                            _ran.Enqueue("bank-check");
+                            return failures++ == 0 ? throw new InvalidOperationException("bank check down") : Task.CompletedTask;
+                        })),
+                (state, sides) => state.Total = sides["ledger"].Total + sides["bank"].Total,
+                ParallelFailure.FinishOthers)
+            .Build();
+        var parent = Flow.Create<Reconciliation>("nested")
+            .Retry(RetryPolicy.Default with { Interval = TimeSpan.FromSeconds(10) })
+            .Stage("prepare", (_, _) =>
+            {
+                _ran.Enqueue("prepare");
+                return Task.CompletedTask;
+            })
+            .SubFlow("fetch", child, s => new Side(), (s, result) => s.Difference = result.Total)
+            .Build();
+        var engine = CreateEngine(parent);
+
+        var run = await engine.StartRunAsync(parent, new Reconciliation());
+        var waiting = await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
+        Assert.Equal("1/-1", waiting.Position);
+        Assert.Contains("in stage 'bank-check' in branch 'bank' of parallel 'sides' in sub-flow 'fetch'", waiting.LastError, StringComparison.Ordinal);
+        AdvanceAndWake(engine, TimeSpan.FromSeconds(10));
+        var outcome = await Within(engine.WaitForRunAsync(parent, run.Id));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(11 + 102, outcome.Result!.Difference);
+        Assert.Equal(1, _ran.Count(s => s == "prepare"));
+        Assert.Equal(1, _ran.Count(s => s == "child-start"));
+        Assert.Equal(1, _ran.Count(s => s == "ledger"));
+        Assert.Equal(1, _ran.Count(s => s == "bank-read"));
+        Assert.Equal(2, _ran.Count(s => s == "bank-check"));
+    }
 }

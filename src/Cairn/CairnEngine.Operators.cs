@@ -147,15 +147,14 @@ public sealed partial class CairnEngine
     /// </summary>
     private static void CheckNotInsideEnvelope(RunRecord run, CheckpointSummary checkpoint, FlowDefinition flow)
     {
-        var envelope = FlowDefinition.Flatten(flow.Steps)
-            .OfType<CompositeStep>()
-            .FirstOrDefault(step => step is IEnvelopeStep
-                && FlowDefinition.Flatten(step.Bodies.SelectMany(body => body)).Any(s => s is RecoveryPointStep && s.Name == checkpoint.RecoveryPoint));
-        if (envelope is not null)
+        if (checkpoint.HoldsBranchStates)
         {
+            var envelope = FlowDefinition.Flatten(flow.Steps).OfType<CompositeStep>().FirstOrDefault(step => step is IEnvelopeStep
+                && FlowDefinition.Flatten(step.Bodies.SelectMany(body => body)).Any(s => s is RecoveryPointStep && s.Name == checkpoint.RecoveryPoint));
+            var where = envelope is null ? "a parallel step or sub-flow" : $"{envelope.Kind} '{envelope.Name}'";
             throw new StateSerializationException(
                 $"Run {run.Id} cannot resume from recovery point '{checkpoint.RecoveryPoint}' with an edited state: the point is inside " +
-                $"{envelope.Kind} '{envelope.Name}' of flow {flow}, whose checkpoints save the states of all its branches together. " +
+                $"{where} of flow {flow}, whose checkpoints save the states of all its branches together. " +
                 "Re-run from it without an edited state, or from a recovery point outside it. Nothing changed.");
         }
     }

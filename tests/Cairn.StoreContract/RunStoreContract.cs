@@ -1258,6 +1258,24 @@ public abstract class RunStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestRerunFromAsync_EditedStateForACheckpointHoldingBranchStates_ThrowsAndChangesNothing()
+    {
+        var run = await CreateAsync("flow-parallel");
+        var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
+        await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1) with { Position = "3/-1", RecoveryPoint = "bank-read" }, keep: 3, Ct);
+        await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
+        var snapshot = await SnapshotAsync(run.Id);
+
+        var error = await Assert.ThrowsAsync<StateSerializationException>(
+            () => Store.RequestRerunFromAsync(run.Id, new RerunOptions { RecoveryPoint = "bank-read", State = "{}"u8.ToArray() }, Ct));
+
+        Assert.Contains("cannot resume from 'bank-read' (checkpoint 1) with an edited state", error.Message, StringComparison.Ordinal);
+        await AssertUnchangedAsync(snapshot);
+        var rerun = await Store.RequestRerunFromAsync(run.Id, new RerunOptions { RecoveryPoint = "bank-read" }, Ct);
+        Assert.Equal(("3/-1", RunStatus.Pending), (rerun.Position, rerun.Status));
+    }
+
+    [Fact]
     public async Task RequestRerunFromAsync_UnknownRun_ThrowsRunNotFound()
     {
         var id = RunId.New();

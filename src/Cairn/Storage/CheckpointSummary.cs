@@ -15,4 +15,11 @@ public sealed record CheckpointSummary(
     string? StatusMessage,
     string Checksum,
     DateTimeOffset CreatedAt,
-    int StateSize);
+    int StateSize)
+{
+    /// <summary>
+    /// Whether the checkpoint is inside a parallel step or an inline sub-flow: its state then holds the states of every
+    /// branch together (an envelope), not the flow's state alone, so it cannot be replaced by an edited state.
+    /// </summary>
+    public bool HoldsBranchStates => Position == "-1" || Position.EndsWith("/-1", StringComparison.Ordinal);
+}

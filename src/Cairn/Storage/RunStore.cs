@@ -168,6 +168,14 @@ public abstract class RunStore : IAsyncDisposable
         EnsureCanRerun(runId, run.Status);
         var kept = await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
         var chosen = ChooseCheckpoint(runId, kept, options);
+        if (options.State is not null && chosen.HoldsBranchStates)
+        {
+            throw new StateSerializationException(
+                $"Run {runId} cannot resume from '{chosen.RecoveryPoint}' (checkpoint {chosen.Sequence}) with an edited state: the checkpoint is inside a " +
+                "parallel step or sub-flow and saves the states of all its branches together. Re-run from it without an edited state, or from a " +
+                "recovery point outside it. Nothing changed.");
+        }
+
         return await RequestRerunFromAsync(runId, chosen.Sequence, options.State, options.Message, cancellationToken).ConfigureAwait(false);
     }
 

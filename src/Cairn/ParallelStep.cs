@@ -64,10 +64,6 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
                     yield return $"{BodyLabel(i)} has no stage";
                 }
 
-                if (FlowDefinition.Flatten(Bodies[i]).FirstOrDefault(s => s is CompositeStep { DetachedChild: not null }) is { } nested)
-                {
-                    yield return $"{BodyLabel(i)} holds detached sub-flow '{nested.Name}'; detached sub-flows inside parallel branches and inline sub-flows are not supported yet";
-                }
             }
         }
     }
@@ -159,7 +155,8 @@ internal sealed record ParallelStep<TState, TSlice>(
                             failures.Add((index, runner.Where, ex));
                         }
 
-                        if (OnFailure == ParallelFailure.CancelOthers || ex is AttemptStoppedException)
+                        // A branch waiting for a detached child is no failure: the others go on until they finish or wait too.
+                        if (ex is not WaitingForChildRunException && (OnFailure == ParallelFailure.CancelOthers || ex is AttemptStoppedException))
                         {
                             await stopOthers.CancelAsync().ConfigureAwait(false);
                         }
@@ -171,9 +168,10 @@ internal sealed record ParallelStep<TState, TSlice>(
         await Task.WhenAll(tasks).ConfigureAwait(false);
         if (failures.Count > 0)
         {
-            // The first real error: branches cancelled because of it only report their cancellation.
+            // The first real error: branches cancelled because of it only report their cancellation, and branches waiting
+            // for a detached child only make the run wait once no branch failed.
             var (branch, where, error) = failures
-                .OrderBy(f => f.Error is OperationCanceledException && !cancellationToken.IsCancellationRequested ? 1 : 0)
+                .OrderBy(f => f.Error is WaitingForChildRunException ? 2 : f.Error is OperationCanceledException && !cancellationToken.IsCancellationRequested ? 1 : 0)
                 .First();
             host.Where = where;
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
@@ -218,14 +216,17 @@ internal sealed record ParallelStep<TState, TSlice>(
 
         var path = FlowPositions.Parse(frame.Position);
         var nested = path is [.., Lane];
-        var leadsThere = nested
-            ? FlowPositions.IsStepAt(body, path[..^1], step => step is ParallelStep<TSlice>)
-            : path.Length % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep);
+        var (leadsThere, what) = path switch
+        {
+            [.., Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ParallelStep<TSlice>), "a parallel step or sub-flow"),
+            [.., ChildRunStep<TSlice>.Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ChildRunStep<TSlice>), "a detached sub-flow"),
+            _ => (path.Length % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep), "a recovery point"),
+        };
         if (!leadsThere)
         {
             throw new FlowChangedException(
                 $"Run {host.Scope.Run.Id} cannot resume branch '{frame.Name}' of {Kind} '{Name}': its position '{frame.Position}' no longer leads to " +
-                $"{(nested ? "a parallel step or sub-flow" : "a recovery point")} in {host.Scope.Flow}. Its checkpoint is kept; re-run it after deciding what to do.");
+                $"{what} in {host.Scope.Flow}. Its checkpoint is kept; re-run it after deciding what to do.");
         }
 
         if (!nested)
@@ -259,7 +260,8 @@ internal sealed record ParallelStep<TState, TSlice>(
                 host, position, envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), SerializeSlice(host, frame, slice, point.Name),
                 point.Name, statusMessage, ct),
 
-            // A parallel step or sub-flow nested in the branch: its envelope becomes the branch's saved progress.
+            // A parallel step or sub-flow nested in the branch (its envelope), or the branch's state where it waits for a
+            // detached child: it becomes the branch's saved progress.
             (label, at, statusMessage, bytes, ct) => SaveFrameAsync(
                 host, position, envelope, saving, index, BranchStatus.InProgress, at.ToString(), bytes, label, statusMessage, ct),
             whereSuffix: (SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"

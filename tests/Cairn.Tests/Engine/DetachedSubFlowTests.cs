@@ -174,4 +174,58 @@ public sealed class DetachedSubFlowTests(ITestOutputHelper output) : EngineTest(
         Assert.Equal(RunStatus.Cancelled, (await GetRunAsync(run.Id)).Status);
         Assert.DoesNotContain(await GetEventsAsync(run.Id), e => e.Kind == RunEventKind.RerunRequested);
     }
+
+    [Fact]
+    public async Task DetachedSubFlow_InsideAParallelBranch_TheRunWaitsOnceTheOtherBranchFinishedAndResumesOnlyTheWaitingOne()
+    {
+        var release = NewGate();
+        var child = Flow.Create<Side>("branch-child")
+            .Stage("settle", async (context, ct) =>
+            {
+                _ran.Enqueue("child-settle");
+                await release.Task.WaitAsync(ct);
+                context.State.Total = 500;
+            })
+            .Build();
+        var parent = Flow.Create<Reconciliation>("parallel-parent")
+            .Stage("prepare", (_, _) =>
+            {
+                _ran.Enqueue("prepare");
+                return Task.CompletedTask;
+            })
+            .Parallel<Side>(
+                "both",
+                p => p
+                    .Branch("remote", s => new Side(), b => b
+                        .Stage("remote-start", (_, _) =>
+                        {
+                            _ran.Enqueue("remote-start");
+                            return Task.CompletedTask;
+                        })
+                        .DetachedSubFlow("settle-remote", child, s => new Side(), (slice, outcome) => slice.Total = outcome.Result!.Total))
+                    .Branch("local", s => new Side(), b => b.Stage("local-work", (context, _) =>
+                    {
+                        _ran.Enqueue("local-work");
+                        context.State.Total = 7;
+                        return Task.CompletedTask;
+                    })),
+                (state, sides) => state.Difference = sides["remote"].Total + sides["local"].Total)
+            .Build();
+        var engine = CreateEngine(parent);
+
+        var run = await engine.StartRunAsync(parent, new Reconciliation());
+        var waiting = await WaitForAsync(engine, run.Id, r => r.Status == RunStatus.WaitingForRetry && _ran.Contains("local-work"), "parent waiting");
+        Assert.Equal("1/-1", waiting.Position);
+        Assert.Equal(0, waiting.RetriesUsed);
+        release.TrySetResult();
+        var outcome = await Within(engine.WaitForRunAsync(parent, run.Id));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(507, outcome.Result!.Difference);
+        Assert.Equal(1, _ran.Count(s => s == "prepare"));
+        Assert.Equal(1, _ran.Count(s => s == "remote-start"));
+        Assert.Equal(1, _ran.Count(s => s == "local-work"));
+        Assert.Equal(1, _ran.Count(s => s == "child-settle"));
+        Assert.NotNull(await Store.FindRunAsync("branch-child", $"{run.Id}:settle-remote", Ct));
+    }
 }

@@ -19,6 +19,8 @@ internal abstract record ChildRunStep<TState>(string Name) : CompositeStep(Name)
 
     public override string BodyLabel(int body) => $"detached sub-flow '{Name}'";
 
+    public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => this;
+
     /// <param name="host">The runner of the sequence the step is in.</param>
     /// <param name="position">The step's position.</param>
     /// <param name="resumed">Whether the attempt resumed waiting at this step (the child exists already).</param>

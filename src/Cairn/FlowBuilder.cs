@@ -80,14 +80,12 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
         var result = new List<FlowStep>(steps.Count * 2);
         for (var i = 0; i < steps.Count; i++)
         {
-            result.Add(steps[i] switch
-            {
-                LoopStep<TState> loop => loop with { Body = WithImplicitRecoveryPoints(loop.Body) },
-                BranchStep<TState> branch => branch with { Paths = [.. branch.Paths.Select(WithImplicitRecoveryPoints)] },
-                var step => step,
-            });
+            // Into loops, branches and parallel branches; not into sub-flows, which were built with their own setting.
+            result.Add(steps[i] is CompositeStep { Kind: not "sub-flow" } composite
+                ? composite.WithBodies([.. composite.Bodies.Select(WithImplicitRecoveryPoints)])
+                : steps[i]);
             var isLast = i == steps.Count - 1;
-            if (steps[i] is StageStep<TState> && !isLast && steps[i + 1] is not RecoveryPointStep)
+            if (steps[i].Kind == "stage" && !isLast && steps[i + 1] is not RecoveryPointStep)
             {
                 result.Add(new RecoveryPointStep($"after-{steps[i].Name}", $"{steps[i].Name} done"));
             }

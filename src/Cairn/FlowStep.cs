@@ -26,6 +26,9 @@ internal abstract record CompositeStep(string Name) : FlowStep(Name)
     /// <summary>How messages name body <paramref name="body"/>: <c>loop 'x'</c>, <c>path 'then' of branch 'x'</c>.</summary>
     public abstract string BodyLabel(int body);
 
+    /// <summary>The same step with other bodies (as many, in the same order): how builders add implicit recovery points.</summary>
+    public abstract CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies);
+
     /// <summary>The child flow a detached sub-flow starts as a run of its own; null for other steps.</summary>
     public virtual FlowDefinition? DetachedChild => null;
 
@@ -70,6 +73,8 @@ internal sealed record LoopStep<TState>(
 
     public override int BodyOf(int lane) => lane >= 0 ? 0 : -1;
 
+    public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => this with { Body = bodies[0] };
+
     public override string BodyLabel(int body) => $"loop '{Name}'";
 
     public override IEnumerable<string> Problems =>
@@ -99,6 +104,8 @@ internal sealed record BranchStep<TState>(string Name, Func<TState, int> Choose,
     public override IReadOnlyList<IReadOnlyList<FlowStep>> Bodies => Paths;
 
     public override int BodyOf(int lane) => lane >= 0 && lane < Paths.Count ? lane : -1;
+
+    public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => this with { Paths = bodies };
 
     public override string BodyLabel(int body) => $"path '{Labels[body]}' of branch '{Name}'";
 

@@ -98,6 +98,10 @@ internal sealed record ParallelStep<TState, TSlice>(
 
     public override IReadOnlyList<string> BranchNames => Branches is not null ? [.. Branches.Select(b => b.Name)] : [];
 
+    public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => Branches is not null
+        ? this with { Branches = [.. Branches.Select((b, i) => b with { Body = bodies[i] })] }
+        : this with { FanOut = FanOut! with { Body = bodies[0] } };
+
     public override async Task ExecuteAsync(StepRunner<TState> host, int[] position, ParallelEnvelope? resume, CancellationToken cancellationToken)
     {
         var scope = host.Scope;

@@ -232,6 +232,22 @@ public sealed class ParallelTests(ITestOutputHelper output) : EngineTest(output)
     }
 
     [Fact]
+    public void ImplicitRecovery_AddsPointsInsideLoopsAndParallelBranchesButNotSubFlows()
+    {
+        var child = Flow.Create<Side>("child").Stage("c1", Record<Side>("c1")).Stage("c2", Record<Side>("c2")).Build();
+        var flow = Flow.Create<Reconciliation>("implicit")
+            .ImplicitRecovery()
+            .Stage("a", Record<Reconciliation>("a"))
+            .ForEach("loop", s => s.Accounts, body => body.Stage("l1", Record<Reconciliation>("l1")).Stage("l2", Record<Reconciliation>("l2")))
+            .Parallel<Side>("par", p => p.Branch("x", s => new Side(), b => b.Stage("p1", Record<Side>("p1")).Stage("p2", Record<Side>("p2"))), (_, _) => { })
+            .SubFlow("sub", child, s => new Side(), (_, _) => { })
+            .Stage("z", Record<Reconciliation>("z"))
+            .Build();
+
+        Assert.Equal(["after-a", "after-l1", "after-p1"], flow.RecoveryPointNames);
+    }
+
+    [Fact]
     public void Build_InvalidParallelSteps_ReportsEveryProblem()
     {
         var error = Assert.Throws<FlowDefinitionException>(() => Flow.Create<Reconciliation>("bad-parallel")

@@ -105,7 +105,6 @@ internal sealed record ParallelStep<TState, TSlice>(
     public override async Task ExecuteAsync(StepRunner<TState> host, int[] position, ParallelEnvelope? resume, CancellationToken cancellationToken)
     {
         var scope = host.Scope;
-        var engine = scope.Engine;
         var envelope = resume ?? Fork(host);
         if (envelope.Branches.Count != BranchCount(host.State))
         {
@@ -118,7 +117,7 @@ internal sealed record ParallelStep<TState, TSlice>(
         using var slots = new SemaphoreSlim(MaxConcurrency, MaxConcurrency);
         using var saving = new SemaphoreSlim(1, 1);
         var results = new TSlice[envelope.Branches.Count];
-        var failures = new List<(int Branch, string Where, Exception Error)>();
+        var failures = new List<(string Where, Exception Error)>();
         var tasks = new List<Task>();
         for (var i = 0; i < envelope.Branches.Count; i++)
         {
@@ -156,7 +155,7 @@ internal sealed record ParallelStep<TState, TSlice>(
                     {
                         lock (failures)
                         {
-                            failures.Add((index, runner.Where, ex));
+                            failures.Add((runner.Where, ex));
                         }
 
                         // A branch waiting for a detached child is no failure: the others go on until they finish or wait too.
@@ -174,7 +173,7 @@ internal sealed record ParallelStep<TState, TSlice>(
         {
             // The first real error: branches cancelled because of it only report their cancellation, and branches waiting
             // for a detached child only make the run wait once no branch failed.
-            var (branch, where, error) = failures
+            var (where, error) = failures
                 .OrderBy(f => f.Error is WaitingForChildRunException ? 2 : f.Error is OperationCanceledException && !cancellationToken.IsCancellationRequested ? 1 : 0)
                 .First();
             host.Where = where;

@@ -1475,6 +1475,29 @@ public abstract class RunStoreContract : IAsyncLifetime
         var claimed = Assert.Single(await ClaimAsync(owner, flows: [run.FlowName], lease: lease));
         Assert.Equal(run.Id, claimed.Run.Id);
         await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1), keep: 3, Ct);
+        return await BringToStatusAsync(claimed, status);
+    }
+
+    /// <summary>
+    /// Creates a run in its own flow that passes recovery points 1 to <paramref name="count"/> one second apart, keeping
+    /// <paramref name="keep"/> checkpoints, and brings it to the re-runnable <paramref name="status"/>.
+    /// </summary>
+    private async Task<RunRecord> CreateWithCheckpointsAsync(RunStatus status, int count, int keep = 3)
+    {
+        var run = await CreateAsync($"flow-{status}");
+        var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
+        for (var sequence = 1; sequence <= count; sequence++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(sequence), keep, Ct);
+        }
+
+        return await BringToStatusAsync(claimed, status);
+    }
+
+    /// <summary>Brings a claimed run from Running to <paramref name="status"/> as an engine or an operator would.</summary>
+    private async Task<RunRecord> BringToStatusAsync(ClaimedRun claimed, RunStatus status)
+    {
         switch (status)
         {
             case RunStatus.Running:
@@ -1492,51 +1515,13 @@ public abstract class RunStoreContract : IAsyncLifetime
                 await Store.CompleteRunAsync(claimed.Lease, Result, "done", Ct);
                 break;
             case RunStatus.Cancelled:
-                await Store.CancelRunAsync(run.Id, "cancelled by operator", Ct);
+                await Store.CancelRunAsync(claimed.Run.Id, "cancelled by operator", Ct);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(status), status, null);
         }
 
-        var current = await Store.GetRunAsync(run.Id, Ct);
-        Assert.NotNull(current);
-        Assert.Equal(status, current.Status);
-        return current;
-    }
-
-    /// <summary>
-    /// Creates a run in its own flow that passes recovery points 1 to <paramref name="count"/> one second apart, keeping
-    /// <paramref name="keep"/> checkpoints, and brings it to the re-runnable <paramref name="status"/>.
-    /// </summary>
-    private async Task<RunRecord> CreateWithCheckpointsAsync(RunStatus status, int count, int keep = 3)
-    {
-        var run = await CreateAsync($"flow-{status}");
-        var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
-        for (var sequence = 1; sequence <= count; sequence++)
-        {
-            Time.Advance(TimeSpan.FromSeconds(1));
-            await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(sequence), keep, Ct);
-        }
-
-        switch (status)
-        {
-            case RunStatus.WaitingForRetry:
-                await Store.TransitionAsync(claimed.Lease, Retry(TimeSpan.FromMinutes(5)) with { LastError = "transient" }, Ct);
-                break;
-            case RunStatus.Interrupted:
-                await Store.TransitionAsync(claimed.Lease, new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, "engine stopping"), Ct);
-                break;
-            case RunStatus.Failed:
-                await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
-                break;
-            case RunStatus.Cancelled:
-                await Store.CancelRunAsync(run.Id, "cancelled by operator", Ct);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(status), status, null);
-        }
-
-        var current = await Store.GetRunAsync(run.Id, Ct);
+        var current = await Store.GetRunAsync(claimed.Run.Id, Ct);
         Assert.NotNull(current);
         Assert.Equal(status, current.Status);
         return current;

@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.Serialization;
 
 namespace Cairn.Bench;

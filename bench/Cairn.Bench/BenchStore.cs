@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
 using Cairn.Sqlite;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Cairn.Diagnostics;
 
 namespace Cairn.Bench;
 

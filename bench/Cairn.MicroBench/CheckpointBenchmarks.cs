@@ -29,12 +29,12 @@ public class CheckpointBenchmarks
     public byte[] Serialize() => _serializer.Serialize(_state);
 
     [Benchmark]
-    public string Checksum() => Cairn.Checksum.Compute(_bytes);
+    public string Checksum() => Cairn.Serialization.Checksum.Compute(_bytes);
 
     [Benchmark]
     public string SerializeAndChecksum()
     {
         var bytes = _serializer.Serialize(_state);
-        return Cairn.Checksum.Compute(bytes);
+        return Cairn.Serialization.Checksum.Compute(bytes);
     }
 }

@@ -1,4 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Serialization;
 using Cairn.Storage;
 
 namespace Cairn.MicroBench;

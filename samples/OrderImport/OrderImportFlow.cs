@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Cairn;
+using Cairn.Flows;
 using Microsoft.Data.Sqlite;
 
 namespace OrderImport;

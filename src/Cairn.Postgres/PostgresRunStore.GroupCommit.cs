@@ -1,3 +1,4 @@
+using Cairn.Diagnostics;
 using Cairn.Storage;
 using Npgsql;
 

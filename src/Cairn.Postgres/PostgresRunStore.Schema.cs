@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Cairn.Diagnostics;
 using Cairn.Storage;
 using Npgsql;
 

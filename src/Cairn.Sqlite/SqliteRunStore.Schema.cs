@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cairn.Diagnostics;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 

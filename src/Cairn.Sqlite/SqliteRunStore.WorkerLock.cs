@@ -1,4 +1,5 @@
 using System.Text;
+using Cairn.Diagnostics;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 

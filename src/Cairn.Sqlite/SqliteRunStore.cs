@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cairn.Cli.CrashTesting;
 using Cairn.Postgres;
+using Cairn.Runs;
 using Cairn.Storage;
 using Npgsql;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Cairn.Cli.CrashTesting;
+using Cairn.Flows;
 using Cairn.Postgres;
+using Cairn.Runs;
 using Cairn.Storage;
 
 namespace Cairn.Cli.Tests;

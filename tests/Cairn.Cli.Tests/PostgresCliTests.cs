@@ -1,5 +1,7 @@
 using Cairn.Cli.CrashTesting;
+using Cairn.Flows;
 using Cairn.Postgres;
+using Cairn.Runs;
 using Npgsql;
 
 namespace Cairn.Cli.Tests;

@@ -1,3 +1,5 @@
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Sqlite;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
@@ -164,7 +166,7 @@ public sealed class RerunFromCliTests : IAsyncLifetime
             return Task.CompletedTask;
         };
 
-        return Cairn.Flow.Create<Shipment>("shipment")
+        return Cairn.Flows.Flow.Create<Shipment>("shipment")
             .Stage("weigh", Stage("weigh", s => s.Grams = 1250))
             .RecoveryPoint("weighed", "parcel weighed")
             .Stage("label", Stage("label"))

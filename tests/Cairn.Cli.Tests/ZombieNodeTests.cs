@@ -1,5 +1,6 @@
 using Cairn.Cli.CrashTesting;
 using Cairn.Postgres;
+using Cairn.Runs;
 using Cairn.Storage;
 using Npgsql;
 

@@ -1,3 +1,4 @@
+using Cairn.Runs;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
 using OrderImport;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Cairn.Runs;
 using Cairn.Sqlite;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;

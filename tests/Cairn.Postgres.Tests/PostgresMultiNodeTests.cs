@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cairn.Runs;
 using Cairn.Storage;
 
 namespace Cairn.Postgres.Tests;

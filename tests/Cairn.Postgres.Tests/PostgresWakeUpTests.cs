@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Storage;
 
 namespace Cairn.Postgres.Tests;

@@ -1,3 +1,4 @@
+using Cairn.Runs;
 using Cairn.Storage;
 using Cairn.StoreContract;
 

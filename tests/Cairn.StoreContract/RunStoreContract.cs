@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Serialization;
 using Cairn.Storage;
 
 namespace Cairn.StoreContract;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Cairn.Flows;
 
 namespace Cairn.Bench.Workloads;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Cairn.Runs;
 using Cairn.Storage;
 using Spectre.Console;
 

@@ -1,3 +1,4 @@
+using Cairn.Runs;
 using Spectre.Console;
 
 namespace Cairn.Bench.Workloads;

@@ -79,7 +79,7 @@ internal static class DemoWorkerCommand
             if (journalPath is not null)
             {
                 // One line per stage start, written through before the stage runs: the crash tests count them.
-                File.AppendAllText(journalPath, $"{activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}\n");
+                File.AppendAllText(journalPath, $"{activity.GetTagItem(Cairn.Diagnostics.Telemetry.StageTag)} {activity.GetTagItem(Cairn.Diagnostics.Telemetry.AttemptTag)}\n");
             }
         },
         pointCommitted: point =>

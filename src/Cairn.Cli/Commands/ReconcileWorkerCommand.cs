@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Cairn.Runs;
 using Cairn.Sqlite;
 using Reconciliation;
 
@@ -50,7 +51,7 @@ internal static class ReconcileWorkerCommand
             }
 
             using var listener = WorkerProtocol.Listen(
-                stageStarted: activity => Journal($"engine {activity.GetTagItem(Telemetry.StageTag)} {activity.GetTagItem(Telemetry.AttemptTag)}"),
+                stageStarted: activity => Journal($"engine {activity.GetTagItem(Cairn.Diagnostics.Telemetry.StageTag)} {activity.GetTagItem(Cairn.Diagnostics.Telemetry.AttemptTag)}"),
                 pointCommitted: null);
             var flow = ReconciliationFlow.Create((stage, account) =>
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Cairn.Runs;
 using Cairn.Storage;
 using Spectre.Console;
 

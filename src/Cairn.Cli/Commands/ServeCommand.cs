@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Cairn.Cli.CrashTesting;
+using Cairn.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OrderImport;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Cairn.Flows;
+using Cairn.Runs;
 
 namespace Cairn.Cli.CrashTesting;
 

@@ -1,3 +1,4 @@
+using Cairn.Flows;
 namespace Cairn.Cli.CrashTesting;
 
 /// <summary>

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Cairn.Diagnostics;
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Sqlite;
 
 namespace Cairn.Cli.CrashTesting;

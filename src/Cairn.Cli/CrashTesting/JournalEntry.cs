@@ -1,3 +1,4 @@
+using Cairn.Runs;
 namespace Cairn.Cli.CrashTesting;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Cairn.Storage;
 namespace Cairn.Cli.CrashTesting;
 
 /// <summary>When the harness kills a worker.</summary>

@@ -1,3 +1,4 @@
+using Cairn.Runs;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Cli.CrashTesting;

@@ -1,3 +1,5 @@
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Serialization;
 using Cairn.Storage;
 using Cairn.StoreContract;

@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.StoreContract;
 using Cairn.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

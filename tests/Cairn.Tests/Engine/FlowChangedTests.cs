@@ -1,3 +1,5 @@
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Serialization;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 

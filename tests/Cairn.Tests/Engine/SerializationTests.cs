@@ -1,3 +1,6 @@
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Serialization;
 using Cairn.Storage;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cairn.Runs;
 using Cairn.Tests.Support;
 using Reconciliation;
 using Xunit.Abstractions;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Cairn.Flows;
+using Cairn.Runs;
 using Cairn.Storage;
 using Cairn.StoreContract;
 using Xunit.Abstractions;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cairn.Flows;
 
 namespace Cairn.Tests.Support;
 

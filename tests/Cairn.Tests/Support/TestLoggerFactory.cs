@@ -1,3 +1,4 @@
+using Cairn.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 

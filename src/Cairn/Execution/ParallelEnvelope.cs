@@ -1,0 +1,112 @@
+using System.Text;
+
+namespace Cairn.Execution;
+
+/// <summary>How far a parallel branch got.</summary>
+internal enum BranchStatus : byte
+{
+    /// <summary>Not started, or started without passing a recovery point: it starts from its beginning.</summary>
+    NotStarted = 0,
+
+    /// <summary>Passed a recovery point: it resumes after it.</summary>
+    InProgress = 1,
+
+    /// <summary>Finished: it never runs again; its slice waits for the merge.</summary>
+    Finished = 2,
+}
+
+/// <summary>One branch of a parallel step as a checkpoint saves it.</summary>
+internal sealed class BranchFrame
+{
+    public required string Name { get; init; }
+
+    public BranchStatus Status { get; set; }
+
+    /// <summary>The position in the branch's body of its last recovery point; empty before it passed one.</summary>
+    public string Position { get; set; } = "";
+
+    /// <summary>The branch's slice of the state, serialized: as of its last recovery point, or its start.</summary>
+    public required byte[] Slice { get; set; }
+}
+
+/// <summary>
+/// What a checkpoint inside a parallel step saves instead of the bare state: the flow's state when the branches
+/// started, and for each branch its status, its position and its slice. Every branch's recovery point writes the whole
+/// envelope, so the newest checkpoint always holds the latest saved progress of every branch. Binary, versioned, with
+/// each state kept as the serializer wrote it.
+/// </summary>
+internal sealed class ParallelEnvelope
+{
+    private const string Magic = "cairn.parallel.v1";
+
+    public required string Parallel { get; init; }
+
+    public required byte[] State { get; init; }
+
+    public required IReadOnlyList<BranchFrame> Branches { get; init; }
+
+    public byte[] ToBytes()
+    {
+        using var buffer = new MemoryStream(State.Length + Branches.Sum(b => b.Slice.Length + b.Name.Length + b.Position.Length + 16) + 64);
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(Parallel);
+            WriteBytes(writer, State);
+            writer.Write(Branches.Count);
+            foreach (var branch in Branches)
+            {
+                writer.Write(branch.Name);
+                writer.Write((byte)branch.Status);
+                writer.Write(branch.Position);
+                WriteBytes(writer, branch.Slice);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <exception cref="FormatException">The bytes are not an envelope.</exception>
+    public static ParallelEnvelope Read(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes.ToArray(), writable: false), Encoding.UTF8);
+            if (reader.ReadString() != Magic)
+            {
+                throw new FormatException("it does not start with the parallel envelope's marker");
+            }
+
+            var parallel = reader.ReadString();
+            var state = ReadBytes(reader);
+            var count = reader.ReadInt32();
+            var branches = new List<BranchFrame>(count);
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                var status = (BranchStatus)reader.ReadByte();
+                var position = reader.ReadString();
+                branches.Add(new BranchFrame { Name = name, Status = status, Position = position, Slice = ReadBytes(reader) });
+            }
+
+            return new ParallelEnvelope { Parallel = parallel, State = state, Branches = branches };
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentOutOfRangeException)
+        {
+            throw new FormatException($"it is cut short or garbled ({ex.Message})", ex);
+        }
+    }
+
+    private static void WriteBytes(BinaryWriter writer, byte[] bytes)
+    {
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader reader)
+    {
+        var length = reader.ReadInt32();
+        var bytes = reader.ReadBytes(length);
+        return bytes.Length == length ? bytes : throw new EndOfStreamException($"expected {length} bytes, found {bytes.Length}");
+    }
+}

@@ -1,0 +1,448 @@
+using System.Diagnostics;
+using Cairn.Storage;
+
+namespace Cairn.Execution;
+
+/// <summary>One attempt of a claimed run: restore the state, run the remaining steps, record how it ended.</summary>
+internal sealed class RunAttempt<TState>
+{
+    private readonly CairnEngine _engine;
+    private readonly Flow<TState> _flow;
+    private readonly RunRecord _run;
+    private readonly RunLease _lease;
+    private readonly byte[]? _knownInput;
+    private StepRunner<TState>? _runner;
+    private string _restoring = "while restoring its state";
+    private long _sequence;
+
+    /// <summary>Where the attempt is, for messages: the runner's place once steps run.</summary>
+    private string Where => _runner?.Where ?? _restoring;
+
+    /// <param name="engine">The engine.</param>
+    /// <param name="flow">The run's flow.</param>
+    /// <param name="claimed">The run and its lease.</param>
+    /// <param name="knownInput">The input of a run created claimed by this engine just now; null to read the recovery data.</param>
+    public RunAttempt(CairnEngine engine, Flow<TState> flow, ClaimedRun claimed, byte[]? knownInput)
+    {
+        _engine = engine;
+        _flow = flow;
+        _run = claimed.Run;
+        _lease = claimed.Lease;
+        _knownInput = knownInput;
+    }
+
+    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.Source.StartActivity(Telemetry.RunActivity);
+        activity?.SetTag(Telemetry.FlowTag, _flow.Name);
+        activity?.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
+        activity?.SetTag(Telemetry.AttemptTag, _run.Attempt);
+        string outcome;
+        try
+        {
+            outcome = await RunStepsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunOwnershipLostException ex)
+        {
+            Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+            outcome = "abandoned";
+        }
+        catch (WaitingForChildRunException ex)
+        {
+            outcome = await WaitForChildAsync(ex).ConfigureAwait(false);
+        }
+        catch (AttemptStoppedException ex)
+        {
+            outcome = await RecordAsync(
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{ex.Stage}'; the run will resume from its last recovery point"),
+                "interrupted").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by an operator (the store refuses our next write) or by a shutdown past its timeout.
+            outcome = await RecordAsync(
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"attempt {_run.Attempt} cancelled {Where} by engine shutdown; the run will resume from its last recovery point"),
+                "interrupted").ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            outcome = await RecordFailureAsync(ex).ConfigureAwait(false);
+        }
+
+        if (outcome is "failed")
+        {
+            // Before the attempt ends and its waiters are told: they see the parent already woken.
+            await _engine.WakeParentAsync(_run).ConfigureAwait(false);
+        }
+
+        activity?.SetTag(Telemetry.OutcomeTag, outcome);
+        Telemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
+    }
+
+    /// <summary>
+    /// The run waits for the child run of a detached sub-flow: its attempt ends without using up a retry, and it is due
+    /// again after <see cref="CairnOptions.ChildRunCheckInterval"/> unless the child's end wakes it first.
+    /// </summary>
+    private async Task<string> WaitForChildAsync(WaitingForChildRunException waiting)
+    {
+        var interval = _engine.Options.ChildRunCheckInterval;
+        var outcome = await RecordAsync(
+            new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} is {waiting.Message}; checking again in {interval} unless the child's end wakes it first")
+            {
+                RetryAfter = interval,
+            },
+            "waiting").ConfigureAwait(false);
+
+        // The child may have finished between the check and the transition, when waking this run could not work yet.
+        try
+        {
+            if (await _engine.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
+            {
+                await _engine.Store.RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
+                _engine.Wake();
+            }
+        }
+        catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
+        {
+            Log.ParentNotWoken(_engine.Logger, _run.Id, waiting.Child, ex.Message);
+        }
+
+        return outcome;
+    }
+
+    private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
+    {
+        var store = _engine.Store;
+        var data = _knownInput is not null && _run.CheckpointSequence == 0
+            ? new RecoveryData(_knownInput, Checkpoint: null)
+            : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        var (state, resumeAt, resumedFrom, parallel) = Restore(data);
+        if (resumedFrom is null)
+        {
+            Log.AttemptStarted(_engine.Logger, _run.Id, _flow.Name, _run.Attempt);
+        }
+        else
+        {
+            Log.RunResumed(_engine.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
+        }
+
+        if (_run.FlowVersion != _flow.Version || RunFingerprint() is { } started && started != _flow.Fingerprint)
+        {
+            Log.ResumingOnChangedFlow(_engine.Logger, _run.Id, _flow.Name, _run.FlowVersion, RunFingerprint() ?? "unknown", _flow.Version, _flow.Fingerprint);
+        }
+
+        var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
+        var scope = new AttemptScope(_engine, _run, _flow, recovery);
+        _sequence = _run.CheckpointSequence;
+        _runner = new StepRunner<TState>(
+            scope,
+            state,
+            (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
+                point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
+            (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct))
+        {
+            PendingResume = parallel,
+        };
+        await _runner.ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false);
+
+        _runner.Where = "while saving its result";
+        var result = Serialize(_runner.State, "save its result");
+        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
+        await _engine.WakeParentAsync(_run).ConfigureAwait(false);
+        _engine.NotifyCompleted(_run, result);
+        Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
+        return "completed";
+    }
+
+    private (TState State, int[]? ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
+    {
+        if (data.Checkpoint is { } checkpoint)
+        {
+            var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
+            if (!Checksum.Matches(checkpoint.State.Span, checkpoint.Checksum))
+            {
+                throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
+            }
+
+            var resumeAt = FindRecoveryPoint(checkpoint, out var envelope);
+            return envelope is null
+                ? (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null)
+                : (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
+        }
+
+        var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
+        if (!Checksum.Matches(input.Span, _run.InputChecksum))
+        {
+            throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
+        }
+
+        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null, null);
+    }
+
+    /// <summary>
+    /// Finds where to resume in the flow as it is now: at the checkpoint's position if the recovery point is still there,
+    /// else at the recovery point of the same name, keeping the iterations and paths of the loops and branches around it
+    /// (a stage inserted or removed elsewhere keeps runs resumable).
+    /// </summary>
+    /// <param name="checkpoint">The checkpoint.</param>
+    /// <param name="envelope">The envelope of a checkpoint inside a parallel step, or null.</param>
+    private int[] FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
+    {
+        envelope = null;
+        int[] path;
+        try
+        {
+            path = [.. FlowPath.Parse(checkpoint.Position).Segments];
+        }
+        catch (FormatException ex)
+        {
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
+        }
+
+        if (path is [.., ParallelStep<TState>.Lane])
+        {
+            try
+            {
+                envelope = ParallelEnvelope.Read(checkpoint.State);
+            }
+            catch (FormatException ex)
+            {
+                throw new CheckpointCorruptedException(
+                    $"The checkpoint of run {_run.Id} at '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}) is inside a parallel step but cannot be read: {ex.Message}. It is kept unchanged for inspection.");
+            }
+
+            return FindParallel(checkpoint, path, envelope.Parallel);
+        }
+
+        if (path is [.., ChildRunStep<TState>.Lane])
+        {
+            var stepPath = path[..^1];
+            if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint))
+            {
+                return path;
+            }
+
+            var movedStep = FlowPositions.Find(_flow.Steps, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint);
+            return movedStep is not null && FlowPositions.Relocate(movedStep, stepPath) is { } relocatedStep
+                ? [.. relocatedStep, ChildRunStep<TState>.Lane]
+                : throw new FlowChangedException(
+                    $"Run {_run.Id} cannot resume: detached sub-flow '{checkpoint.RecoveryPoint}', whose child it waits for, no longer exists or moved in {_flow} " +
+                    $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
+        }
+
+        if (path.Length % 2 == 0)
+        {
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
+        }
+
+        if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))
+        {
+            return path;
+        }
+
+        var moved = FlowPositions.FindByName(_flow.Steps, checkpoint.RecoveryPoint)
+            ?? throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' no longer exists in {_flow} (the run started on v{_run.FlowVersion}). " +
+                "Its checkpoint is kept; restore the recovery point or re-run it after deciding what to do.");
+        if (FlowPositions.Relocate(moved, path) is { } relocated)
+        {
+            return relocated;
+        }
+
+        throw new FlowChangedException(
+            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' was inside {(path.Length - 1) / 2} loop(s) or branch(es) " +
+            $"at its checkpoint and is inside {moved.Composites.Count} now, or in another kind, in {_flow} (the run started on v{_run.FlowVersion}). " +
+            "Its checkpoint is kept; re-run it after deciding what to do.");
+    }
+
+    /// <summary>
+    /// The position of a checkpoint inside a parallel step: the step at the same place if it is still there, else the
+    /// parallel step of the same name keeping the iterations and paths around it.
+    /// </summary>
+    private int[] FindParallel(Checkpoint checkpoint, int[] path, string parallelName)
+    {
+        var stepPath = path[..^1];
+        if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ParallelStep<TState> && step.Name == parallelName))
+        {
+            return path;
+        }
+
+        var moved = FlowPositions.Find(_flow.Steps, step => step is ParallelStep<TState> && step.Name == parallelName)
+            ?? throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: parallel '{parallelName}', where its checkpoint '{checkpoint.RecoveryPoint}' is, no longer exists in {_flow} " +
+                $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
+        return FlowPositions.Relocate(moved, stepPath) is { } relocated
+            ? [.. relocated, ParallelStep<TState>.Lane]
+            : throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: parallel '{parallelName}' moved into or out of a loop or branch in {_flow} (the run started on v{_run.FlowVersion}). " +
+                "Its checkpoint is kept; re-run it after deciding what to do.");
+    }
+
+    /// <summary>Saves a checkpoint of serialized bytes: the state at a recovery point, or a parallel step's envelope.</summary>
+    /// <param name="label">The recovery point's name (inside a parallel step: the point, or <c>PARALLEL/BRANCH</c> when a branch finished).</param>
+    /// <param name="position">Where the run is.</param>
+    /// <param name="statusMessage">The status message to show.</param>
+    /// <param name="serialize">Produces what to save; timed with the save.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task SaveCheckpointAsync(string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, CancellationToken cancellationToken)
+    {
+        using var activity = _runner?.StartActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag);
+
+        var started = Stopwatch.GetTimestamp();
+        var bytes = serialize();
+        var sequence = Interlocked.Increment(ref _sequence);
+        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, Checksum.Compute(bytes));
+        await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
+        activity?.SetStatus(ActivityStatusCode.Ok);
+        Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        Telemetry.CheckpointSize.Record(bytes.Length);
+    }
+
+    /// <summary>The fingerprint of the flow the run started on, from its settings; null for runs of older engines.</summary>
+    private string? RunFingerprint()
+    {
+        try
+        {
+            return RunSettings.FromJson(_run.Settings).Fingerprint;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private byte[] Serialize(TState state, string purpose) =>
+        _engine.SerializeState(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
+
+    /// <summary>
+    /// Reads a saved state: through the flow's upgrade hook when the run started on an older version and the flow has
+    /// one, else by deserializing it as this version's state type.
+    /// </summary>
+    private TState ReadState(ReadOnlyMemory<byte> data, string what)
+    {
+        var older = _run.FlowVersion < _flow.Version;
+        if (older && _flow.UpgradeState is { } upgrade)
+        {
+            try
+            {
+                return upgrade(_run.FlowVersion, data);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new StateSerializationException(
+                    $"{Capitalize(what)}, saved by v{_run.FlowVersion}, could not be upgraded to v{_flow.Version} by the flow's UpgradeState hook: {ex.Message} It is kept unchanged.",
+                    null,
+                    ex);
+            }
+        }
+
+        var serializer = _engine.Serializer;
+        try
+        {
+            return serializer.Deserialize<TState>(data.Span);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            var member = serializer.FindMember(ex);
+            var versions = older
+                ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
+                : "";
+            throw new StateSerializationException(
+                $"{Capitalize(what)} can no longer be read as {typeof(TState).Name}{(member is null ? "" : $" at member '{member}'")}{versions}: {ex.Message} It is kept unchanged.",
+                member,
+                ex);
+        }
+    }
+
+    private async Task<string> RecordFailureAsync(Exception error)
+    {
+        var description = $"{Where}: {error.GetType().Name}: {error.Message}";
+        RetryPolicy policy;
+        try
+        {
+            policy = RunSettings.FromJson(_run.Settings).RetryPolicy;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            policy = _engine.Options.DefaultRetryPolicy;
+        }
+
+        if (error is StoreUnavailableException)
+        {
+            // The store failed, not the run: try again after the retry interval without using up one of its retries. If
+            // the store is still down, recording this waits for it (RecordAsync keeps trying).
+            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, policy.Interval, description);
+            return await RecordAsync(
+                new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; the store was unavailable, which does not use up a retry; trying again in {policy.Interval}")
+                {
+                    LastError = description,
+                    RetryAfter = policy.Interval,
+                },
+                "retry").ConfigureAwait(false);
+        }
+
+        var permanent = error is CairnException { IsPermanent: true } || policy.IsPermanent(error);
+        var retry = _run.RetriesUsed + 1;
+        var delay = retry <= policy.MaxRetries ? policy.DelayBefore(retry) : TimeSpan.Zero;
+        var withinWindow = _engine.TimeProvider.GetUtcNow() + delay <= _run.CreatedAt + policy.Window;
+        if (!permanent && retry <= policy.MaxRetries && withinWindow)
+        {
+            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, delay, description);
+            return await RecordAsync(
+                new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; retry {retry} of {policy.MaxRetries} in {delay}")
+                {
+                    LastError = description,
+                    RetryAfter = delay,
+                    CountsAsRetry = true,
+                },
+                "retry").ConfigureAwait(false);
+        }
+
+        var reason = permanent ? "the error is permanent"
+            : retry > policy.MaxRetries ? $"all {policy.MaxRetries} retries are used up"
+            : $"the next retry would fall outside the retry window of {policy.Window}";
+        Log.RunFailed(_engine.Logger, _run.Id, _flow.Name, description);
+        return await RecordAsync(
+            new RunTransition(RunStatus.Failed, RunEventKind.Failed, $"attempt {_run.Attempt} failed {description}; not retried: {reason}")
+            {
+                LastError = description,
+            },
+            "failed").ConfigureAwait(false);
+    }
+
+    private async Task<string> RecordAsync(RunTransition transition, string outcome)
+    {
+        if (transition.Status == RunStatus.Interrupted)
+        {
+            Log.RunInterrupted(_engine.Logger, _run.Id, _flow.Name);
+        }
+
+        // The run's outcome must reach the store; while the store is down, keep trying until the engine is aborted.
+        var delay = _engine.Options.PollInterval;
+        while (true)
+        {
+            try
+            {
+                await _engine.Store.TransitionAsync(_lease, transition, CancellationToken.None).ConfigureAwait(false);
+                return outcome;
+            }
+            catch (RunOwnershipLostException ex)
+            {
+                Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+                return "abandoned";
+            }
+            catch (Exception ex)
+            {
+                Log.StoreError(_engine.Logger, ex, $"recording the outcome of run {_run.Id}", delay);
+                if (_engine.IsAborting)
+                {
+                    return "abandoned";
+                }
+
+                await Task.Delay(delay, _engine.TimeProvider).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string Capitalize(string text) => string.Concat(char.ToUpperInvariant(text[0]).ToString(), text.AsSpan(1));
+}

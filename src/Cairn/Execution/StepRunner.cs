@@ -1,0 +1,241 @@
+using System.Diagnostics;
+
+namespace Cairn.Execution;
+
+/// <summary>What every sequence of one attempt shares: the engine, the run, and how stages learn where they are.</summary>
+/// <param name="Engine">The engine.</param>
+/// <param name="Run">The run as claimed.</param>
+/// <param name="Flow">The definition the attempt runs, for messages: <c>order-import v3</c>.</param>
+/// <param name="Recovery">What stages may ask about the attempt.</param>
+internal sealed record AttemptScope(CairnEngine Engine, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery);
+
+/// <summary>The engine stopped the attempt before a stage; the run is left to resume from its last recovery point.</summary>
+internal sealed class AttemptStoppedException(string stage) : Exception($"stopped before stage '{stage}'")
+{
+    public string Stage { get; } = stage;
+}
+
+/// <summary>
+/// Runs the steps of one sequence and those nested in it (loops, branches, parallel steps) over a state of type
+/// <typeparamref name="TS"/>: the flow's state, or a parallel branch's slice. Recovery points are handed to a save
+/// function, which writes the checkpoint the way the sequence's place in the run needs.
+/// </summary>
+internal sealed class StepRunner<TS>
+{
+    private readonly AttemptScope _scope;
+    private readonly Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> _save;
+    private readonly string _whereSuffix;
+    private readonly IReadOnlyList<int> _outerIterations;
+    private readonly Func<object?>? _outerItem;
+    private readonly List<(LoopStep<TS> Loop, int Iteration)> _loops = [];
+    private string? _statusMessage;
+
+    /// <param name="scope">The attempt.</param>
+    /// <param name="state">The state the steps start from.</param>
+    /// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status message.</param>
+    /// <param name="saveRaw">Saves what a step nested here already serialized (a parallel step's envelope, a parent
+    /// waiting for its child): label, position in this sequence, status message, bytes.</param>
+    /// <param name="whereSuffix">Added to every place named in messages: <c> in branch 'x' of parallel 'y'</c>.</param>
+    /// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
+    /// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
+    public StepRunner(
+        AttemptScope scope, TS state, Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> save,
+        Func<string, FlowPath, string?, byte[], CancellationToken, Task> saveRaw, string whereSuffix = "",
+        IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
+    {
+        _scope = scope;
+        State = state;
+        _save = save;
+        SaveRaw = saveRaw;
+        _whereSuffix = whereSuffix;
+        _outerIterations = outerIterations ?? [];
+        _outerItem = outerItem;
+        Where = $"while restoring its state{whereSuffix}";
+    }
+
+    /// <summary>The state, changed by the stages.</summary>
+    public TS State { get; set; }
+
+    /// <summary>Where the runner is, for the message of a failure: <c>in stage 'load' (iteration 3)</c>.</summary>
+    public string Where { get; set; }
+
+    public AttemptScope Scope => _scope;
+
+    /// <summary>What every place named in messages ends with: where this sequence is nested.</summary>
+    public string WhereSuffix => _whereSuffix;
+
+    /// <summary>Saves what a step nested in this sequence serialized itself: label, position, status message, bytes.</summary>
+    public Func<string, FlowPath, string?, byte[], CancellationToken, Task> SaveRaw { get; }
+
+    /// <summary>The envelope of the parallel step (or inline sub-flow) in this sequence that a resumed attempt continues inside; taken by that step.</summary>
+    public ParallelEnvelope? PendingResume { get; set; }
+
+    /// <summary>
+    /// Runs a sequence (the flow's, a loop body's, a branch path's) whose position is <paramref name="position"/>, from its
+    /// start or, when <paramref name="resumeAt"/> is set, from just after the recovery point it leads to.
+    /// </summary>
+    /// <param name="steps">The sequence.</param>
+    /// <param name="position">The position of the sequence: the path segments of its enclosing steps and lanes.</param>
+    /// <param name="resumeAt">Where the checkpoint is, relative to this sequence: a step index, or an index, a lane and
+    /// the rest of the path inside that step.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <exception cref="AttemptStoppedException">The engine is stopping.</exception>
+    public async Task ExecuteSequenceAsync(IReadOnlyList<FlowStep> steps, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
+    {
+        var start = 0;
+        if (resumeAt is [var pointIndex])
+        {
+            start = pointIndex + 1;
+        }
+        else if (resumeAt is [var index, ..])
+        {
+            position.Add(index);
+            await ExecuteCompositeAsync((CompositeStep)steps[index], position, resumeAt[1..], cancellationToken).ConfigureAwait(false);
+            position.RemoveAt(position.Count - 1);
+            start = index + 1;
+        }
+
+        for (var i = start; i < steps.Count; i++)
+        {
+            position.Add(i);
+            switch (steps[i])
+            {
+                case StageStep<TS> stage:
+                    await ExecuteStageAsync(stage, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RecoveryPointStep point:
+                    Where = $"at recovery point '{point.Name}'{_whereSuffix}";
+                    await _save(point, [.. position], State, _statusMessage ?? point.StatusMessage, cancellationToken).ConfigureAwait(false);
+                    _statusMessage = null;
+                    break;
+                case CompositeStep composite:
+                    await ExecuteCompositeAsync(composite, position, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown step '{steps[i].Name}'.");
+            }
+
+            position.RemoveAt(position.Count - 1);
+        }
+    }
+
+    /// <param name="step">The loop, branch or parallel step.</param>
+    /// <param name="position">The step's position.</param>
+    /// <param name="resumeAt">Null to enter the step afresh; else the lane (iteration, path, or -1 for a parallel step)
+    /// and the path inside it.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task ExecuteCompositeAsync(CompositeStep step, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
+    {
+        switch (step)
+        {
+            case LoopStep<TS> loop:
+                var iteration = resumeAt?[0] ?? 0;
+                var inBody = resumeAt?[1..];
+                while (true)
+                {
+                    // A resumed iteration is finished first: whether it runs was decided before the checkpoint.
+                    Where = $"in loop '{loop.Name}' before iteration {iteration}{_whereSuffix}";
+                    if (inBody is null && !loop.RunsIteration(State, iteration))
+                    {
+                        return;
+                    }
+
+                    position.Add(iteration);
+                    _loops.Add((loop, iteration));
+                    await ExecuteSequenceAsync(loop.Body, position, inBody, cancellationToken).ConfigureAwait(false);
+                    _loops.RemoveAt(_loops.Count - 1);
+                    position.RemoveAt(position.Count - 1);
+                    inBody = null;
+                    iteration++;
+                }
+
+            case BranchStep<TS> branch:
+                Where = $"in branch '{branch.Name}'{_whereSuffix}";
+                var lane = resumeAt?[0] ?? branch.Choose(State);
+                if (lane < 0)
+                {
+                    return;
+                }
+
+                position.Add(lane);
+                await ExecuteSequenceAsync(branch.Paths[lane], position, resumeAt?[1..], cancellationToken).ConfigureAwait(false);
+                position.RemoveAt(position.Count - 1);
+                return;
+
+            case ChildRunStep<TS> childRun:
+                await childRun.ExecuteAsync(this, [.. position], resumeAt is [ChildRunStep<TS>.Lane], cancellationToken).ConfigureAwait(false);
+                return;
+
+            case ParallelStep<TS> parallel:
+                var resume = resumeAt is [ParallelStep<TS>.Lane] ? PendingResume : null;
+                PendingResume = null;
+                await parallel.ExecuteAsync(this, [.. position], resume, cancellationToken).ConfigureAwait(false);
+                return;
+
+            default:
+                throw new InvalidOperationException($"Unknown step '{step.Name}'.");
+        }
+    }
+
+    private async Task ExecuteStageAsync(StageStep<TS> stage, CancellationToken cancellationToken)
+    {
+        var engine = _scope.Engine;
+        if (engine.IsStopping)
+        {
+            throw new AttemptStoppedException(stage.Name);
+        }
+
+        var iterations = Iterations;
+        Where = iterations.Count == 0
+            ? $"in stage '{stage.Name}'{_whereSuffix}"
+            : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){_whereSuffix}";
+        var run = _scope.Run;
+        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem());
+        using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
+        {
+            await stage.Execute(context, cancellationToken).ConfigureAwait(false);
+            activity?.SetStatus(ActivityStatusCode.Ok);
+        }
+
+        State = context.State;
+        _statusMessage = context.StatusMessage ?? _statusMessage;
+    }
+
+    /// <summary>The iterations of the loops (and fan-out branches) around the current step, outermost first.</summary>
+    public List<int> Iterations => [.. _outerIterations, .. _loops.Select(l => l.Iteration)];
+
+    /// <summary>Reads the current item of the innermost ForEach loop (or fan-out branch) the current step is in.</summary>
+    public Func<object?>? CurrentItem()
+    {
+        for (var i = _loops.Count - 1; i >= 0; i--)
+        {
+            var (loop, iteration) = _loops[i];
+            if (loop.ItemAt is { } itemAt)
+            {
+                return () => itemAt(State, iteration);
+            }
+        }
+
+        return _outerItem;
+    }
+
+    /// <summary>Starts a stage or checkpoint activity with its tags set at creation, so listeners see them when it starts.</summary>
+    public Activity? StartActivity(string operation, string name, string nameTag)
+    {
+        if (!Telemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityTagsCollection tags = new()
+        {
+            [nameTag] = name,
+            [Telemetry.FlowTag] = _scope.Flow.Name,
+            [Telemetry.RunIdTag] = _scope.Run.Id.ToString(),
+            [Telemetry.AttemptTag] = _scope.Run.Attempt,
+        };
+        var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
+        activity?.DisplayName = name;
+        return activity;
+    }
+}

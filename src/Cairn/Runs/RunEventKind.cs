@@ -1,0 +1,32 @@
+namespace Cairn.Runs;
+
+/// <summary>What happened to a run, as recorded in its event history.</summary>
+public enum RunEventKind
+{
+    /// <summary>The run was created.</summary>
+    Created = 0,
+
+    /// <summary>An attempt was claimed by an engine and started or resumed.</summary>
+    Started = 1,
+
+    /// <summary>A recovery point was passed and its checkpoint committed.</summary>
+    RecoveryPointPassed = 2,
+
+    /// <summary>An attempt failed and a retry was scheduled.</summary>
+    RetryScheduled = 3,
+
+    /// <summary>The run failed for good.</summary>
+    Failed = 4,
+
+    /// <summary>The run completed.</summary>
+    Completed = 5,
+
+    /// <summary>The run's owner stopped or was found dead; the run will resume.</summary>
+    Interrupted = 6,
+
+    /// <summary>An operator or a caller asked for the run to run again.</summary>
+    RerunRequested = 7,
+
+    /// <summary>An operator cancelled the run.</summary>
+    Cancelled = 8,
+}

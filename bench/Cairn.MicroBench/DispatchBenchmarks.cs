@@ -74,7 +74,7 @@ public class DispatchBenchmarks
         await _flow.RunAttemptAsync(_idleEngine, claimed[0], knownInput: null, CancellationToken.None);
 
         // Keeps the store at one run: its lookups scan every run.
-        await _idleEngine.Store.PurgeAsync(DateTimeOffset.MaxValue, CancellationToken.None);
+        await ((IRunOperations)_idleEngine.Store).PurgeAsync(DateTimeOffset.MaxValue, CancellationToken.None);
     }
 
     /// <summary>
@@ -85,7 +85,7 @@ public class DispatchBenchmarks
     public async Task<int> RunAsync()
     {
         var outcome = await _engine.RunAsync(_flow, _input);
-        await _engine.Store.PurgeAsync(DateTimeOffset.MaxValue, CancellationToken.None);
+        await ((IRunOperations)_engine.Store).PurgeAsync(DateTimeOffset.MaxValue, CancellationToken.None);
         return outcome.IsCompleted ? outcome.Result!.Counter : throw new InvalidOperationException(outcome.Error);
     }
 }

@@ -48,6 +48,10 @@ internal static class StoreOption
         return await OpenAsync(store, cancellationToken);
     }
 
+    /// <summary>Opens an existing store for the operator API, the only way the tool reads and changes runs.</summary>
+    public static async Task<OperatorStore> OpenOperatorAsync(string store, CancellationToken cancellationToken) =>
+        new(await OpenExistingAsync(store, cancellationToken));
+
     public static async Task<RunStore> OpenAsync(string store, CancellationToken cancellationToken)
     {
         RunStore runStore = IsPostgres(store)

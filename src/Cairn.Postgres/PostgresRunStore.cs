@@ -30,7 +30,7 @@ namespace Cairn.Postgres;
 /// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
 /// </remarks>
-public sealed partial class PostgresRunStore : RunStore
+public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations
 {
     /// <summary>How many statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPreparedStatements = 32;
@@ -38,8 +38,8 @@ public sealed partial class PostgresRunStore : RunStore
     /// <summary>How many connections each store opens at most unless the connection string says otherwise.</summary>
     internal const int DefaultMaxPoolSize = 20;
 
-    private static readonly int[] RerunnableStatuses = StatusesAllowedBy(EnsureCanRerun);
-    private static readonly int[] CancellableStatuses = StatusesAllowedBy(EnsureCanCancel);
+    private static readonly int[] RerunnableStatuses = StatusesAllowedBy(StoreRules.EnsureCanRerun);
+    private static readonly int[] CancellableStatuses = StatusesAllowedBy(StoreRules.EnsureCanCancel);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -159,7 +159,7 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
         ReadAsync(
             _sql.FindRun,
             parameters =>
@@ -171,7 +171,7 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit <= 0 || query.Statuses is { Count: 0 })
@@ -190,6 +190,26 @@ public sealed partial class PostgresRunStore : RunStore
             sql.Append(" AND flow_name = @flow_name");
         }
 
+        if (query.RecoveryId is not null)
+        {
+            sql.Append(" AND recovery_id = @recovery_id");
+        }
+
+        if (query.CreatedFrom is not null)
+        {
+            sql.Append(" AND created_at >= @created_from");
+        }
+
+        if (query.CreatedTo is not null)
+        {
+            sql.Append(" AND created_at < @created_to");
+        }
+
+        if (query.After is not null)
+        {
+            sql.Append(" AND (created_at, run_id) < (@after_time, @after_id)");
+        }
+
         sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
         return ReadAsync<IReadOnlyList<RunRecord>>(
             sql.ToString(),
@@ -203,6 +223,27 @@ public sealed partial class PostgresRunStore : RunStore
                 if (query.FlowName is { } flowName)
                 {
                     Add(parameters, "flow_name", flowName);
+                }
+
+                if (query.RecoveryId is { } recoveryId)
+                {
+                    Add(parameters, "recovery_id", recoveryId);
+                }
+
+                if (query.CreatedFrom is { } from)
+                {
+                    Add(parameters, "created_from", from);
+                }
+
+                if (query.CreatedTo is { } to)
+                {
+                    Add(parameters, "created_to", to);
+                }
+
+                if (query.After is { } after)
+                {
+                    Add(parameters, "after_time", after.CreatedAt);
+                    Add(parameters, "after_id", after.RunId.Value);
                 }
 
                 Add(parameters, "limit", query.Limit);
@@ -221,7 +262,7 @@ public sealed partial class PostgresRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<RunEvent>>(
             _sql.GetEvents,
             parameters => Add(parameters, "run_id", runId.Value),
@@ -267,7 +308,7 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync(
             _sql.GetResult,
             parameters => Add(parameters, "run_id", runId.Value),
@@ -338,9 +379,7 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(parameters, "checksum", checkpoint.Checksum);
                 Add(parameters, "state", checkpoint.State);
                 Add(parameters, "keep", keep);
-                Add(parameters, "message", checkpoint.StatusMessage is null
-                    ? $"recovery point '{checkpoint.RecoveryPoint}' passed"
-                    : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}");
+                Add(parameters, "message", StoreRules.RecoveryPointPassedMessage(checkpoint));
             },
             reader => ReadFencedAsync(reader, lease),
             cancellationToken);
@@ -406,7 +445,7 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync(
             _sql.RequestRerun,
             parameters =>
@@ -415,11 +454,11 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(parameters, "allowed", RerunnableStatuses);
                 Add(parameters, "message", message);
             },
-            reader => ReadOperatorActionAsync(reader, runId, EnsureCanRerun),
+            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanRerun),
             cancellationToken);
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<CheckpointSummary>>(
             _sql.GetCheckpoints,
             parameters => Add(parameters, "run_id", runId.Value),
@@ -443,7 +482,7 @@ public sealed partial class PostgresRunStore : RunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public override async Task<RunRecord> RequestRerunFromAsync(
+    public async Task<RunRecord> RequestRerunFromAsync(
         RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         var run = await WriteAsync(
@@ -453,7 +492,7 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(parameters, "run_id", runId.Value);
                 Add(parameters, "sequence", sequence);
                 Add(parameters, "allowed", RerunnableStatuses);
-                Add(parameters, "checksum", state is null ? null : StateChecksum(state));
+                Add(parameters, "checksum", state is null ? null : StoreRules.StateChecksum(state));
                 parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = (object?)state ?? DBNull.Value });
                 Add(parameters, "message", message);
             },
@@ -469,7 +508,7 @@ public sealed partial class PostgresRunStore : RunStore
                     return ReadRun(reader, first: 1);
                 }
 
-                EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
+                StoreRules.EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
                 return (RunRecord?)null; // The status allows a re-run: the run keeps no such checkpoint.
             },
             cancellationToken).ConfigureAwait(false);
@@ -479,7 +518,7 @@ public sealed partial class PostgresRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync(
             _sql.CancelRun,
             parameters =>
@@ -488,12 +527,12 @@ public sealed partial class PostgresRunStore : RunStore
                 Add(parameters, "allowed", CancellableStatuses);
                 Add(parameters, "message", message);
             },
-            reader => ReadOperatorActionAsync(reader, runId, EnsureCanCancel),
+            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanCancel),
             cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
-    public override async Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    public async Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         try
@@ -514,11 +553,34 @@ public sealed partial class PostgresRunStore : RunStore
 
     /// <inheritdoc />
     /// <remarks>
+    /// The attachment holds the node name's lock (<see cref="AcquireWorkerLockAsync"/>) and a LISTEN subscription
+    /// (<see cref="SubscribeToWakeUpsAsync"/>).
+    /// </remarks>
+    public override async ValueTask<StoreAttachment> AttachAsync(string owner, Action wakeUp, CancellationToken cancellationToken)
+    {
+        var workerLock = await AcquireWorkerLockAsync(owner, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new StoreAttachment(workerLock, await SubscribeToWakeUpsAsync(wakeUp, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            if (workerLock is not null)
+            {
+                await workerLock.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Takes the worker lock of one node name.</summary>
+    /// <remarks>
     /// The lock covers one node name on this schema: a session-level advisory lock on a connection of its own, held until
     /// the result is disposed. A second live process with the same name is refused; a process that died released it with
     /// its session, so the engine that takes the name next interrupts and resumes that name's runs at once.
     /// </remarks>
-    public override async ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
+    public async ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -532,14 +594,14 @@ public sealed partial class PostgresRunStore : RunStore
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>Subscribes to the store's wake-ups.</summary>
     /// <remarks>
     /// LISTENs on the channel <c>cairn_</c> and the schema name, on a connection of its own taken from the data source
     /// for as long as the subscription lasts. Creating a run, a re-run, and finding runs of a dead node send a NOTIFY
     /// when their transaction commits (retries are due later: the engines' polling finds them). A lost connection is
     /// opened again with a growing delay, logged as a warning, and the subscriber is woken once it is back.
     /// </remarks>
-    public override async ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
+    public async ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(wakeUp);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -7,6 +7,11 @@ namespace Cairn.Sqlite;
 
 public sealed partial class SqliteRunStore
 {
+    /// <inheritdoc />
+    /// <remarks>The attachment holds the file's worker lock (<see cref="AcquireWorkerLockAsync"/>); the store has no wake-ups.</remarks>
+    public override async ValueTask<StoreAttachment> AttachAsync(string owner, Action wakeUp, CancellationToken cancellationToken) =>
+        new(await AcquireWorkerLockAsync(owner, cancellationToken).ConfigureAwait(false), wakeUps: null);
+
     /// <summary>
     /// Takes the file's worker lock, <c>{Path}.lock</c>: one engine per database file. The lock is an exclusive open of
     /// the lock file, which the operating system releases when the process ends, even when it is killed.
@@ -15,7 +20,7 @@ public sealed partial class SqliteRunStore
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The lock; dispose it to release the lock.</returns>
     /// <exception cref="StoreUnavailableException">Another engine holds the lock, or the lock file cannot be opened.</exception>
-    public override ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
+    public ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);
         cancellationToken.ThrowIfCancellationRequested();

@@ -17,7 +17,7 @@ namespace Cairn.Sqlite;
 /// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes are
 /// waited for up to <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
 /// </remarks>
-public sealed partial class SqliteRunStore : RunStore
+public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations
 {
     private const string RunColumns =
         "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
@@ -99,7 +99,7 @@ public sealed partial class SqliteRunStore : RunStore
             string? startedMessage = null;
             if (run.ClaimFor is { } claimFor)
             {
-                startedMessage = StartedMessage(record, claimFor.Owner);
+                startedMessage = StoreRules.StartedMessage(record, claimFor.Owner);
                 record = record with
                 {
                     Status = RunStatus.Running, Attempt = 1, Owner = claimFor.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claimFor.LeaseDuration, DueAt = null,
@@ -146,11 +146,11 @@ public sealed partial class SqliteRunStore : RunStore
         ReadAsync(connection => GetRun(connection, null, runId), cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
         ReadAsync(connection => FindRun(connection, null, flowName, recoveryId), cancellationToken);
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit <= 0 || query.Statuses is { Count: 0 })
@@ -173,6 +173,31 @@ public sealed partial class SqliteRunStore : RunStore
                 Bind(command, "$flow_name", flowName);
             }
 
+            if (query.RecoveryId is { } recoveryId)
+            {
+                sql.Append(" AND recovery_id = $recovery_id");
+                Bind(command, "$recovery_id", recoveryId);
+            }
+
+            if (query.CreatedFrom is { } from)
+            {
+                sql.Append(" AND created_at >= $created_from");
+                Bind(command, "$created_from", Ticks(from));
+            }
+
+            if (query.CreatedTo is { } to)
+            {
+                sql.Append(" AND created_at < $created_to");
+                Bind(command, "$created_to", Ticks(to));
+            }
+
+            if (query.After is { } after)
+            {
+                sql.Append(" AND (created_at < $after_time OR (created_at = $after_time AND run_id < $after_id))");
+                Bind(command, "$after_time", Ticks(after.CreatedAt));
+                Bind(command, "$after_id", Key(after.RunId));
+            }
+
             sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit");
             Bind(command, "$limit", query.Limit);
             command.CommandText = sql.ToString();
@@ -181,7 +206,7 @@ public sealed partial class SqliteRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<RunEvent>>(connection =>
         {
             using var command = Command(connection, null, "SELECT time, kind, attempt, message FROM events WHERE run_id = $run_id ORDER BY id");
@@ -242,7 +267,7 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync(connection =>
         {
             using var command = Command(connection, null, "SELECT result FROM run_data WHERE run_id = $run_id");
@@ -304,7 +329,7 @@ public sealed partial class SqliteRunStore : RunStore
             var runIdParameter = Bind(update, "$run_id", "");
             foreach (var run in due)
             {
-                var message = StartedMessage(run, request.Owner);
+                var message = StoreRules.StartedMessage(run, request.Owner);
                 var started = run with
                 {
                     Status = RunStatus.Running,
@@ -383,9 +408,7 @@ public sealed partial class SqliteRunStore : RunStore
             }
 
             InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
-                checkpoint.StatusMessage is null
-                    ? $"recovery point '{checkpoint.RecoveryPoint}' passed"
-                    : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}");
+                StoreRules.RecoveryPointPassedMessage(checkpoint));
             return true;
         }, cancellationToken);
     }
@@ -478,11 +501,11 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
-            EnsureCanRerun(runId, run.Status);
+            StoreRules.EnsureCanRerun(runId, run.Status);
             using (var update = Command(connection, transaction,
                 "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now WHERE run_id = $run_id"))
             {
@@ -496,16 +519,16 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<CheckpointSummary>>(connection => GetCheckpoints(connection, null, runId), cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord> RequestRerunFromAsync(
+    public Task<RunRecord> RequestRerunFromAsync(
         RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
-            EnsureCanRerun(runId, run.Status);
+            StoreRules.EnsureCanRerun(runId, run.Status);
             var kept = GetCheckpoints(connection, transaction, runId);
             var source = kept.Find(c => c.Sequence == sequence)
                 ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", kept);
@@ -520,7 +543,7 @@ public sealed partial class SqliteRunStore : RunStore
                 Bind(copy, "$run_id", Key(runId));
                 Bind(copy, "$sequence", sequence);
                 Bind(copy, "$copy_sequence", copySequence);
-                Bind(copy, "$checksum", state is null ? null : StateChecksum(state));
+                Bind(copy, "$checksum", state is null ? null : StoreRules.StateChecksum(state));
                 Bind(copy, "$state", state);
                 Bind(copy, "$now", Ticks(now));
                 copy.ExecuteNonQuery();
@@ -541,7 +564,7 @@ public sealed partial class SqliteRunStore : RunStore
             }
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
-                RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null));
+                StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null));
             return run with
             {
                 Status = RunStatus.Pending,
@@ -556,11 +579,11 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
-            EnsureCanCancel(runId, run.Status);
+            StoreRules.EnsureCanCancel(runId, run.Status);
             using (var update = Command(connection, transaction,
                 "UPDATE runs SET status = 6, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = NULL, " +
                 "finished_at = $now, updated_at = $now WHERE run_id = $run_id"))
@@ -583,7 +606,7 @@ public sealed partial class SqliteRunStore : RunStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
+    public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, _) =>
         {
             // Checkpoints and events go with their run (ON DELETE CASCADE); the count is of runs only.

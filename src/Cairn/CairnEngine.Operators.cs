@@ -1,41 +1,30 @@
-using System.Reflection;
-using Cairn.Serialization;
-using Cairn.Storage;
-
 namespace Cairn;
 
-public sealed partial class CairnEngine
+public sealed partial class CairnEngine : IRunOperatorHost
 {
-    private static readonly MethodInfo ReadAsMethod =
-        typeof(CairnEngine).GetMethod(nameof(ReadAs), BindingFlags.NonPublic | BindingFlags.Static)!;
+    /// <summary>
+    /// The operator API over this engine's store: list, show, re-run, cancel, purge and wait for runs by ID. Through the
+    /// engine it also checks edited states against the registered flows, cancels stages running here, and sees this
+    /// engine's changes at once.
+    /// </summary>
+    public RunOperator Operator { get; }
+
+    /// <summary>
+    /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
+    /// A re-run does not use up one of the run's retries. Starts the engine if it has not started.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
+    public Task<RunInfo> RerunAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        Operator.RerunAsync(runId, message: null, cancellationToken);
 
     /// <summary>
     /// Asks a failed, waiting, interrupted or cancelled run to run again from one of its kept checkpoints (how many a run
-    /// keeps is <see cref="CairnOptions.CheckpointsToKeep"/>), optionally with an edited state. The stages after that
-    /// recovery point run again; the ones before it do not. A <see cref="RunEventKind.RerunRequested"/> event names the
-    /// point, the checkpoint and whether the state was edited. Does not use up one of the run's retries. Starts the engine
-    /// if it has not started.
+    /// keeps is <see cref="CairnOptions.CheckpointsToKeep"/>), optionally with an edited state; see
+    /// <see cref="RunOperator.RerunAsync(RunId, RerunOptions, CancellationToken)"/>. Starts the engine if it has not started.
     /// </summary>
-    /// <param name="runId">The run.</param>
-    /// <param name="options">Which checkpoint, and the edited state if any.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The run, now <see cref="RunStatus.Pending"/> and due at once.</returns>
-    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
-    /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
-    /// <exception cref="CheckpointNotFoundException">The run keeps no such checkpoint; nothing changed.</exception>
-    /// <exception cref="StateSerializationException">
-    /// The edited state is over <see cref="CairnOptions.MaxStateSize"/>, or the run's flow is registered here and the
-    /// edited state cannot be read as its state type; nothing changed.
-    /// </exception>
-    public async Task<RunRecord> RerunAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return await RequestRerunFromAsync(
-            runId,
-            options,
-            (run, checkpoint) => options.State is { } state ? CheckEditedState(run, checkpoint, state, FindFlow(run)) : null,
-            cancellationToken).ConfigureAwait(false);
-    }
+    public Task<RunInfo> RerunAsync(RunId runId, RerunOptions options, CancellationToken cancellationToken = default) =>
+        Operator.RerunAsync(runId, options, cancellationToken);
 
     /// <summary>
     /// Asks a failed, waiting, interrupted or cancelled run to run again from one of its kept checkpoints with an edited
@@ -50,7 +39,7 @@ public sealed partial class CairnEngine
     /// The run's flow is registered here with another state type, or the state cannot be serialized or is too large;
     /// nothing changed.
     /// </exception>
-    public async Task<RunRecord> RerunAsync<TState>(RunId runId, RerunOptions options, TState state, CancellationToken cancellationToken = default)
+    public Task<RunInfo> RerunAsync<TState>(RunId runId, RerunOptions options, TState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.State is not null)
@@ -58,107 +47,74 @@ public sealed partial class CairnEngine
             throw new ArgumentException("Give the edited state either as RerunOptions.State or as the state argument, not both.", nameof(options));
         }
 
-        return await RequestRerunFromAsync(
+        return Operator.RerunFromAsync(
             runId,
             options,
-            (run, checkpoint) =>
+            (run, checkpoint, flow) =>
             {
-                if (FindFlow(run) is { } flow)
+                if (flow is not null && flow.StateType != typeof(TState))
                 {
-                    if (flow.StateType != typeof(TState))
-                    {
-                        throw new StateSerializationException(
-                            $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
-                    }
-
-                    CheckNotInsideEnvelope(run, checkpoint, flow);
+                    throw new StateSerializationException(
+                        $"The edited state for run {runId} is a {typeof(TState).Name}, but the state of flow {flow} is a {flow.StateType.Name}. Nothing changed.");
                 }
 
+                RunOperator.CheckNotInsideEnvelope(run, checkpoint, flow);
                 return SerializeState(state, $"The edited state for run {runId}", " Nothing changed.");
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
     }
 
-    /// <summary>
-    /// Checks the run's status, chooses the checkpoint and checks the edited state (<paramref name="editedState"/> returns
-    /// it checked, or throws), before anything changes; then has the store re-run the run from that checkpoint.
-    /// </summary>
-    private async Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, RerunOptions options, Func<RunRecord, CheckpointSummary, byte[]?> editedState, CancellationToken cancellationToken)
+    /// <summary>Cancels an unfinished run; a stage of it running in this engine is cancelled too. Its checkpoints are kept.</summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is completed or already cancelled.</exception>
+    public Task<RunInfo> CancelRunAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        Operator.CancelAsync(runId, message: null, cancellationToken);
+
+    /// <summary>Deletes completed, failed and cancelled runs that finished more than <paramref name="olderThan"/> ago. Returns how many.</summary>
+    public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {
-        var run = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
-        RunStore.CheckCanRerun(runId, run.Status);
-        var checkpoint = RunStore.ChooseCheckpoint(runId, await Store.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false), options);
-        var state = editedState(run, checkpoint);
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        var rerun = await Store.RequestRerunFromAsync(runId, checkpoint.Sequence, state, options.Message, cancellationToken).ConfigureAwait(false);
-        Wake();
-        NotifyChanged(runId);
-        return rerun;
+        var count = await Operator.PurgeAsync(olderThan, cancellationToken).ConfigureAwait(false);
+        Log.Purged(_logger, count, TimeProvider.GetUtcNow() - olderThan);
+        return count;
     }
+
+    Task IRunOperatorHost.EnsureStartedAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken);
 
     /// <summary>The registered flow a run resumes on: the run's version if registered, else the flow's name; null when neither is.</summary>
-    private FlowDefinition? FindFlow(RunRecord run) =>
+    FlowDefinition? IRunOperatorHost.FindFlow(RunRecord run) =>
         Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();
 
-    /// <summary>Refuses an edited state the run could not resume with, before anything changes.</summary>
-    private byte[] CheckEditedState(RunRecord run, CheckpointSummary checkpoint, byte[] state, FlowDefinition? flow)
+    void IRunOperatorHost.Changed(RunId runId)
     {
-        if (state.Length > _options.MaxStateSize)
+        Wake();
+        NotifyChanged(runId);
+    }
+
+    async Task IRunOperatorHost.CancelRunningAsync(RunId runId)
+    {
+        if (_active.TryGetValue(runId, out var running))
         {
-            throw new StateSerializationException(
-                $"The edited state for run {run.Id} is {state.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize). Nothing changed.");
+            try
+            {
+                await running.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The attempt ended in the meantime; the store has already refused its next write.
+            }
         }
+    }
 
-        if (flow is null)
-        {
-            return state; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
-        }
-
-        CheckNotInsideEnvelope(run, checkpoint, flow);
-
-        bool read;
+    async Task IRunOperatorHost.WaitForChangeAsync(RunId runId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var changed = _changes.GetOrAdd(runId, _ => NewChangeSignal());
         try
         {
-            read = (bool)ReadAsMethod.MakeGenericMethod(flow.StateType).Invoke(null, [Serializer, state])!;
+            await changed.Task.WaitAsync(timeout, TimeProvider, cancellationToken).ConfigureAwait(false);
         }
-        catch (TargetInvocationException wrapper) when (wrapper.InnerException is { } ex and not OperationCanceledException)
+        catch (TimeoutException)
         {
-            var member = Serializer.FindMember(ex);
-            throw new StateSerializationException(
-                $"The edited state for run {run.Id} cannot be read as {flow.StateType.Name}, the state of flow {flow}" +
-                $"{(member is null ? "" : $" (at member '{member}')")}: {ex.Message} Nothing changed.",
-                member,
-                ex);
-        }
-
-        if (!read)
-        {
-            throw new StateSerializationException(
-                $"The edited state for run {run.Id} is empty (null): flow {flow} needs a {flow.StateType.Name}. Nothing changed.");
-        }
-
-        return state;
-    }
-
-    /// <summary>
-    /// Refuses to edit the state of a recovery point inside a parallel step or an inline sub-flow: its checkpoint saves
-    /// the states of every branch together, not the flow's state alone.
-    /// </summary>
-    private static void CheckNotInsideEnvelope(RunRecord run, CheckpointSummary checkpoint, FlowDefinition flow)
-    {
-        if (checkpoint.HoldsBranchStates)
-        {
-            var envelope = FlowDefinition.Flatten(flow.Steps).OfType<CompositeStep>().FirstOrDefault(step => step is IEnvelopeStep
-                && FlowDefinition.Flatten(step.Bodies.SelectMany(body => body)).Any(s => s is RecoveryPointStep && s.Name == checkpoint.RecoveryPoint));
-            var where = envelope is null ? "a parallel step or sub-flow" : $"{envelope.Kind} '{envelope.Name}'";
-            throw new StateSerializationException(
-                $"Run {run.Id} cannot resume from recovery point '{checkpoint.RecoveryPoint}' with an edited state: the point is inside " +
-                $"{where} of flow {flow}, whose checkpoints save the states of all its branches together. " +
-                "Re-run from it without an edited state, or from a recovery point outside it. Nothing changed.");
+            // Another process may have changed the run: the caller reads it again.
         }
     }
-
-    /// <summary>Whether the state reads as <typeparamref name="TState"/> and is not null; throws what the serializer throws.</summary>
-    private static bool ReadAs<TState>(StateSerializer serializer, byte[] state) => serializer.Deserialize<TState>(state) is not null;
 }

@@ -22,11 +22,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _abortRuns = new();
     private readonly ILogger _logger;
+    private readonly IRunQueries _queries;
+    private readonly IRunOperations _operations;
     private readonly bool _ownsStore;
     private Task _background = Task.CompletedTask;
     private TaskCompletionSource _runFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private IAsyncDisposable? _workerLock;
-    private IAsyncDisposable? _wakeUps;
+    private StoreAttachment? _attachment;
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
@@ -36,6 +37,16 @@ public sealed partial class CairnEngine : IAsyncDisposable
         Store = store;
         _ownsStore = ownsStore;
         TimeProvider = timeProvider;
+        // First: it refuses a store without the operator contracts with a clear message.
+        Operator = new RunOperator(store, new RunOperatorOptions
+        {
+            TimeProvider = timeProvider,
+            PollInterval = options.PollInterval,
+            MaxStateSize = options.MaxStateSize,
+            Serializer = options.Serializer,
+        }, this);
+        _queries = (IRunQueries)store;
+        _operations = (IRunOperations)store;
         _logger = loggerFactory.CreateLogger("Cairn.Engine");
         _slots = new SemaphoreSlim(options.MaxConcurrentRuns, options.MaxConcurrentRuns);
         NodeName = options.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -90,13 +101,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
             }
 
             await Store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            _workerLock = await Store.AcquireWorkerLockAsync(NodeName, cancellationToken).ConfigureAwait(false);
+            _attachment = await Store.AttachAsync(NodeName, Wake, cancellationToken).ConfigureAwait(false);
             var resumeAfter = _options.ResumeInterruptedRuns == InterruptedRunResume.AfterRetryInterval
                 ? _options.DefaultRetryPolicy.Interval
                 : TimeSpan.Zero;
-            var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _workerLock is not null, resumeAfter, cancellationToken).ConfigureAwait(false);
+            var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _attachment.HoldsWorkerLock, resumeAfter, cancellationToken).ConfigureAwait(false);
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
-            _wakeUps = await Store.SubscribeToWakeUpsAsync(Wake, cancellationToken).ConfigureAwait(false);
             Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
             _background = Task.WhenAll(
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
@@ -127,10 +137,9 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
             Log.EngineStopping(_logger, NodeName, _options.ShutdownTimeout, _active.Count);
             await _stopClaiming.CancelAsync().ConfigureAwait(false);
-            if (_wakeUps is not null)
+            if (_attachment is not null)
             {
-                await _wakeUps.DisposeAsync().ConfigureAwait(false);
-                _wakeUps = null;
+                await _attachment.StopWakeUpsAsync().ConfigureAwait(false);
             }
 
             var drained = await WaitForActiveRunsAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
@@ -142,10 +151,10 @@ public sealed partial class CairnEngine : IAsyncDisposable
             }
 
             await _background.ConfigureAwait(false);
-            if (_workerLock is not null)
+            if (_attachment is not null)
             {
-                await _workerLock.DisposeAsync().ConfigureAwait(false);
-                _workerLock = null;
+                await _attachment.DisposeAsync().ConfigureAwait(false);
+                _attachment = null;
             }
 
             _state = 2;
@@ -254,7 +263,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         {
             try
             {
-                run = await Store.RequestRerunAsync(run.Id, $"started again with recovery ID '{run.RecoveryId}'", cancellationToken).ConfigureAwait(false);
+                run = await _operations.RequestRerunAsync(run.Id, $"started again with recovery ID '{run.RecoveryId}'", cancellationToken).ConfigureAwait(false);
                 Wake();
             }
             catch (InvalidRunStateException)
@@ -307,49 +316,6 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>
     public Task<RunOutcome<TState>> WaitForRunAsync<TState>(Flow<TState> flow, RunId runId, CancellationToken cancellationToken = default) =>
         WaitForRunAsync(flow, runId, wasCompleted: false, takenSignal: null, cancellationToken);
-
-    /// <summary>
-    /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
-    /// A re-run does not use up one of the run's retries. Starts the engine if it has not started.
-    /// </summary>
-    public async Task<RunRecord> RerunAsync(RunId runId, CancellationToken cancellationToken = default)
-    {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        var run = await Store.RequestRerunAsync(runId, "re-run requested", cancellationToken).ConfigureAwait(false);
-        Wake();
-        NotifyChanged(runId);
-        return run;
-    }
-
-    /// <summary>Cancels an unfinished run; a stage of it running in this engine is cancelled too. Its checkpoints are kept.</summary>
-    public async Task<RunRecord> CancelRunAsync(RunId runId, CancellationToken cancellationToken = default)
-    {
-        var run = await Store.CancelRunAsync(runId, "cancelled by request", cancellationToken).ConfigureAwait(false);
-        if (_active.TryGetValue(runId, out var running))
-        {
-            try
-            {
-                await running.CancelAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The attempt ended in the meantime; the store has already refused its next write.
-            }
-        }
-
-        NotifyChanged(runId);
-        return run;
-    }
-
-    /// <summary>Deletes completed, failed and cancelled runs that finished more than <paramref name="olderThan"/> ago. Returns how many.</summary>
-    public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(olderThan, TimeSpan.Zero);
-        var cutoff = TimeProvider.GetUtcNow() - olderThan;
-        var count = await Store.PurgeAsync(cutoff, cancellationToken).ConfigureAwait(false);
-        Log.Purged(_logger, count, cutoff);
-        return count;
-    }
 
     /// <summary>
     /// Waits until a run is finished: returns its record, or what this engine handed over when it completed the run here.
@@ -452,7 +418,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), wasCompleted);
         }
 
-        var result = await Store.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
+        var result = await _queries.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
         return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, wasCompleted);
     }
@@ -556,7 +522,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), WasAlreadyCompleted: true);
         }
 
-        var result = await Store.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
+        var result = await _queries.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
         return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, WasAlreadyCompleted: true);
     }
@@ -596,7 +562,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 return;
             }
 
-            await Store.RequestRerunAsync(parentId, $"child run {child.Id} ({child.FlowName}) finished", CancellationToken.None).ConfigureAwait(false);
+            await _operations.RequestRerunAsync(parentId, $"child run {child.Id} ({child.FlowName}) finished", CancellationToken.None).ConfigureAwait(false);
             Wake();
         }
         catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
@@ -628,7 +594,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)
     {
-        var unfinished = await Store.ListRunsAsync(
+        var unfinished = await _queries.ListRunsAsync(
             new RunQuery { Statuses = [RunStatus.Pending, RunStatus.WaitingForRetry, RunStatus.Interrupted], Limit = 10_000 },
             cancellationToken).ConfigureAwait(false);
         foreach (var group in unfinished.Where(r => !_flows.ContainsKey(r.FlowName)).GroupBy(r => r.FlowName))

@@ -144,7 +144,7 @@ internal static class RecoveryWorkload
 
     internal static async Task<int> CountAsync(RunStore reader, string flowName, RunStatus status, int runs, Func<RunRecord, bool> predicate, CancellationToken cancellationToken)
     {
-        var found = await reader.ListRunsAsync(new RunQuery { Statuses = [status], FlowName = flowName, Limit = runs + 1 }, cancellationToken);
+        var found = await ((IRunQueries)reader).ListRunsAsync(new RunQuery { Statuses = [status], FlowName = flowName, Limit = runs + 1 }, cancellationToken);
         return found.Count(predicate);
     }
 

@@ -79,13 +79,13 @@ internal static class TakeoverWorkload
 
             // Let A's heartbeat renew its leases at least once, so that the kill lands at a random point of the lease.
             await Task.Delay(TimeSpan.FromSeconds(parameters.LeaseSeconds / 2), cancellationToken);
-            var held = await reader.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken);
+            var held = await ((IRunQueries)reader).ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken);
             killedAtUtc = TimeProvider.System.GetUtcNow();
             killedAt = Stopwatch.GetTimestamp();
             await nodeA.KillAsync(cancellationToken);
 
             // The leases may have been renewed between the read and the kill: read them again, from the dead node's last word.
-            var after = await reader.ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken);
+            var after = await ((IRunQueries)reader).ListRunsAsync(new RunQuery { Statuses = [RunStatus.Running], FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken);
             lastLeaseExpiry = held.Concat(after).Where(r => r.Owner == "bench-node-a").Max(r => r.LeaseExpiresAt) ?? killedAtUtc;
             AnsiConsole.MarkupLine($"  node A (process {nodeA.Id}) [red]killed with SIGKILL[/]; its last lease expires {(lastLeaseExpiry - killedAtUtc).TotalSeconds:N2} s later");
         }
@@ -107,9 +107,9 @@ internal static class TakeoverWorkload
         // When B found each run abandoned and when it resumed it, from the runs' events (the database's clock).
         var interruptedAt = new List<double>();
         var resumedAt = new List<double>();
-        foreach (var run in await reader.ListRunsAsync(new RunQuery { FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken))
+        foreach (var run in await ((IRunQueries)reader).ListRunsAsync(new RunQuery { FlowName = flowName, Limit = parameters.Runs + 1 }, cancellationToken))
         {
-            var events = await reader.GetEventsAsync(run.Id, cancellationToken);
+            var events = await ((IRunQueries)reader).GetEventsAsync(run.Id, cancellationToken);
             interruptedAt.AddRange(events.Where(e => e.Kind == RunEventKind.Interrupted).Select(e => (e.Time - killedAtUtc).TotalSeconds));
             resumedAt.AddRange(events.Where(e => e.Kind == RunEventKind.Started && e.Attempt > 1).Select(e => (e.Time - killedAtUtc).TotalSeconds));
         }

@@ -51,9 +51,9 @@ internal static class DemoCommand
             AnsiConsole.MarkupLine("[bold]Process 1[/] starts the run and is killed in the middle of 'load-orders':");
             var first = await RunWorkerAsync([.. worker, "--hang-after-batch", parse.GetValue(killAfterBatch).ToString(CultureInfo.InvariantCulture), "--batch-pause-ms", "100"], ct);
 
-            await using (var runStore = await StoreOption.OpenExistingAsync(storePath, ct))
+            await using (var opened = await StoreOption.OpenOperatorAsync(storePath, ct))
             {
-                var run = await runStore.FindRunAsync(OrderImportFlow.Name, recoveryId, ct)
+                var run = await opened.Operator.FindRunAsync(OrderImportFlow.Name, recoveryId, ct)
                     ?? throw new InvalidOperationException("The demo run is missing from the store.");
                 AnsiConsole.MarkupLine($"  The store says: run {run.Id} is {RunsCommands.StatusMarkup(run.Status)} on a dead process, last recovery point [green]'{Markup.Escape(run.LastRecoveryPoint ?? "-")}'[/] ({Markup.Escape(run.StatusMessage ?? "-")}).");
             }

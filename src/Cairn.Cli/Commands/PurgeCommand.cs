@@ -14,9 +14,9 @@ internal static class PurgeCommand
         command.SetAction(async (parse, ct) =>
         {
             var age = Duration.Parse(parse.GetRequiredValue(olderThan));
-            await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var cutoff = TimeProvider.System.GetUtcNow() - age;
-            var count = await runStore.PurgeAsync(cutoff, ct);
+            var count = await opened.Operator.PurgeAsync(age, ct);
             AnsiConsole.MarkupLine($"Purged {count} finished run(s) that finished before {cutoff:u}.");
             return 0;
         });

@@ -30,11 +30,11 @@ internal static class RunsCommands
         var command = new Command("list", "List runs, newest first") { store, status, flow, limit };
         command.SetAction(async (parse, ct) =>
         {
-            await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var statuses = parse.GetValue(status);
-            var runs = await runStore.ListRunsAsync(
-                new RunQuery { Statuses = statuses is { Length: > 0 } ? statuses : null, FlowName = parse.GetValue(flow), Limit = parse.GetValue(limit) },
-                ct);
+            var runs = (await opened.Operator.ListRunsAsync(
+                new RunFilter { Statuses = statuses is { Length: > 0 } ? statuses : null, FlowName = parse.GetValue(flow), Limit = parse.GetValue(limit) },
+                ct)).Runs;
             var table = new Table().Border(TableBorder.Rounded)
                 .AddColumns("Run", "Flow", "Recovery ID", "Status", "Attempt", "Last recovery point", "Status message", "Updated (UTC)");
             foreach (var run in runs)
@@ -64,9 +64,9 @@ internal static class RunsCommands
         var command = new Command("show", "Show a run: status, last recovery point, events, kept checkpoints, state as JSON") { store, id };
         command.SetAction(async (parse, ct) =>
         {
-            await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var runId = RunId.Parse(parse.GetRequiredValue(id));
-            var run = await runStore.GetRunAsync(runId, ct) ?? throw new RunNotFoundException(runId);
+            var run = await opened.Operator.GetRunAsync(runId, ct) ?? throw new RunNotFoundException(runId);
             var details = new Grid().AddColumn().AddColumn();
             void Row(string name, string? value) => details.AddRow($"[grey]{name}[/]", Markup.Escape(value ?? "-"));
             Row("Run", run.Id.ToString());
@@ -83,7 +83,7 @@ internal static class RunsCommands
             Row("Finished (UTC)", run.FinishedAt?.ToString("u", CultureInfo.InvariantCulture));
             AnsiConsole.Write(details);
 
-            var events = await runStore.GetEventsAsync(runId, ct);
+            var events = await opened.Operator.GetEventsAsync(runId, ct);
             var table = new Table().Border(TableBorder.Rounded).Title("Events").AddColumns("Time (UTC)", "Event", "Attempt", "Message");
             foreach (var e in events)
             {
@@ -91,7 +91,7 @@ internal static class RunsCommands
             }
 
             AnsiConsole.Write(table);
-            var checkpoints = await runStore.GetCheckpointsAsync(runId, ct);
+            var checkpoints = await opened.Operator.GetCheckpointsAsync(runId, ct);
             if (checkpoints.Count > 0)
             {
                 var kept = new Table().Border(TableBorder.Rounded)
@@ -111,7 +111,7 @@ internal static class RunsCommands
                 AnsiConsole.Write(kept);
             }
 
-            var (title, state) = await ReadStateAsync(runStore, run, ct);
+            var (title, state) = await ReadStateAsync(opened.Operator, run, ct);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
             Console.Out.WriteLine(state);
             return 0;
@@ -149,16 +149,16 @@ internal static class RunsCommands
                 Message = "re-run requested from the command line",
             };
 
-            await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             if (options is null)
             {
-                var run = await runStore.RequestRerunAsync(runId, "re-run requested from the command line", ct);
+                var run = await opened.Operator.RerunAsync(runId, "re-run requested from the command line", ct);
                 AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}; an engine serving flow '{Markup.Escape(run.FlowName)}' resumes it from {Markup.Escape(run.LastRecoveryPoint is null ? "the start" : $"recovery point '{run.LastRecoveryPoint}'")}.");
                 return 0;
             }
 
-            var rerun = await runStore.RequestRerunFromAsync(runId, options, ct);
-            var requested = (await runStore.GetEventsAsync(runId, ct)).LastOrDefault(e => e.Kind == RunEventKind.RerunRequested);
+            var rerun = await opened.Operator.RerunAsync(runId, options, ct);
+            var requested = (await opened.Operator.GetEventsAsync(runId, ct)).LastOrDefault(e => e.Kind == RunEventKind.RerunRequested);
             AnsiConsole.MarkupLine($"Run {rerun.Id} is {StatusMarkup(rerun.Status)}; an engine serving flow '{Markup.Escape(rerun.FlowName)}' resumes it from recovery point '{Markup.Escape(rerun.LastRecoveryPoint ?? "")}'.");
             AnsiConsole.MarkupLine($"[grey]Event:[/] {Markup.Escape(requested?.Message ?? "")}");
             if (statePath is not null)
@@ -215,8 +215,8 @@ internal static class RunsCommands
         var command = new Command("cancel", "Cancel an unfinished run; its checkpoints are kept") { store, id };
         command.SetAction(async (parse, ct) =>
         {
-            await using var runStore = await StoreOption.OpenExistingAsync(parse.GetRequiredValue(store), ct);
-            var run = await runStore.CancelRunAsync(RunId.Parse(parse.GetRequiredValue(id)), "cancelled from the command line", ct);
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
+            var run = await opened.Operator.CancelAsync(RunId.Parse(parse.GetRequiredValue(id)), "cancelled from the command line", ct);
             AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}.");
             return 0;
         });
@@ -225,21 +225,23 @@ internal static class RunsCommands
 
     private static Argument<string> RunIdArgument() => new("run-id") { Description = "The run's ID, as shown by 'cairn runs list'" };
 
-    private static async Task<(string Title, string Json)> ReadStateAsync(RunStore store, Storage.RunRecord run, CancellationToken ct)
+    private static async Task<(string Title, string Json)> ReadStateAsync(RunOperator runs, RunInfo run, CancellationToken ct)
     {
         if (run.Status == RunStatus.Completed)
         {
-            var result = await store.GetResultAsync(run.Id, ct);
+            var result = await runs.GetResultAsync(run.Id, ct);
             return ("Result", result is { } r ? Pretty(r) : "(none)");
         }
 
-        var data = await store.GetRecoveryDataAsync(run.Id, ct);
-        if (data.Checkpoint is { } checkpoint)
+        if (await runs.GetLatestCheckpointAsync(run.Id, ct) is { } latest)
         {
-            return ($"State at recovery point '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}, {checkpoint.State.Length:N0} bytes)", Pretty(checkpoint.State));
+            var checkpoint = latest.Checkpoint;
+            var damaged = latest.ChecksumMatches ? "" : " - its checksum FAILS: the checkpoint is damaged or was changed outside Cairn";
+            return ($"State at recovery point '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}, {checkpoint.StateSize:N0} bytes){damaged}", Pretty(latest.State));
         }
 
-        return ("Input (no recovery point passed yet)", data.Input is { } input ? Pretty(input) : "(none)");
+        var input = await runs.GetInputAsync(run.Id, ct);
+        return ("Input (no recovery point passed yet)", input is { } i ? Pretty(i) : "(none)");
     }
 
     private static string Pretty(ReadOnlyMemory<byte> data)

@@ -48,9 +48,9 @@ internal sealed class CrashTestWorker(CrashTestWorkerSettings settings)
             var plan = CrashFlowMix.PlanFor(settings.Seed, i);
             var flow = flows[plan.Name];
             var recoveryId = CrashFlowMix.RecoveryId(settings.Round, i);
-            var run = await engine.Store.FindRunAsync(flow.Name, recoveryId, cancellationToken)
-                ?? await engine.StartRunAsync(flow, plan.Input(settings.Seed, settings.Round, i), recoveryId, cancellationToken);
-            waits.Add((recoveryId, engine.WaitForRunAsync(flow, run.Id, cancellationToken)));
+            var runId = (await engine.Operator.FindRunAsync(flow.Name, recoveryId, cancellationToken))?.Id
+                ?? (await engine.StartRunAsync(flow, plan.Input(settings.Seed, settings.Round, i), recoveryId, cancellationToken)).Id;
+            waits.Add((recoveryId, engine.WaitForRunAsync(flow, runId, cancellationToken)));
         }
 
         await Task.WhenAll(waits.Select(w => w.Outcome));

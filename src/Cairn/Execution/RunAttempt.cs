@@ -98,7 +98,7 @@ internal sealed class RunAttempt<TState>
         {
             if (await _engine.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
             {
-                await _engine.Store.RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
+                await ((IRunOperations)_engine.Store).RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
                 _engine.Wake();
             }
         }

@@ -44,7 +44,7 @@ internal sealed record ChildRunStep<TState, TChild>(
         var recoveryId = iterations.Count == 0 ? $"{scope.Run.Id}:{Name}" : $"{scope.Run.Id}:{Name}:{string.Join(':', iterations)}";
         host.Where = $"at detached sub-flow '{Name}' ({Child})";
         var child = resumed
-            ? await engine.Store.FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
+            ? await ((IRunQueries)engine.Store).FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildRunFailedException($"Child run '{recoveryId}' of flow '{Child.Name}', which run {scope.Run.Id} waits for, no longer exists (was it purged?).")
             : await engine.StartChildRunAsync(Child, Input(host.State), recoveryId, scope.Run.Id, cancellationToken).ConfigureAwait(false);
         var outcome = await engine.TryGetOutcomeAsync(Child, child, cancellationToken).ConfigureAwait(false);

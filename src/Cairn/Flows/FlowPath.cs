@@ -19,6 +19,15 @@ public readonly record struct FlowPath
     /// <summary>Whether the path is empty (the start of the flow).</summary>
     public bool IsStart => _segments is null || _segments.Length == 0;
 
+    /// <summary>
+    /// The lane of a position inside a parallel step or inline sub-flow, whose branches run side by side: the state saved
+    /// there is an envelope holding every branch's state.
+    /// </summary>
+    internal const int EnvelopeLane = -1;
+
+    /// <summary>Whether the position ends inside a parallel step or inline sub-flow, whose checkpoints hold the states of all its branches.</summary>
+    public bool HoldsBranchStates => _segments is { Length: > 0 } s && s[^1] == EnvelopeLane;
+
     /// <summary>The start of the flow: before the first step.</summary>
     public static FlowPath Start => default;
 

@@ -21,7 +21,7 @@ internal interface IEnvelopeStep;
 internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, ParallelFailure OnFailure) : CompositeStep(Name), IEnvelopeStep
 {
     /// <summary>The lane of a position inside a parallel step: the envelope says where each branch is.</summary>
-    public const int Lane = -1;
+    public const int Lane = FlowPath.EnvelopeLane;
 
     /// <summary>Set for an inline sub-flow: one branch, the child flow, named after it.</summary>
     public string? SubFlow { get; init; }

@@ -14,7 +14,7 @@ public sealed record RerunOptions
     public string? RecoveryPoint { get; init; }
 
     /// <summary>
-    /// The sequence number of the kept checkpoint to go back to, as <see cref="Storage.RunStore.GetCheckpointsAsync"/>
+    /// The sequence number of the kept checkpoint to go back to, as <see cref="RunOperator.GetCheckpointsAsync"/>
     /// lists them. Default null. Cannot be combined with <see cref="RecoveryPoint"/>.
     /// </summary>
     public long? CheckpointSequence { get; init; }

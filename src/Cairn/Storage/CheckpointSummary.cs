@@ -21,5 +21,18 @@ public sealed record CheckpointSummary(
     /// Whether the checkpoint is inside a parallel step or an inline sub-flow: its state then holds the states of every
     /// branch together (an envelope), not the flow's state alone, so it cannot be replaced by an edited state.
     /// </summary>
-    public bool HoldsBranchStates => Position == "-1" || Position.EndsWith("/-1", StringComparison.Ordinal);
+    public bool HoldsBranchStates
+    {
+        get
+        {
+            try
+            {
+                return FlowPath.Parse(Position).HoldsBranchStates;
+            }
+            catch (FormatException)
+            {
+                return false; // A damaged position: resuming from it fails and says so.
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ namespace Cairn.Storage;
 /// A store that keeps everything in memory: a real implementation of the store contract for tests and
 /// experiments. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryRunStore : RunStore
+public sealed class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -51,7 +51,7 @@ public sealed class InMemoryRunStore : RunStore
             RunLease? lease = null;
             if (run.ClaimFor is { } claim)
             {
-                var message = StartedMessage(entry.Run, claim.Owner);
+                var message = StoreRules.StartedMessage(entry.Run, claim.Owner);
                 entry.Run = entry.Run with
                 {
                     Status = RunStatus.Running, Attempt = 1, Owner = claim.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claim.LeaseDuration, DueAt = null,
@@ -75,7 +75,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken)
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -84,7 +84,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         lock (_lock)
@@ -94,6 +94,11 @@ public sealed class InMemoryRunStore : RunStore
                 .. _runs.Values.Select(e => e.Run)
                     .Where(r => query.Statuses is null || query.Statuses.Contains(r.Status))
                     .Where(r => query.FlowName is null || r.FlowName == query.FlowName)
+                    .Where(r => query.RecoveryId is null || r.RecoveryId == query.RecoveryId)
+                    .Where(r => query.CreatedFrom is null || r.CreatedAt >= query.CreatedFrom)
+                    .Where(r => query.CreatedTo is null || r.CreatedAt < query.CreatedTo)
+                    .Where(r => query.After is not { } after
+                        || r.CreatedAt < after.CreatedAt || (r.CreatedAt == after.CreatedAt && r.Id.Value.CompareTo(after.RunId.Value) < 0))
                     .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id.Value)
                     .Take(query.Limit),
             ];
@@ -102,7 +107,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -123,7 +128,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken)
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -148,7 +153,7 @@ public sealed class InMemoryRunStore : RunStore
             var claimed = new List<ClaimedRun>(due.Count);
             foreach (var entry in due)
             {
-                var message = StartedMessage(entry.Run, request.Owner);
+                var message = StoreRules.StartedMessage(entry.Run, request.Owner);
                 entry.Run = entry.Run with
                 {
                     Status = RunStatus.Running,
@@ -208,7 +213,7 @@ public sealed class InMemoryRunStore : RunStore
                 UpdatedAt = now,
             };
             entry.Events.Add(new RunEvent(now, RunEventKind.RecoveryPointPassed, entry.Run.Attempt,
-                checkpoint.StatusMessage is null ? $"recovery point '{checkpoint.RecoveryPoint}' passed" : $"recovery point '{checkpoint.RecoveryPoint}' passed: {checkpoint.StatusMessage}"));
+                StoreRules.RecoveryPointPassedMessage(checkpoint)));
             return Task.CompletedTask;
         }
     }
@@ -284,12 +289,12 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken)
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             var entry = Get(runId);
-            EnsureCanRerun(runId, entry.Run.Status);
+            StoreRules.EnsureCanRerun(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
             entry.Run = entry.Run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
             entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message));
@@ -298,7 +303,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -307,19 +312,19 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<RunRecord> RequestRerunFromAsync(
+    public Task<RunRecord> RequestRerunFromAsync(
         RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             var entry = Get(runId);
-            EnsureCanRerun(runId, entry.Run.Status);
+            StoreRules.EnsureCanRerun(runId, entry.Run.Status);
             var source = entry.Checkpoints.Find(c => c.Sequence == sequence)
                 ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", Summarize(entry));
             var now = _timeProvider.GetUtcNow();
             var copySequence = Math.Max(entry.Run.CheckpointSequence, entry.Checkpoints[^1].Sequence) + 1;
             var copy = state is { } edited
-                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StateChecksum(edited), CreatedAt = now }
+                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StoreRules.StateChecksum(edited), CreatedAt = now }
                 : source with { Sequence = copySequence, CreatedAt = now };
             entry.Checkpoints.Add(copy);
             entry.Run = entry.Run with
@@ -334,18 +339,18 @@ public sealed class InMemoryRunStore : RunStore
                 CheckpointSequence = copySequence,
             };
             entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt,
-                RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null)));
+                StoreRules.RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null)));
             return Task.FromResult(entry.Run);
         }
     }
 
     /// <inheritdoc />
-    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             var entry = Get(runId);
-            EnsureCanCancel(runId, entry.Run.Status);
+            StoreRules.EnsureCanCancel(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
             entry.Run = entry.Run with
             {
@@ -362,7 +367,7 @@ public sealed class InMemoryRunStore : RunStore
     }
 
     /// <inheritdoc />
-    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
     {
         lock (_lock)
         {

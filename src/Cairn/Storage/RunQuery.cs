@@ -1,6 +1,6 @@
 namespace Cairn.Storage;
 
-/// <summary>A filter over the runs in a store, newest first.</summary>
+/// <summary>A filter over the runs in a store, newest first (by creation time, then run ID).</summary>
 public sealed record RunQuery
 {
     /// <summary>Only runs in one of these statuses. Default: any status.</summary>
@@ -8,6 +8,21 @@ public sealed record RunQuery
 
     /// <summary>Only runs of this flow. Default: any flow.</summary>
     public string? FlowName { get; init; }
+
+    /// <summary>Only runs with this recovery ID. Default: any.</summary>
+    public string? RecoveryId { get; init; }
+
+    /// <summary>Only runs created at or after this time. Default: no lower bound.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+
+    /// <summary>Only runs created before this time. Default: no upper bound.</summary>
+    public DateTimeOffset? CreatedTo { get; init; }
+
+    /// <summary>
+    /// Only runs that come after this one in the order of the list (created earlier, or at the same time with a lower
+    /// run ID): the cursor of the next page. Default: from the newest.
+    /// </summary>
+    public RunCursor? After { get; init; }
 
     /// <summary>The most runs returned. Default 100.</summary>
     public int Limit { get; init; } = 100;

@@ -126,7 +126,7 @@ public sealed class CairnEngineBuilderTests
         Assert.False(store.Disposed);
     }
 
-    private sealed class DisposalTrackingStore : RunStore
+    private sealed class DisposalTrackingStore : RunStore, IRunQueries, IRunOperations
     {
         private readonly InMemoryRunStore _inner = new();
 
@@ -144,15 +144,15 @@ public sealed class CairnEngineBuilderTests
 
         public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetRunAsync(runId, cancellationToken);
 
-        public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) => _inner.FindRunAsync(flowName, recoveryId, cancellationToken);
+        public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) => _inner.FindRunAsync(flowName, recoveryId, cancellationToken);
 
-        public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => _inner.ListRunsAsync(query, cancellationToken);
+        public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => _inner.ListRunsAsync(query, cancellationToken);
 
-        public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetEventsAsync(runId, cancellationToken);
+        public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetEventsAsync(runId, cancellationToken);
 
         public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetRecoveryDataAsync(runId, cancellationToken);
 
-        public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetResultAsync(runId, cancellationToken);
+        public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => _inner.GetResultAsync(runId, cancellationToken);
 
         public override Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken) => _inner.ClaimDueRunsAsync(request, cancellationToken);
 
@@ -166,10 +166,16 @@ public sealed class CairnEngineBuilderTests
 
         public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) => _inner.InterruptAbandonedRunsAsync(owner, exclusive, resumeAfter, cancellationToken);
 
-        public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) => _inner.RequestRerunAsync(runId, message, cancellationToken);
+        public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) => _inner.RequestRerunAsync(runId, message, cancellationToken);
 
-        public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) => _inner.CancelRunAsync(runId, message, cancellationToken);
+        public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) => _inner.CancelRunAsync(runId, message, cancellationToken);
 
-        public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => _inner.PurgeAsync(finishedBefore, cancellationToken);
+        public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => _inner.PurgeAsync(finishedBefore, cancellationToken);
+
+        public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+            _inner.GetCheckpointsAsync(runId, cancellationToken);
+
+        public Task<RunRecord> RequestRerunFromAsync(RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
+            _inner.RequestRerunFromAsync(runId, sequence, state, message, cancellationToken);
     }
 }

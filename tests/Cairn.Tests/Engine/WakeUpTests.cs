@@ -48,8 +48,10 @@ public sealed class WakeUpTests(ITestOutputHelper output) : EngineTest(output)
     }
 
     [Fact]
-    public async Task SubscribeToWakeUpsAsync_DefaultStore_ReturnsNull()
+    public async Task AttachAsync_DefaultStore_HoldsNeitherLockNorWakeUps()
     {
-        Assert.Null(await Store.SubscribeToWakeUpsAsync(() => { }, Ct));
+        await using var attachment = await Store.AttachAsync("node", () => { }, Ct);
+        Assert.False(attachment.HoldsWorkerLock);
+        Assert.False(attachment.HasWakeUps);
     }
 }

@@ -7,7 +7,7 @@ namespace Cairn.Tests.Support;
 /// A store with wake-ups over an in-memory store: the test plays the other process, creating runs in the inner store
 /// and waking the subscriber by hand.
 /// </summary>
-public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore
+public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueries, IRunOperations
 {
     private readonly TaskCompletionSource _claimed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Action? _wakeUp;
@@ -24,12 +24,12 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore
     /// <summary>Calls the subscriber, as a notification from another process would.</summary>
     public void WakeUp() => (_wakeUp ?? throw new InvalidOperationException("Nobody subscribed."))();
 
-    public override ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
+    public override ValueTask<StoreAttachment> AttachAsync(string owner, Action wakeUp, CancellationToken cancellationToken)
     {
         _wakeUp = wakeUp;
         Subscriptions++;
         ActiveSubscriptions++;
-        return ValueTask.FromResult<IAsyncDisposable?>(new Subscription(this));
+        return ValueTask.FromResult(new StoreAttachment(workerLock: null, new Subscription(this)));
     }
 
     public override Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
@@ -38,16 +38,16 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore
 
     public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) => inner.GetRunAsync(runId, cancellationToken);
 
-    public override Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
         inner.FindRunAsync(flowName, recoveryId, cancellationToken);
 
-    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListRunsAsync(query, cancellationToken);
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListRunsAsync(query, cancellationToken);
 
-    public override Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => inner.GetEventsAsync(runId, cancellationToken);
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => inner.GetEventsAsync(runId, cancellationToken);
 
     public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) => inner.GetRecoveryDataAsync(runId, cancellationToken);
 
-    public override Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => inner.GetResultAsync(runId, cancellationToken);
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => inner.GetResultAsync(runId, cancellationToken);
 
     public override async Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
@@ -71,13 +71,19 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore
     public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
         inner.InterruptAbandonedRunsAsync(owner, exclusive, resumeAfter, cancellationToken);
 
-    public override Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         inner.RequestRerunAsync(runId, message, cancellationToken);
 
-    public override Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
         inner.CancelRunAsync(runId, message, cancellationToken);
 
-    public override Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => inner.PurgeAsync(finishedBefore, cancellationToken);
+    public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => inner.PurgeAsync(finishedBefore, cancellationToken);
+
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+        inner.GetCheckpointsAsync(runId, cancellationToken);
+
+    public Task<RunRecord> RequestRerunFromAsync(RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
+        inner.RequestRerunFromAsync(runId, sequence, state, message, cancellationToken);
 
     private sealed class Subscription(WakeUpRunStore store) : IAsyncDisposable
     {

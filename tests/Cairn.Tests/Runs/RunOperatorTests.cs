@@ -1,0 +1,202 @@
+using System.Text;
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Storage;
+using Cairn.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cairn.Tests.Runs;
+
+public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(output)
+{
+    private static Flow<TestState> TwoPoints(string name = "two-points", RetryPolicy? retry = null)
+    {
+        var builder = Flow.Create<TestState>(name)
+            .Stage("a", (ctx, _) => { ctx.State.Value++; return Task.CompletedTask; })
+            .RecoveryPoint("after-a", "a done")
+            .Stage("b", (ctx, _) => { ctx.State.Value += 10; return Task.CompletedTask; })
+            .RecoveryPoint("after-b")
+            .Stage("c", (ctx, _) => { ctx.State.Value += 100; return Task.CompletedTask; });
+        return (retry is null ? builder : builder.Retry(retry)).Build();
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_PagesOfTwo_WalkEveryRunOnceAndEndWithoutCursor()
+    {
+        var flow = TwoPoints();
+        await using var engine = CreateEngine(flow);
+        var ids = new List<RunId>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await engine.RunAsync(flow, new TestState(), $"r{i}")).RunId);
+            Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var operators = RunOperator.Create(Store);
+        var seen = new List<RunId>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await operators.ListRunsAsync(new RunFilter { Limit = 2, Cursor = cursor });
+            Assert.InRange(page.Runs.Count, 1, 2);
+            seen.AddRange(page.Runs.Select(r => r.Id));
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal(Enumerable.Reverse(ids), seen);
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_Filters_ByStatusFlowAndRecoveryId()
+    {
+        var flow = TwoPoints();
+        var other = TwoPoints("other");
+        await using var engine = CreateEngine(flow);
+        var wanted = (await engine.RunAsync(flow, new TestState(), "same")).RunId;
+        await engine.RunAsync(other, new TestState(), "same");
+        await engine.RunAsync(flow, new TestState(), "different");
+
+        var page = await engine.Operator.ListRunsAsync(new RunFilter { FlowName = flow.Name, RecoveryId = "same", Statuses = [RunStatus.Completed] });
+
+        Assert.Equal([wanted], page.Runs.Select(r => r.Id));
+        Assert.Null(page.NextCursor);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(10_001)]
+    public async Task ListRunsAsync_LimitOutOfRange_ThrowsArgumentNamingTheLimit(int limit)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => RunOperator.Create(Store).ListRunsAsync(new RunFilter { Limit = limit }));
+
+        Assert.Contains($"not {limit}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("12-notaguid")]
+    [InlineData("-0123456789abcdef0123456789abcdef")]
+    public async Task ListRunsAsync_ForeignCursor_ThrowsArgument(string cursor)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => RunOperator.Create(Store).ListRunsAsync(new RunFilter { Cursor = cursor }));
+
+        Assert.Contains("is not a cursor", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetRunAsync_StartedRun_ShowsTypedRetryPolicyAndNoPlumbing()
+    {
+        var retry = RetryPolicy.Default with { MaxRetries = 7, Interval = TimeSpan.FromSeconds(3) };
+        var flow = TwoPoints(retry: retry);
+        await using var engine = CreateEngine(flow);
+        var outcome = await engine.RunAsync(flow, new TestState(), "typed");
+
+        var run = await RunOperator.Create(Store).GetRunAsync(outcome.RunId);
+
+        Assert.NotNull(run);
+        Assert.Equal(retry with { PermanentExceptions = [] }, run.RetryPolicy! with { PermanentExceptions = [] });
+        Assert.Empty(run.RetryPolicy.PermanentExceptions);
+        Assert.Equal("typed", run.RecoveryId);
+        Assert.True(run.IsFinished);
+        Assert.Null(run.ParentRunId);
+        Assert.Null(await RunOperator.Create(Store).GetRunAsync(RunId.New()));
+    }
+
+    [Fact]
+    public async Task GetLatestCheckpointAsync_TamperedState_SaysTheChecksumFails()
+    {
+        var created = await Store.CreateRunAsync(
+            new NewRun(RunId.New(), "tampered", 1, "t", "{}"u8.ToArray(), "x", """{"retryPolicy":{}}""") { ClaimFor = new NewRunClaim("node", TimeSpan.FromMinutes(1)) }, Ct);
+        var state = Encoding.UTF8.GetBytes("""{"value":1}""");
+        var operators = RunOperator.Create(Store);
+        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(1, "1", "point", null, state, StoreRules.StateChecksum(state)), 2, Ct);
+        var intact = await operators.GetLatestCheckpointAsync(created.Run.Id);
+
+        // Stores do not check what they are given: a checksum that does not match stands for a state changed in the store.
+        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(2, "1", "point", null, state, StoreRules.StateChecksum("{}"u8)), 2, Ct);
+        var tampered = await operators.GetLatestCheckpointAsync(created.Run.Id);
+
+        Assert.True(intact!.ChecksumMatches);
+        Assert.False(tampered!.ChecksumMatches);
+        Assert.Equal("point", tampered.Checkpoint.RecoveryPoint);
+    }
+
+    [Fact]
+    public async Task WaitForRunAsync_ByIdAlone_ReturnsTheFinishedRun()
+    {
+        var gate = NewGate();
+        var flow = Flow.Create<TestState>("gated")
+            .Stage("wait", async (_, ct) => await gate.Task.WaitAsync(ct))
+            .RecoveryPoint("waited")
+            .Stage("done", (_, _) => Task.CompletedTask)
+            .Build();
+        await using var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+
+        var waiting = engine.Operator.WaitForRunAsync(run.Id);
+        Assert.False(waiting.IsCompleted);
+        gate.SetResult();
+
+        var finished = await Within(waiting);
+        Assert.Equal(RunStatus.Completed, finished.Status);
+    }
+
+    [Fact]
+    public async Task WaitForRunAsync_UnknownRun_ThrowsRunNotFound()
+    {
+        await Assert.ThrowsAsync<RunNotFoundException>(() => RunOperator.Create(Store).WaitForRunAsync(RunId.New()));
+    }
+
+    [Fact]
+    public async Task PurgeAsync_RetentionBeforeYearOne_ThrowsOutOfRangeWithDays()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => RunOperator.Create(Store).PurgeAsync(TimeSpan.FromDays(3_000_000)));
+
+        Assert.Contains("3,000,000 days", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_StoreWithoutOperatorContracts_ThrowsNamingTheStoreAndContract()
+    {
+        var error = Assert.Throws<ArgumentException>(() => RunOperator.Create(new EngineOnlyStore()));
+
+        Assert.Contains("EngineOnlyStore does not implement IRunQueries", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_BadOptions_ThrowsNamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentException>(() => RunOperator.Create(Store, new RunOperatorOptions { PollInterval = TimeSpan.Zero }));
+
+        Assert.Contains("RunOperatorOptions.PollInterval", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A store with the engine-facing contract alone.</summary>
+    private sealed class EngineOnlyStore : RunStore
+    {
+        public override Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override Task<CreateRunResult> CreateRunAsync(NewRun run, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task<RunRecord?> GetRunAsync(RunId runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}

@@ -37,6 +37,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         Store = store;
         _ownsStore = ownsStore;
         TimeProvider = timeProvider;
+        Codec = new StateCodec(options.Serializer, options.MaxStateSize);
         // First: it refuses a store without the operator contracts with a clear message.
         Operator = new RunOperator(store, new RunOperatorOptions
         {
@@ -76,7 +77,9 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     internal ILogger Logger => _logger;
 
-    internal StateSerializer Serializer => _options.Serializer;
+    internal StateSerializer Serializer => Codec.Serializer;
+
+    internal StateCodec Codec { get; }
 
     internal bool IsStopping => _stopClaiming.IsCancellationRequested;
 
@@ -223,7 +226,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         await StartAsync(cancellationToken).ConfigureAwait(false);
 
         var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
-        var checksum = Checksum.Compute(inputBytes);
+        var checksum = StateCodec.Checksum(inputBytes);
         var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint, parent?.ToString()).ToJson();
         var newRun = new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings);
         var attempt = ReserveSlotForNewRun(id);
@@ -423,49 +426,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
         return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, wasCompleted);
     }
 
-    private TState DeserializeResult<TState>(RunId runId, string flowName, ReadOnlyMemory<byte> result)
-    {
-        try
-        {
-            return Serializer.Deserialize<TState>(result.Span);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            throw new StateSerializationException(
-                $"The result of run {runId} (flow '{flowName}') can no longer be read as {typeof(TState).Name}: {ex.Message}",
-                Serializer.FindMember(ex),
-                ex);
-        }
-    }
+    private TState DeserializeResult<TState>(RunId runId, string flowName, ReadOnlyMemory<byte> result) =>
+        Codec.Deserialize<TState>(result.Span, $"The result of run {runId} (flow '{flowName}')", consequence: "");
 
-    /// <summary>Serializes a state or input, turning any failure and an oversized result into a <see cref="StateSerializationException"/>.</summary>
-    /// <param name="value">What to serialize.</param>
-    /// <param name="what">How messages name it: "Flow 'x' cannot start: its input".</param>
-    /// <param name="consequence">A sentence appended to messages, telling what became of the run (or empty).</param>
-    internal byte[] SerializeState<TState>(TState value, string what, string consequence)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = Serializer.Serialize(value);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            var member = Serializer.FindMember(ex);
-            throw new StateSerializationException(
-                $"{what} of type {typeof(TState).Name} cannot be serialized{(member is null ? "" : $" at member '{member}'")}: {ex.Message}{consequence}",
-                member,
-                ex);
-        }
-
-        if (bytes.Length > _options.MaxStateSize)
-        {
-            throw new StateSerializationException(
-                $"{what} is {bytes.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize).{consequence}");
-        }
-
-        return bytes;
-    }
+    /// <summary>Serializes a state or input with the engine's codec (size limit and error wording in one place).</summary>
+    internal byte[] SerializeState<TState>(TState value, string what, string consequence) => Codec.Serialize(value, what, consequence);
 
     private void Register(FlowDefinition flow)
     {

@@ -159,7 +159,7 @@ internal sealed class RunAttempt<TState>
         if (data.Checkpoint is { } checkpoint)
         {
             var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
-            if (!Checksum.Matches(checkpoint.State.Span, checkpoint.Checksum))
+            if (!StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum))
             {
                 throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
             }
@@ -171,7 +171,7 @@ internal sealed class RunAttempt<TState>
         }
 
         var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
-        if (!Checksum.Matches(input.Span, _run.InputChecksum))
+        if (!StateCodec.Matches(input.Span, _run.InputChecksum))
         {
             throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
         }
@@ -291,7 +291,7 @@ internal sealed class RunAttempt<TState>
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();
         var sequence = Interlocked.Increment(ref _sequence);
-        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, Checksum.Compute(bytes));
+        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, StateCodec.Checksum(bytes));
         await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
         Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -336,22 +336,10 @@ internal sealed class RunAttempt<TState>
             }
         }
 
-        var serializer = _engine.Serializer;
-        try
-        {
-            return serializer.Deserialize<TState>(data.Span);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            var member = serializer.FindMember(ex);
-            var versions = older
-                ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
-                : "";
-            throw new StateSerializationException(
-                $"{Capitalize(what)} can no longer be read as {typeof(TState).Name}{(member is null ? "" : $" at member '{member}'")}{versions}: {ex.Message} It is kept unchanged.",
-                member,
-                ex);
-        }
+        var versions = older
+            ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
+            : "";
+        return _engine.Codec.Deserialize<TState>(data.Span, Capitalize(what), versions);
     }
 
     private async Task<string> RecordFailureAsync(Exception error)

@@ -301,20 +301,8 @@ internal sealed record ParallelStep<TState, TSlice>(
         }
     }
 
-    private static TSlice ReadSlice(StepRunner<TState> host, string branch, byte[] slice)
-    {
-        try
-        {
-            return host.Scope.Engine.Serializer.Deserialize<TSlice>(slice);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            throw new StateSerializationException(
-                $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow}) can no longer be read as {typeof(TSlice).Name}: {ex.Message} It is kept unchanged.",
-                host.Scope.Engine.Serializer.FindMember(ex),
-                ex);
-        }
-    }
+    private static TSlice ReadSlice(StepRunner<TState> host, string branch, byte[] slice) =>
+        host.Scope.Engine.Codec.Deserialize<TSlice>(slice, $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow})");
 }
 
 /// <summary>A named branch of a parallel step.</summary>

@@ -23,6 +23,7 @@ public sealed class RunOperator
     private readonly IRunOperations _operations;
     private readonly RunOperatorOptions _options;
     private readonly IRunOperatorHost? _host;
+    private readonly StateCodec _codec;
 
     internal RunOperator(RunStore store, RunOperatorOptions options, IRunOperatorHost? host)
     {
@@ -31,6 +32,7 @@ public sealed class RunOperator
         _operations = store as IRunOperations ?? throw NotAnOperatorStore(store, nameof(IRunOperations));
         _options = options;
         _host = host;
+        _codec = new StateCodec(options.Serializer, options.MaxStateSize);
     }
 
     /// <summary>Creates an operator API over a store; the store must implement <see cref="IRunQueries"/> and <see cref="IRunOperations"/>.</summary>
@@ -102,7 +104,7 @@ public sealed class RunOperator
         }
 
         var summary = new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length);
-        return new CheckpointState(summary, c.State, Checksum.Matches(c.State.Span, c.Checksum));
+        return new CheckpointState(summary, c.State, StateCodec.Matches(c.State.Span, c.Checksum));
     }
 
     /// <summary>Gets a run's serialized input, or null once the run has completed (its recovery data is deleted then).</summary>
@@ -252,11 +254,7 @@ public sealed class RunOperator
     /// <summary>Refuses an edited state the run could not resume with, before anything changes.</summary>
     private byte[] CheckEditedState(RunRecord run, CheckpointSummary checkpoint, byte[] state, FlowDefinition? flow)
     {
-        if (state.Length > _options.MaxStateSize)
-        {
-            throw new StateSerializationException(
-                $"The edited state for run {run.Id} is {state.Length:N0} bytes, over the limit of {_options.MaxStateSize:N0} bytes (CairnOptions.MaxStateSize). Nothing changed.");
-        }
+        _codec.CheckSize(state.Length, $"The edited state for run {run.Id}", " Nothing changed.");
 
         CheckNotInsideEnvelope(run, checkpoint, flow);
         if (flow is null)
@@ -264,7 +262,7 @@ public sealed class RunOperator
             return state; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
         }
 
-        var serializer = _options.Serializer;
+        var serializer = _codec.Serializer;
         bool read;
         try
         {

@@ -36,7 +36,7 @@ public static class StoreRules
     }
 
     /// <summary>The checksum of a state, as <see cref="Checkpoint.Checksum"/> holds it (SHA-256, lower-case hex).</summary>
-    public static string StateChecksum(ReadOnlySpan<byte> state) => Checksum.Compute(state);
+    public static string StateChecksum(ReadOnlySpan<byte> state) => StateCodec.Checksum(state);
 
     /// <summary>The message of the <see cref="RunEventKind.RerunRequested"/> event <see cref="IRunOperations.RequestRerunFromAsync"/> records.</summary>
     /// <param name="message">The caller's message.</param>

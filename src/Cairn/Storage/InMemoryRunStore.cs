@@ -4,7 +4,7 @@ namespace Cairn.Storage;
 /// A store that keeps everything in memory: a real implementation of the store contract for tests and
 /// experiments. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
+public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -75,48 +75,6 @@ public sealed class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
     }
 
     /// <inheritdoc />
-    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult(_runs.Values.FirstOrDefault(e => e.Run.FlowName == flowName && e.Run.RecoveryId == recoveryId)?.Run);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        lock (_lock)
-        {
-            IReadOnlyList<RunRecord> runs =
-            [
-                .. _runs.Values.Select(e => e.Run)
-                    .Where(r => query.Statuses is null || query.Statuses.Contains(r.Status))
-                    .Where(r => query.FlowName is null || r.FlowName == query.FlowName)
-                    .Where(r => query.RecoveryId is null || r.RecoveryId == query.RecoveryId)
-                    .Where(r => query.CreatedFrom is null || r.CreatedAt >= query.CreatedFrom)
-                    .Where(r => query.CreatedTo is null || r.CreatedAt < query.CreatedTo)
-                    .Where(r => query.After is not { } after
-                        || r.CreatedAt < after.CreatedAt || (r.CreatedAt == after.CreatedAt && r.Id.Value.CompareTo(after.RunId.Value) < 0))
-                    .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id.Value)
-                    .Take(query.Limit),
-            ];
-            return Task.FromResult(runs);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            IReadOnlyList<RunEvent> events = _runs.TryGetValue(runId, out var entry) ? [.. entry.Events] : [];
-            return Task.FromResult(events);
-        }
-    }
-
-    /// <inheritdoc />
     public override Task<RecoveryData> GetRecoveryDataAsync(RunId runId, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -124,15 +82,6 @@ public sealed class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
             var entry = Get(runId);
             // byte[] converts to ReadOnlyMemory<byte> even when null (giving an empty, non-null value): test explicitly.
             return Task.FromResult(new RecoveryData(entry.Input is { } input ? (ReadOnlyMemory<byte>?)input : null, entry.Checkpoints.LastOrDefault()));
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult(_runs.TryGetValue(runId, out var entry) && entry.Result is { } result ? (ReadOnlyMemory<byte>?)result : null);
         }
     }
 
@@ -285,102 +234,6 @@ public sealed class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
             }
 
             return Task.FromResult(count);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var entry = Get(runId);
-            StoreRules.EnsureCanRerun(runId, entry.Run.Status);
-            var now = _timeProvider.GetUtcNow();
-            entry.Run = entry.Run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
-            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message));
-            return Task.FromResult(entry.Run);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult<IReadOnlyList<CheckpointSummary>>(_runs.TryGetValue(runId, out var entry) ? Summarize(entry) : []);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<RunRecord> RequestRerunFromAsync(
-        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var entry = Get(runId);
-            StoreRules.EnsureCanRerun(runId, entry.Run.Status);
-            var source = entry.Checkpoints.Find(c => c.Sequence == sequence)
-                ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", Summarize(entry));
-            var now = _timeProvider.GetUtcNow();
-            var copySequence = Math.Max(entry.Run.CheckpointSequence, entry.Checkpoints[^1].Sequence) + 1;
-            var copy = state is { } edited
-                ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StoreRules.StateChecksum(edited), CreatedAt = now }
-                : source with { Sequence = copySequence, CreatedAt = now };
-            entry.Checkpoints.Add(copy);
-            entry.Run = entry.Run with
-            {
-                Status = RunStatus.Pending,
-                DueAt = now,
-                FinishedAt = null,
-                UpdatedAt = now,
-                Position = copy.Position,
-                LastRecoveryPoint = copy.RecoveryPoint,
-                StatusMessage = copy.StatusMessage,
-                CheckpointSequence = copySequence,
-            };
-            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt,
-                StoreRules.RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null)));
-            return Task.FromResult(entry.Run);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var entry = Get(runId);
-            StoreRules.EnsureCanCancel(runId, entry.Run.Status);
-            var now = _timeProvider.GetUtcNow();
-            entry.Run = entry.Run with
-            {
-                Status = RunStatus.Cancelled,
-                LeaseEpoch = entry.Run.LeaseEpoch + 1,
-                LeaseExpiresAt = null,
-                DueAt = null,
-                FinishedAt = now,
-                UpdatedAt = now,
-            };
-            entry.Events.Add(new RunEvent(now, RunEventKind.Cancelled, entry.Run.Attempt, message));
-            return Task.FromResult(entry.Run);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var purged = _runs.Values
-                .Where(e => e.Run.Status.IsFinished() && e.Run.FinishedAt < finishedBefore)
-                .Select(e => e.Run.Id)
-                .ToList();
-            foreach (var id in purged)
-            {
-                _runs.Remove(id);
-            }
-
-            return Task.FromResult(purged.Count);
         }
     }
 

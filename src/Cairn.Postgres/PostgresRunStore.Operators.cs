@@ -1,0 +1,250 @@
+using System.Text;
+using Cairn.Diagnostics;
+using Cairn.Runs;
+using Cairn.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Cairn.Postgres;
+
+public sealed partial class PostgresRunStore
+{
+    /// <inheritdoc />
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.FindRun,
+            parameters =>
+            {
+                Add(parameters, "flow_name", flowName);
+                Add(parameters, "recovery_id", recoveryId);
+            },
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadRun(reader) : null,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit <= 0 || query.Statuses is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyList<RunRecord>>([]);
+        }
+
+        var sql = new StringBuilder(_sql.ListRuns).Append(" WHERE true");
+        if (query.Statuses is not null)
+        {
+            sql.Append(" AND status = ANY(@statuses)");
+        }
+
+        if (query.FlowName is not null)
+        {
+            sql.Append(" AND flow_name = @flow_name");
+        }
+
+        if (query.RecoveryId is not null)
+        {
+            sql.Append(" AND recovery_id = @recovery_id");
+        }
+
+        if (query.CreatedFrom is not null)
+        {
+            sql.Append(" AND created_at >= @created_from");
+        }
+
+        if (query.CreatedTo is not null)
+        {
+            sql.Append(" AND created_at < @created_to");
+        }
+
+        if (query.After is not null)
+        {
+            sql.Append(" AND (created_at, run_id) < (@after_time, @after_id)");
+        }
+
+        sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
+        return ReadAsync<IReadOnlyList<RunRecord>>(
+            sql.ToString(),
+            parameters =>
+            {
+                if (query.Statuses is { } statuses)
+                {
+                    Add(parameters, "statuses", statuses.Select(s => (int)s).ToArray());
+                }
+
+                if (query.FlowName is { } flowName)
+                {
+                    Add(parameters, "flow_name", flowName);
+                }
+
+                if (query.RecoveryId is { } recoveryId)
+                {
+                    Add(parameters, "recovery_id", recoveryId);
+                }
+
+                if (query.CreatedFrom is { } from)
+                {
+                    Add(parameters, "created_from", from);
+                }
+
+                if (query.CreatedTo is { } to)
+                {
+                    Add(parameters, "created_to", to);
+                }
+
+                if (query.After is { } after)
+                {
+                    Add(parameters, "after_time", after.CreatedAt);
+                    Add(parameters, "after_id", after.RunId.Value);
+                }
+
+                Add(parameters, "limit", query.Limit);
+            },
+            async (reader, ct) =>
+            {
+                var runs = new List<RunRecord>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    runs.Add(ReadRun(reader));
+                }
+
+                return runs;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RunEvent>>(
+            _sql.GetEvents,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) =>
+            {
+                var events = new List<RunEvent>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+                }
+
+                return events;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<CheckpointSummary>>(
+            _sql.GetCheckpoints,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) =>
+            {
+                var checkpoints = new List<CheckpointSummary>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    checkpoints.Add(new CheckpointSummary(
+                        reader.GetInt64(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        NullableString(reader, 3),
+                        reader.GetString(4),
+                        Time(reader, 5),
+                        reader.GetInt32(6)));
+                }
+
+                return checkpoints;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.GetResult,
+            parameters => Add(parameters, "run_id", runId.Value),
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0)
+                ? (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0)
+                : null,
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.RequestRerun,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", RerunnableStatuses);
+                Add(parameters, "message", message);
+            },
+            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanRerun),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
+    {
+        var run = await WriteAsync(
+            _sql.RequestRerunFrom,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "sequence", sequence);
+                Add(parameters, "allowed", RerunnableStatuses);
+                Add(parameters, "checksum", state is null ? null : StoreRules.StateChecksum(state));
+                parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = (object?)state ?? DBNull.Value });
+                Add(parameters, "message", message);
+            },
+            async reader =>
+            {
+                if (!await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                if (!reader.IsDBNull(1))
+                {
+                    return ReadRun(reader, first: 1);
+                }
+
+                StoreRules.EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
+                return (RunRecord?)null; // The status allows a re-run: the run keeps no such checkpoint.
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        return run ?? throw new CheckpointNotFoundException(
+            runId, $"checkpoint {sequence}", await GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync(
+            _sql.CancelRun,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", CancellableStatuses);
+                Add(parameters, "message", message);
+            },
+            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanCancel),
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
+    public async Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = new NpgsqlCommand(_sql.Purge, connection);
+                Add(command.Parameters, "finished_before", finishedBefore.ToUniversalTime());
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text;
+using Cairn.Diagnostics;
+using Cairn.Runs;
+using Cairn.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Cairn.Postgres;
+
+public sealed partial class PostgresRunStore
+{
+    private async Task<T> ReadAsync<T>(
+        string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = new NpgsqlCommand(sql, connection);
+                bind(command.Parameters);
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    return await read(reader, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    private static async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease) =>
+        await reader.ReadAsync().ConfigureAwait(false) ? true : throw new RunOwnershipLostException(lease);
+
+    private static async ValueTask<int> ReadCountAsync(NpgsqlDataReader reader)
+    {
+        await reader.ReadAsync().ConfigureAwait(false);
+        return reader.GetInt32(0);
+    }
+
+    private static async ValueTask<RunRecord> ReadOperatorActionAsync(NpgsqlDataReader reader, RunId runId, Action<RunId, RunStatus> ensure)
+    {
+        if (!await reader.ReadAsync().ConfigureAwait(false))
+        {
+            throw new RunNotFoundException(runId);
+        }
+
+        if (!reader.IsDBNull(1))
+        {
+            return ReadRun(reader, first: 1);
+        }
+
+        ensure(runId, (RunStatus)reader.GetInt32(0));
+        throw new InvalidOperationException($"Run {runId} was refused an operator action its status allows.");
+    }
+
+    private static int[] StatusesAllowedBy(Action<RunId, RunStatus> ensure) =>
+    [
+        .. Enum.GetValues<RunStatus>()
+            .Where(status =>
+            {
+                try
+                {
+                    ensure(default, status);
+                    return true;
+                }
+                catch (InvalidRunStateException)
+                {
+                    return false;
+                }
+            })
+            .Select(status => (int)status),
+    ];
+
+    private static RunRecord ReadRun(NpgsqlDataReader reader, int first = 0) => new()
+    {
+        Id = new RunId(reader.GetGuid(first)),
+        FlowName = reader.GetString(first + 1),
+        FlowVersion = reader.GetInt32(first + 2),
+        RecoveryId = reader.GetString(first + 3),
+        Status = (RunStatus)reader.GetInt32(first + 4),
+        Attempt = reader.GetInt32(first + 5),
+        RetriesUsed = reader.GetInt32(first + 6),
+        CreatedAt = Time(reader, first + 7),
+        UpdatedAt = Time(reader, first + 8),
+        DueAt = NullableTime(reader, first + 9),
+        FinishedAt = NullableTime(reader, first + 10),
+        Owner = NullableString(reader, first + 11),
+        LeaseEpoch = reader.GetInt64(first + 12),
+        LeaseExpiresAt = NullableTime(reader, first + 13),
+        Position = reader.GetString(first + 14),
+        LastRecoveryPoint = NullableString(reader, first + 15),
+        StatusMessage = NullableString(reader, first + 16),
+        LastError = NullableString(reader, first + 17),
+        CheckpointSequence = reader.GetInt64(first + 18),
+        InputChecksum = reader.GetString(first + 19),
+        Settings = reader.GetString(first + 20),
+    };
+
+    private static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static void AddFence(NpgsqlParameterCollection parameters, RunLease lease)
+    {
+        Add(parameters, "run_id", lease.RunId.Value);
+        Add(parameters, "epoch", lease.Epoch);
+    }
+
+    private static void Add<T>(NpgsqlParameterCollection parameters, string name, T value) =>
+        parameters.Add(new NpgsqlParameter<T>(name, value));
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Cairn.Runs;
+using Cairn.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cairn.Sqlite;
+
+public sealed partial class SqliteRunStore
+{
+    /// <inheritdoc />
+    public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
+        ReadAsync(connection => FindRun(connection, null, flowName, recoveryId), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit <= 0 || query.Statuses is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyList<RunRecord>>([]);
+        }
+
+        return ReadAsync<IReadOnlyList<RunRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new System.Text.StringBuilder($"SELECT {RunColumns} FROM runs WHERE 1 = 1");
+            if (query.Statuses is { } statuses)
+            {
+                sql.Append(" AND status IN (").Append(string.Join(", ", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))).Append(')');
+            }
+
+            if (query.FlowName is { } flowName)
+            {
+                sql.Append(" AND flow_name = $flow_name");
+                Bind(command, "$flow_name", flowName);
+            }
+
+            if (query.RecoveryId is { } recoveryId)
+            {
+                sql.Append(" AND recovery_id = $recovery_id");
+                Bind(command, "$recovery_id", recoveryId);
+            }
+
+            if (query.CreatedFrom is { } from)
+            {
+                sql.Append(" AND created_at >= $created_from");
+                Bind(command, "$created_from", Ticks(from));
+            }
+
+            if (query.CreatedTo is { } to)
+            {
+                sql.Append(" AND created_at < $created_to");
+                Bind(command, "$created_to", Ticks(to));
+            }
+
+            if (query.After is { } after)
+            {
+                sql.Append(" AND (created_at < $after_time OR (created_at = $after_time AND run_id < $after_id))");
+                Bind(command, "$after_time", Ticks(after.CreatedAt));
+                Bind(command, "$after_id", Key(after.RunId));
+            }
+
+            sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit");
+            Bind(command, "$limit", query.Limit);
+            command.CommandText = sql.ToString();
+            return ReadRuns(command);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<RunEvent>>(connection =>
+        {
+            using var command = Command(connection, null, "SELECT time, kind, attempt, message FROM events WHERE run_id = $run_id ORDER BY id");
+            Bind(command, "$run_id", Key(runId));
+            using var reader = command.ExecuteReader();
+            var events = new List<RunEvent>();
+            while (reader.Read())
+            {
+                events.Add(new RunEvent(Time(reader.GetInt64(0)), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+            }
+
+            return events;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<CheckpointSummary>>(connection => GetCheckpoints(connection, null, runId), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            using var command = Command(connection, null, "SELECT result FROM run_data WHERE run_id = $run_id");
+            Bind(command, "$run_id", Key(runId));
+            using var reader = command.ExecuteReader();
+            return reader.Read() && !reader.IsDBNull(0) ? (ReadOnlyMemory<byte>?)reader.GetFieldValue<byte[]>(0) : null;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            StoreRules.EnsureCanRerun(runId, run.Status);
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message);
+            return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunRecord> RequestRerunFromAsync(
+        RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            StoreRules.EnsureCanRerun(runId, run.Status);
+            var kept = GetCheckpoints(connection, transaction, runId);
+            var source = kept.Find(c => c.Sequence == sequence)
+                ?? throw new CheckpointNotFoundException(runId, $"checkpoint {sequence}", kept);
+            var copySequence = Math.Max(run.CheckpointSequence, kept[0].Sequence) + 1;
+
+            // The copy is made inside the database: an unedited state is never read into memory.
+            using (var copy = Command(connection, transaction,
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state) " +
+                "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
+            {
+                Bind(copy, "$run_id", Key(runId));
+                Bind(copy, "$sequence", sequence);
+                Bind(copy, "$copy_sequence", copySequence);
+                Bind(copy, "$checksum", state is null ? null : StoreRules.StateChecksum(state));
+                Bind(copy, "$state", state);
+                Bind(copy, "$now", Ticks(now));
+                copy.ExecuteNonQuery();
+            }
+
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now, position = $position, " +
+                "last_recovery_point = $recovery_point, status_message = $status_message, checkpoint_sequence = $copy_sequence " +
+                "WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$position", source.Position);
+                Bind(update, "$recovery_point", source.RecoveryPoint);
+                Bind(update, "$status_message", source.StatusMessage);
+                Bind(update, "$copy_sequence", copySequence);
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
+                StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null));
+            return run with
+            {
+                Status = RunStatus.Pending,
+                DueAt = now,
+                FinishedAt = null,
+                UpdatedAt = now,
+                Position = source.Position,
+                LastRecoveryPoint = source.RecoveryPoint,
+                StatusMessage = source.StatusMessage,
+                CheckpointSequence = copySequence,
+            };
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            StoreRules.EnsureCanCancel(runId, run.Status);
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 6, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = NULL, " +
+                "finished_at = $now, updated_at = $now WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(transaction, runId, now, RunEventKind.Cancelled, run.Attempt, message);
+            return run with
+            {
+                Status = RunStatus.Cancelled,
+                LeaseEpoch = run.LeaseEpoch + 1,
+                LeaseExpiresAt = null,
+                DueAt = null,
+                FinishedAt = now,
+                UpdatedAt = now,
+            };
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction, _) =>
+        {
+            // Checkpoints and events go with their run (ON DELETE CASCADE); the count is of runs only.
+            using var command = Command(connection, transaction,
+                "DELETE FROM runs WHERE status IN (4, 5, 6) AND finished_at < $finished_before");
+            Bind(command, "$finished_before", Ticks(finishedBefore));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+}

@@ -1,0 +1,72 @@
+namespace Cairn;
+
+public sealed partial class CairnEngine
+{
+    private void Register(FlowDefinition flow)
+    {
+        foreach (var child in FlowDefinition.Flatten(flow.Steps).OfType<CompositeStep>().Select(s => s.DetachedChild).OfType<FlowDefinition>())
+        {
+            Register(child);
+        }
+
+        while (true)
+        {
+            if (!_flows.TryGetValue(flow.Name, out var registered))
+            {
+                if (_flows.TryAdd(flow.Name, new FlowVersions([flow])))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (registered.Exact(flow.Version) is { } same)
+            {
+                if (!ReferenceEquals(same, flow))
+                {
+                    throw new InvalidOperationException(
+                        $"A different definition of flow '{flow}' is already registered with this engine; give the new one another name or version.");
+                }
+
+                return;
+            }
+
+            if (_flows.TryUpdate(flow.Name, registered.With(flow), registered))
+            {
+                Log.FlowVersionAdded(_logger, flow.Name, flow.Version, registered.Newest.Version);
+                return;
+            }
+        }
+    }
+
+    /// <summary>The definition a run of <paramref name="flowName"/> v<paramref name="version"/> resumes on, or null.</summary>
+    internal FlowDefinition? DefinitionFor(string flowName, int version) =>
+        _flows.TryGetValue(flowName, out var versions) ? versions.For(version) : null;
+
+    /// <summary>The versions of one flow registered with the engine, oldest first. Immutable.</summary>
+    private sealed class FlowVersions(IReadOnlyList<FlowDefinition> all)
+    {
+        public IReadOnlyList<FlowDefinition> All { get; } = all;
+
+        public FlowDefinition Newest => All[^1];
+
+        public FlowDefinition? Exact(int version) => All.FirstOrDefault(f => f.Version == version);
+
+        /// <summary>The run's own version when registered, else the newest if it is newer than the run's; null if the run is newer than all.</summary>
+        public FlowDefinition? For(int version) => Exact(version) ?? (Newest.Version > version ? Newest : null);
+
+        public FlowVersions With(FlowDefinition flow) => new([.. All.Append(flow).OrderBy(f => f.Version)]);
+    }
+
+    private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await _queries.ListRunsAsync(
+            new RunQuery { Statuses = [RunStatus.Pending, RunStatus.WaitingForRetry, RunStatus.Interrupted], Limit = 10_000 },
+            cancellationToken).ConfigureAwait(false);
+        foreach (var group in unfinished.Where(r => !_flows.ContainsKey(r.FlowName)).GroupBy(r => r.FlowName))
+        {
+            Log.UnknownFlowRuns(_logger, group.Count(), group.Key);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Cairn.Storage;
+
+namespace Cairn.Execution;
+
+internal sealed partial class RunAttempt<TState>
+{
+    private (TState State, int[]? ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
+    {
+        if (data.Checkpoint is { } checkpoint)
+        {
+            var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
+            if (!StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum))
+            {
+                throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
+            }
+
+            var resumeAt = FindRecoveryPoint(checkpoint, out var envelope);
+            return envelope is null
+                ? (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null)
+                : (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
+        }
+
+        var input = data.Input ?? throw new CheckpointCorruptedException($"Run {_run.Id} of flow {_flow} has neither a checkpoint nor its input.");
+        if (!StateCodec.Matches(input.Span, _run.InputChecksum))
+        {
+            throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
+        }
+
+        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null, null);
+    }
+
+    /// <summary>
+    /// Finds where to resume in the flow as it is now: at the checkpoint's position if the recovery point is still there,
+    /// else at the recovery point of the same name, keeping the iterations and paths of the loops and branches around it
+    /// (a stage inserted or removed elsewhere keeps runs resumable).
+    /// </summary>
+    /// <param name="checkpoint">The checkpoint.</param>
+    /// <param name="envelope">The envelope of a checkpoint inside a parallel step, or null.</param>
+    private int[] FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
+    {
+        envelope = null;
+        int[] path;
+        try
+        {
+            path = [.. FlowPath.Parse(checkpoint.Position).Segments];
+        }
+        catch (FormatException ex)
+        {
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
+        }
+
+        if (path is [.., ParallelStep<TState>.Lane])
+        {
+            try
+            {
+                envelope = ParallelEnvelope.Read(checkpoint.State);
+            }
+            catch (FormatException ex)
+            {
+                throw new CheckpointCorruptedException(
+                    $"The checkpoint of run {_run.Id} at '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}) is inside a parallel step but cannot be read: {ex.Message}. It is kept unchanged for inspection.");
+            }
+
+            return FindParallel(checkpoint, path, envelope.Parallel);
+        }
+
+        if (path is [.., ChildRunStep<TState>.Lane])
+        {
+            var stepPath = path[..^1];
+            if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint))
+            {
+                return path;
+            }
+
+            var movedStep = FlowPositions.Find(_flow.Steps, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint);
+            return movedStep is not null && FlowPositions.Relocate(movedStep, stepPath) is { } relocatedStep
+                ? [.. relocatedStep, ChildRunStep<TState>.Lane]
+                : throw new FlowChangedException(
+                    $"Run {_run.Id} cannot resume: detached sub-flow '{checkpoint.RecoveryPoint}', whose child it waits for, no longer exists or moved in {_flow} " +
+                    $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
+        }
+
+        if (path.Length % 2 == 0)
+        {
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
+        }
+
+        if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))
+        {
+            return path;
+        }
+
+        var moved = FlowPositions.FindByName(_flow.Steps, checkpoint.RecoveryPoint)
+            ?? throw new FlowChangedException(
+                $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' no longer exists in {_flow} (the run started on v{_run.FlowVersion}). " +
+                "Its checkpoint is kept; restore the recovery point or re-run it after deciding what to do.");
+        if (FlowPositions.Relocate(moved, path) is { } relocated)
+        {
+            return relocated;
+        }
+
+        throw new FlowChangedException(
+            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' was inside {(path.Length - 1) / 2} loop(s) or branch(es) " +
+            $"at its checkpoint and is inside {moved.Composites.Count} now, or in another kind, in {_flow} (the run started on v{_run.FlowVersion}). " +
+            "Its checkpoint is kept; re-run it after deciding what to do.");
+    }
+
+    /// <summary>
+    /// Reads a saved state: through the flow's upgrade hook when the run started on an older version and the flow has
+    /// one, else by deserializing it as this version's state type.
+    /// </summary>
+    private TState ReadState(ReadOnlyMemory<byte> data, string what)
+    {
+        var older = _run.FlowVersion < _flow.Version;
+        if (older && _flow.UpgradeState is { } upgrade)
+        {
+            try
+            {
+                return upgrade(_run.FlowVersion, data);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new StateSerializationException(
+                    $"{Capitalize(what)}, saved by v{_run.FlowVersion}, could not be upgraded to v{_flow.Version} by the flow's UpgradeState hook: {ex.Message} It is kept unchanged.",
+                    null,
+                    ex);
+            }
+        }
+
+        var versions = older
+            ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
+            : "";
+        return _engine.Codec.Deserialize<TState>(data.Span, Capitalize(what), versions);
+    }
+}

@@ -71,7 +71,7 @@ public class DispatchBenchmarks
         var id = RunId.New();
         await _idleEngine.Store.CreateRunAsync(new NewRun(id, _flow.Name, _flow.Version, id.ToString(), input, Checksum.Compute(input), "{}"), CancellationToken.None);
         var claimed = await _idleEngine.Store.ClaimDueRunsAsync(_claim, CancellationToken.None);
-        await _flow.RunAttemptAsync(_idleEngine, claimed[0], knownInput: null, CancellationToken.None);
+        await _flow.RunAttemptAsync(_idleEngine.Execution, claimed[0], knownInput: null, CancellationToken.None);
 
         // Keeps the store at one run: its lookups scan every run.
         await ((IRunOperations)_idleEngine.Store).PurgeAsync(DateTimeOffset.MaxValue, CancellationToken.None);

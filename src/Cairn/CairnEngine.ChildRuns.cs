@@ -1,34 +1,16 @@
 namespace Cairn;
 
-public sealed partial class CairnEngine
+public sealed partial class CairnEngine : IRunHost
 {
     /// <summary>Starts (or finds) the child run of a detached sub-flow, linked to its parent.</summary>
-    internal async Task<RunRecord> StartChildRunAsync<TChild>(Flow<TChild> child, TChild input, string recoveryId, RunId parent, CancellationToken cancellationToken) =>
+    async Task<RunRecord> IRunHost.StartChildRunAsync<TChild>(Flow<TChild> child, TChild input, string recoveryId, RunId parent, CancellationToken cancellationToken) =>
         (await StartRunCoreAsync(child, input, recoveryId, RunId.New(), cancellationToken, parent).ConfigureAwait(false)).Run;
-
-    /// <summary>The outcome of a finished run (its result read from the store), or null while it is unfinished.</summary>
-    internal async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(Flow<TState> flow, RunRecord run, CancellationToken cancellationToken)
-    {
-        if (!run.Status.IsFinished())
-        {
-            return null;
-        }
-
-        if (run.Status != RunStatus.Completed)
-        {
-            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), WasAlreadyCompleted: true);
-        }
-
-        var result = await _queries.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
-            ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
-        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, WasAlreadyCompleted: true);
-    }
 
     /// <summary>
     /// Wakes the parent of a detached sub-flow's child that has just finished: the parent, waiting for a retry that uses
     /// none up (or failed because of the child), is asked to run again at once. Best effort: the parent's timer is the fallback.
     /// </summary>
-    internal async Task WakeParentAsync(RunRecord child)
+    async Task IRunHost.WakeParentAsync(RunRecord child)
     {
         // Most runs have no parent: skip parsing their settings.
         if (!child.Settings.Contains("parentRunId", StringComparison.Ordinal))

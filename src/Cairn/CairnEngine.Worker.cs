@@ -71,7 +71,7 @@ public sealed partial class CairnEngine
         {
             if (DefinitionFor(claimed.Run.FlowName, claimed.Run.FlowVersion) is { } flow)
             {
-                await flow.RunAttemptAsync(this, claimed, knownInput, cancellation.Token).ConfigureAwait(false);
+                await flow.RunAttemptAsync(Execution, claimed, knownInput, cancellation.Token).ConfigureAwait(false);
             }
             else if (_flows.TryGetValue(claimed.Run.FlowName, out var known))
             {

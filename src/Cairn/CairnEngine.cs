@@ -51,6 +51,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("Cairn.Engine");
         _slots = new SemaphoreSlim(options.MaxConcurrentRuns, options.MaxConcurrentRuns);
         NodeName = options.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+        Execution = new EngineContext(store, Codec, timeProvider, _logger, options, NodeName, this);
         foreach (var flow in flows)
         {
             Register(flow);
@@ -83,7 +84,17 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     internal bool IsStopping => _stopClaiming.IsCancellationRequested;
 
-    internal bool IsAborting => _abortRuns.IsCancellationRequested;
+    bool IRunHost.IsStopping => IsStopping;
+
+    bool IRunHost.IsAborting => _abortRuns.IsCancellationRequested;
+
+    void IRunHost.Wake() => Wake();
+
+    void IRunHost.NotifyCompleted(RunRecord run, byte[] result) => NotifyCompleted(run, result);
+
+    /// <summary>What the execution of attempts needs of this engine.</summary>
+    internal EngineContext Execution { get; }
+
 
     /// <summary>
     /// Initializes the store, takes its worker lock where it has one, marks runs left running by a dead engine as

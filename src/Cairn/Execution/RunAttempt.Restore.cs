@@ -131,6 +131,6 @@ internal sealed partial class RunAttempt<TState>
         var versions = older
             ? $" (the run started on v{_run.FlowVersion}; give {_flow} an UpgradeState hook to convert older states)"
             : "";
-        return _engine.Codec.Deserialize<TState>(data.Span, Capitalize(what), versions);
+        return _context.Codec.Deserialize<TState>(data.Span, Capitalize(what), versions);
     }
 }

@@ -6,7 +6,7 @@ namespace Cairn.Execution;
 /// <summary>One attempt of a claimed run: restore the state, run the remaining steps, record how it ended.</summary>
 internal sealed partial class RunAttempt<TState>
 {
-    private readonly CairnEngine _engine;
+    private readonly EngineContext _context;
     private readonly Flow<TState> _flow;
     private readonly RunRecord _run;
     private readonly RunLease _lease;
@@ -18,13 +18,13 @@ internal sealed partial class RunAttempt<TState>
     /// <summary>Where the attempt is, for messages: the runner's place once steps run.</summary>
     private string Where => _runner?.Where ?? _restoring;
 
-    /// <param name="engine">The engine.</param>
+    /// <param name="context">What the attempt needs of its engine.</param>
     /// <param name="flow">The run's flow.</param>
     /// <param name="claimed">The run and its lease.</param>
     /// <param name="knownInput">The input of a run created claimed by this engine just now; null to read the recovery data.</param>
-    public RunAttempt(CairnEngine engine, Flow<TState> flow, ClaimedRun claimed, byte[]? knownInput)
+    public RunAttempt(EngineContext context, Flow<TState> flow, ClaimedRun claimed, byte[]? knownInput)
     {
-        _engine = engine;
+        _context = context;
         _flow = flow;
         _run = claimed.Run;
         _lease = claimed.Lease;
@@ -44,7 +44,7 @@ internal sealed partial class RunAttempt<TState>
         }
         catch (RunOwnershipLostException ex)
         {
-            Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+            Log.RunAbandoned(_context.Logger, _run.Id, ex.Message);
             outcome = "abandoned";
         }
         catch (WaitingForChildRunException ex)
@@ -54,7 +54,7 @@ internal sealed partial class RunAttempt<TState>
         catch (AttemptStoppedException ex)
         {
             outcome = await RecordAsync(
-                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_engine.NodeName} stopped before stage '{ex.Stage}'; the run will resume from its last recovery point"),
+                new RunTransition(RunStatus.Interrupted, RunEventKind.Interrupted, $"engine {_context.NodeName} stopped before stage '{ex.Stage}'; the run will resume from its last recovery point"),
                 "interrupted").ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -72,7 +72,7 @@ internal sealed partial class RunAttempt<TState>
         if (outcome is "failed")
         {
             // Before the attempt ends and its waiters are told: they see the parent already woken.
-            await _engine.WakeParentAsync(_run).ConfigureAwait(false);
+            await _context.Host.WakeParentAsync(_run).ConfigureAwait(false);
         }
 
         activity?.SetTag(Telemetry.OutcomeTag, outcome);
@@ -85,7 +85,7 @@ internal sealed partial class RunAttempt<TState>
     /// </summary>
     private async Task<string> WaitForChildAsync(WaitingForChildRunException waiting)
     {
-        var interval = _engine.Options.ChildRunCheckInterval;
+        var interval = _context.Options.ChildRunCheckInterval;
         var outcome = await RecordAsync(
             new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} is {waiting.Message}; checking again in {interval} unless the child's end wakes it first")
             {
@@ -96,15 +96,15 @@ internal sealed partial class RunAttempt<TState>
         // The child may have finished between the check and the transition, when waking this run could not work yet.
         try
         {
-            if (await _engine.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
+            if (await _context.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
             {
-                await ((IRunOperations)_engine.Store).RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
-                _engine.Wake();
+                await _context.Operations.RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
+                _context.Host.Wake();
             }
         }
         catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
         {
-            Log.ParentNotWoken(_engine.Logger, _run.Id, waiting.Child, ex.Message);
+            Log.ParentNotWoken(_context.Logger, _run.Id, waiting.Child, ex.Message);
         }
 
         return outcome;
@@ -112,27 +112,27 @@ internal sealed partial class RunAttempt<TState>
 
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
     {
-        var store = _engine.Store;
+        var store = _context.Store;
         var data = _knownInput is not null && _run.CheckpointSequence == 0
             ? new RecoveryData(_knownInput, Checkpoint: null)
             : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
         var (state, resumeAt, resumedFrom, parallel) = Restore(data);
         if (resumedFrom is null)
         {
-            Log.AttemptStarted(_engine.Logger, _run.Id, _flow.Name, _run.Attempt);
+            Log.AttemptStarted(_context.Logger, _run.Id, _flow.Name, _run.Attempt);
         }
         else
         {
-            Log.RunResumed(_engine.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
+            Log.RunResumed(_context.Logger, _run.Id, _flow.Name, resumedFrom, _run.Attempt);
         }
 
         if (_run.FlowVersion != _flow.Version || RunFingerprint() is { } started && started != _flow.Fingerprint)
         {
-            Log.ResumingOnChangedFlow(_engine.Logger, _run.Id, _flow.Name, _run.FlowVersion, RunFingerprint() ?? "unknown", _flow.Version, _flow.Fingerprint);
+            Log.ResumingOnChangedFlow(_context.Logger, _run.Id, _flow.Name, _run.FlowVersion, RunFingerprint() ?? "unknown", _flow.Version, _flow.Fingerprint);
         }
 
         var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        var scope = new AttemptScope(_engine, _run, _flow, recovery);
+        var scope = new AttemptScope(_context, _run, _flow, recovery);
         _sequence = _run.CheckpointSequence;
         _runner = new StepRunner<TState>(
             scope,
@@ -148,9 +148,9 @@ internal sealed partial class RunAttempt<TState>
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
         await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
-        await _engine.WakeParentAsync(_run).ConfigureAwait(false);
-        _engine.NotifyCompleted(_run, result);
-        Log.RunCompleted(_engine.Logger, _run.Id, _flow.Name);
+        await _context.Host.WakeParentAsync(_run).ConfigureAwait(false);
+        _context.Host.NotifyCompleted(_run, result);
+        Log.RunCompleted(_context.Logger, _run.Id, _flow.Name);
         return "completed";
     }
 
@@ -191,7 +191,7 @@ internal sealed partial class RunAttempt<TState>
         var bytes = serialize();
         var sequence = Interlocked.Increment(ref _sequence);
         var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, StateCodec.Checksum(bytes));
-        await _engine.Store.SaveCheckpointAsync(_lease, checkpoint, _engine.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
+        await _context.Store.SaveCheckpointAsync(_lease, checkpoint, _context.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
         Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         Telemetry.CheckpointSize.Record(bytes.Length);
@@ -211,7 +211,7 @@ internal sealed partial class RunAttempt<TState>
     }
 
     private byte[] Serialize(TState state, string purpose) =>
-        _engine.SerializeState(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
+        _context.Codec.Serialize(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
 
     private async Task<string> RecordFailureAsync(Exception error)
     {
@@ -223,14 +223,14 @@ internal sealed partial class RunAttempt<TState>
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
         {
-            policy = _engine.Options.DefaultRetryPolicy;
+            policy = _context.Options.DefaultRetryPolicy;
         }
 
         if (error is StoreUnavailableException)
         {
             // The store failed, not the run: try again after the retry interval without using up one of its retries. If
             // the store is still down, recording this waits for it (RecordAsync keeps trying).
-            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, policy.Interval, description);
+            Log.RetryScheduled(_context.Logger, _run.Id, _flow.Name, _run.Attempt, policy.Interval, description);
             return await RecordAsync(
                 new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; the store was unavailable, which does not use up a retry; trying again in {policy.Interval}")
                 {
@@ -243,10 +243,10 @@ internal sealed partial class RunAttempt<TState>
         var permanent = error is CairnException { IsPermanent: true } || policy.IsPermanent(error);
         var retry = _run.RetriesUsed + 1;
         var delay = retry <= policy.MaxRetries ? policy.DelayBefore(retry) : TimeSpan.Zero;
-        var withinWindow = _engine.TimeProvider.GetUtcNow() + delay <= _run.CreatedAt + policy.Window;
+        var withinWindow = _context.Clock.GetUtcNow() + delay <= _run.CreatedAt + policy.Window;
         if (!permanent && retry <= policy.MaxRetries && withinWindow)
         {
-            Log.RetryScheduled(_engine.Logger, _run.Id, _flow.Name, _run.Attempt, delay, description);
+            Log.RetryScheduled(_context.Logger, _run.Id, _flow.Name, _run.Attempt, delay, description);
             return await RecordAsync(
                 new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} failed {description}; retry {retry} of {policy.MaxRetries} in {delay}")
                 {
@@ -260,7 +260,7 @@ internal sealed partial class RunAttempt<TState>
         var reason = permanent ? "the error is permanent"
             : retry > policy.MaxRetries ? $"all {policy.MaxRetries} retries are used up"
             : $"the next retry would fall outside the retry window of {policy.Window}";
-        Log.RunFailed(_engine.Logger, _run.Id, _flow.Name, description);
+        Log.RunFailed(_context.Logger, _run.Id, _flow.Name, description);
         return await RecordAsync(
             new RunTransition(RunStatus.Failed, RunEventKind.Failed, $"attempt {_run.Attempt} failed {description}; not retried: {reason}")
             {
@@ -273,32 +273,32 @@ internal sealed partial class RunAttempt<TState>
     {
         if (transition.Status == RunStatus.Interrupted)
         {
-            Log.RunInterrupted(_engine.Logger, _run.Id, _flow.Name);
+            Log.RunInterrupted(_context.Logger, _run.Id, _flow.Name);
         }
 
         // The run's outcome must reach the store; while the store is down, keep trying until the engine is aborted.
-        var delay = _engine.Options.PollInterval;
+        var delay = _context.Options.PollInterval;
         while (true)
         {
             try
             {
-                await _engine.Store.TransitionAsync(_lease, transition, CancellationToken.None).ConfigureAwait(false);
+                await _context.Store.TransitionAsync(_lease, transition, CancellationToken.None).ConfigureAwait(false);
                 return outcome;
             }
             catch (RunOwnershipLostException ex)
             {
-                Log.RunAbandoned(_engine.Logger, _run.Id, ex.Message);
+                Log.RunAbandoned(_context.Logger, _run.Id, ex.Message);
                 return "abandoned";
             }
             catch (Exception ex)
             {
-                Log.StoreError(_engine.Logger, ex, $"recording the outcome of run {_run.Id}", delay);
-                if (_engine.IsAborting)
+                Log.StoreError(_context.Logger, ex, $"recording the outcome of run {_run.Id}", delay);
+                if (_context.Host.IsAborting)
                 {
                     return "abandoned";
                 }
 
-                await Task.Delay(delay, _engine.TimeProvider).ConfigureAwait(false);
+                await Task.Delay(delay, _context.Clock).ConfigureAwait(false);
             }
         }
     }

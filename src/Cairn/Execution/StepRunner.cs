@@ -2,12 +2,12 @@ using System.Diagnostics;
 
 namespace Cairn.Execution;
 
-/// <summary>What every sequence of one attempt shares: the engine, the run, and how stages learn where they are.</summary>
-/// <param name="Engine">The engine.</param>
+/// <summary>What every sequence of one attempt shares: the engine context, the run, and how stages learn where they are.</summary>
+/// <param name="Context">What execution needs of the engine.</param>
 /// <param name="Run">The run as claimed.</param>
 /// <param name="Flow">The definition the attempt runs, for messages: <c>order-import v3</c>.</param>
 /// <param name="Recovery">What stages may ask about the attempt.</param>
-internal sealed record AttemptScope(CairnEngine Engine, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery);
+internal sealed record AttemptScope(EngineContext Context, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery);
 
 /// <summary>The engine stopped the attempt before a stage; the run is left to resume from its last recovery point.</summary>
 internal sealed class AttemptStoppedException(string stage) : Exception($"stopped before stage '{stage}'")
@@ -179,7 +179,7 @@ internal sealed class StepRunner<TS>
 
     private async Task ExecuteStageAsync(StageStep<TS> stage, CancellationToken cancellationToken)
     {
-        var engine = _scope.Engine;
+        var engine = _scope.Context.Host;
         if (engine.IsStopping)
         {
             throw new AttemptStoppedException(stage.Name);

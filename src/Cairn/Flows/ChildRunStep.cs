@@ -39,20 +39,20 @@ internal sealed record ChildRunStep<TState, TChild>(
     public override async Task ExecuteAsync(StepRunner<TState> host, int[] position, bool resumed, CancellationToken cancellationToken)
     {
         var scope = host.Scope;
-        var engine = scope.Engine;
+        var engine = scope.Context;
         var iterations = host.Iterations;
         var recoveryId = iterations.Count == 0 ? $"{scope.Run.Id}:{Name}" : $"{scope.Run.Id}:{Name}:{string.Join(':', iterations)}";
         host.Where = $"at detached sub-flow '{Name}' ({Child})";
         var child = resumed
-            ? await ((IRunQueries)engine.Store).FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
+            ? await engine.Queries.FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildRunFailedException($"Child run '{recoveryId}' of flow '{Child.Name}', which run {scope.Run.Id} waits for, no longer exists (was it purged?).")
-            : await engine.StartChildRunAsync(Child, Input(host.State), recoveryId, scope.Run.Id, cancellationToken).ConfigureAwait(false);
-        var outcome = await engine.TryGetOutcomeAsync(Child, child, cancellationToken).ConfigureAwait(false);
+            : await engine.Host.StartChildRunAsync(Child, Input(host.State), recoveryId, scope.Run.Id, cancellationToken).ConfigureAwait(false);
+        var outcome = await engine.TryGetOutcomeAsync<TChild>(child, cancellationToken).ConfigureAwait(false);
         if (outcome is null)
         {
             if (!resumed)
             {
-                var state = engine.SerializeState(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{Name}' for run {scope.Run.Id}: the state", "");
+                var state = engine.Codec.Serialize(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{Name}' for run {scope.Run.Id}: the state", "");
                 await host.SaveRaw(Name, FlowPath.Of([.. position, Lane]), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
             }
 

@@ -19,8 +19,8 @@ public sealed class Flow<TState> : FlowDefinition
     /// <inheritdoc />
     public override Type StateType => typeof(TState);
 
-    internal override Task RunAttemptAsync(CairnEngine engine, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken) =>
-        new RunAttempt<TState>(engine, this, claimed, knownInput).ExecuteAsync(cancellationToken);
+    internal override Task RunAttemptAsync(EngineContext context, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken) =>
+        new RunAttempt<TState>(context, this, claimed, knownInput).ExecuteAsync(cancellationToken);
 }
 
 /// <summary>Starts flow definitions.</summary>

@@ -61,7 +61,7 @@ public abstract class FlowDefinition
         }
     }
 
-    internal abstract Task RunAttemptAsync(CairnEngine engine, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken);
+    internal abstract Task RunAttemptAsync(EngineContext context, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken);
 
     /// <summary>The flow's name and version, as in messages: <c>order-import v3</c>.</summary>
     public override string ToString() => $"{Name} v{Version}";

@@ -191,17 +191,17 @@ internal sealed record ParallelStep<TState, TSlice>(
     /// <summary>The envelope when the step starts: the flow's state, and each branch's first slice.</summary>
     private ParallelEnvelope Fork(StepRunner<TState> host)
     {
-        var engine = host.Scope.Engine;
+        var engine = host.Scope.Context;
         var state = host.State;
         var what = $"Flow {host.Scope.Flow} could not start parallel '{Name}' for run {host.Scope.Run.Id}";
         var branches = Branches is not null
-            ? Branches.Select(b => new BranchFrame { Name = b.Name, Slice = engine.SerializeState(b.Slice(state), $"{what}: the slice of branch '{b.Name}'", "") })
+            ? Branches.Select(b => new BranchFrame { Name = b.Name, Slice = engine.Codec.Serialize(b.Slice(state), $"{what}: the slice of branch '{b.Name}'", "") })
             : Enumerable.Range(0, FanOut!.Count(state)).Select(i => new BranchFrame
             {
                 Name = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Slice = engine.SerializeState(FanOut.Slice(state, i), $"{what}: the slice of item {i}", ""),
+                Slice = engine.Codec.Serialize(FanOut.Slice(state, i), $"{what}: the slice of item {i}", ""),
             });
-        return new ParallelEnvelope { Parallel = Name, State = engine.SerializeState(state, $"{what}: the state", ""), Branches = [.. branches] };
+        return new ParallelEnvelope { Parallel = Name, State = engine.Codec.Serialize(state, $"{what}: the state", ""), Branches = [.. branches] };
     }
 
     /// <summary>
@@ -275,7 +275,7 @@ internal sealed record ParallelStep<TState, TSlice>(
     }
 
     private static byte[] SerializeSlice(StepRunner<TState> host, BranchFrame frame, TSlice slice, string label) =>
-        host.Scope.Engine.SerializeState(
+        host.Scope.Context.Codec.Serialize(
             slice, $"Flow {host.Scope.Flow} could not save '{label}' for run {host.Scope.Run.Id}: the slice of branch '{frame.Name}'", " The run stays resumable from its previous checkpoint.");
 
     /// <summary>
@@ -302,7 +302,7 @@ internal sealed record ParallelStep<TState, TSlice>(
     }
 
     private static TSlice ReadSlice(StepRunner<TState> host, string branch, byte[] slice) =>
-        host.Scope.Engine.Codec.Deserialize<TSlice>(slice, $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow})");
+        host.Scope.Context.Codec.Deserialize<TSlice>(slice, $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow})");
 }
 
 /// <summary>A named branch of a parallel step.</summary>

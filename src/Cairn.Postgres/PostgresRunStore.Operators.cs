@@ -124,7 +124,7 @@ public sealed partial class PostgresRunStore
                 var events = new List<RunEvent>();
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)) { RecoveryPoint = NullableString(reader, 4) });
                 }
 
                 return events;

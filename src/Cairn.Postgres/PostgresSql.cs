@@ -76,7 +76,7 @@ internal sealed class PostgresSql
 
         ListRuns = $"SELECT {RunColumnList} FROM {runs}";
 
-        GetEvents = $"SELECT time, kind, attempt, message FROM {events} WHERE run_id = @run_id ORDER BY id";
+        GetEvents = $"SELECT time, kind, attempt, message, recovery_point FROM {events} WHERE run_id = @run_id ORDER BY id";
 
         // One statement, so the input and the checkpoint come from the same snapshot.
         GetRecoveryData = $"""
@@ -108,12 +108,12 @@ internal sealed class PostgresSql
                 FROM due WHERE r.run_id = due.run_id
                 RETURNING {r}, due.claim_at AS claim_order
             ), started AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
                 SELECT run_id, updated_at, 1, attempt,
                     CASE WHEN last_recovery_point IS NULL
                         THEN 'attempt ' || attempt || ' started on ' || @owner
                         ELSE 'attempt ' || attempt || ' resumed on ' || @owner || ' from recovery point ''' || last_recovery_point || ''''
-                    END
+                    END, last_recovery_point
                 FROM claimed ORDER BY claim_order, created_at, run_id
             )
             SELECT {RunColumnList} FROM claimed ORDER BY claim_order, created_at, run_id
@@ -150,7 +150,7 @@ internal sealed class PostgresSql
                         ORDER BY 1 DESC LIMIT @keep
                     ) newest)
             ), passed AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 2, attempt, @message FROM run
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
             )
             SELECT attempt FROM run
             """;
@@ -198,10 +198,11 @@ internal sealed class PostgresSql
                 UPDATE {runs} r SET status = 3, lease_expires_at = NULL, due_at = {now} + @resume_after_us {Micros},
                     claim_at = {now} + @resume_after_us {Micros}, updated_at = {now}
                 FROM gone WHERE r.run_id = gone.run_id
-                RETURNING r.run_id, r.owner, r.attempt, r.created_at
+                RETURNING r.run_id, r.owner, r.attempt, r.created_at, r.last_recovery_point
             ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message)
-                SELECT run_id, {now}, 6, attempt, 'owner ' || COALESCE(owner, '') || ' is gone; the run will resume from its last recovery point'
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
+                SELECT run_id, {now}, 6, attempt, 'owner ' || COALESCE(owner, '') || ' is gone; the run will resume from its last recovery point',
+                    last_recovery_point
                 FROM interrupted ORDER BY created_at, run_id
             ), {Notify("interrupted", "@resume_after_us <= 0")}
             SELECT count(*)::integer FROM interrupted {Notified}
@@ -217,7 +218,7 @@ internal sealed class PostgresSql
                 FROM target WHERE r.run_id = target.run_id AND target.status = ANY(@allowed)
                 RETURNING {r}
             ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 7, attempt, @message FROM rerun
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 7, attempt, @message, last_recovery_point FROM rerun
             ), {Notify("rerun")}
             SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
             """;
@@ -251,11 +252,12 @@ internal sealed class PostgresSql
                 FROM source s WHERE r.run_id = s.run_id
                 RETURNING {r}, s.sequence AS source_sequence
             ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message)
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
                 SELECT run_id, {now}, 7, attempt,
                     @message || ': resumes from recovery point ''' || last_recovery_point || ''' (checkpoint ' || source_sequence ||
                     ', copied as checkpoint ' || checkpoint_sequence || ') with ' ||
-                    CASE WHEN @state IS NULL THEN 'its saved state' ELSE 'an edited state' END
+                    CASE WHEN @state IS NULL THEN 'its saved state' ELSE 'an edited state' END,
+                    last_recovery_point
                 FROM rerun
             ), {Notify("rerun")}
             SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}

@@ -76,7 +76,7 @@ public sealed partial class SqliteRunStore
                 };
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
-                InsertEvent(transaction, run.Id, now, RunEventKind.Started, started.Attempt, message);
+                InsertEvent(transaction, run.Id, now, RunEventKind.Started, started.Attempt, message, run.LastRecoveryPoint);
                 claimed.Add(new ClaimedRun(started, new RunLease(run.Id, request.Owner, started.LeaseEpoch)));
             }
 
@@ -99,9 +99,9 @@ public sealed partial class SqliteRunStore
     public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, now) =>
         {
-            var abandoned = new List<(RunId Id, string? Owner, int Attempt)>();
+            var abandoned = new List<(RunId Id, string? Owner, int Attempt, string? LastRecoveryPoint)>();
             using (var select = Command(connection, transaction,
-                "SELECT run_id, owner, attempt FROM runs WHERE status = 1 " +
+                "SELECT run_id, owner, attempt, last_recovery_point FROM runs WHERE status = 1 " +
                 "AND ($exclusive OR lease_expires_at <= $now) ORDER BY created_at, run_id"))
             {
                 Bind(select, "$now", Ticks(now));
@@ -109,7 +109,7 @@ public sealed partial class SqliteRunStore
                 using var reader = select.ExecuteReader();
                 while (reader.Read())
                 {
-                    abandoned.Add((RunKey(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2)));
+                    abandoned.Add((RunKey(reader.GetString(0)), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
                 }
             }
 
@@ -128,7 +128,7 @@ public sealed partial class SqliteRunStore
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
                 InsertEvent(transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
-                    $"owner {run.Owner} is gone; the run will resume from its last recovery point");
+                    $"owner {run.Owner} is gone; the run will resume from its last recovery point", run.LastRecoveryPoint);
             }
 
             return abandoned.Count;

@@ -74,13 +74,16 @@ public sealed partial class SqliteRunStore
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<RunEvent>>(connection =>
         {
-            using var command = Command(connection, null, "SELECT time, kind, attempt, message FROM events WHERE run_id = $run_id ORDER BY id");
+            using var command = Command(connection, null, "SELECT time, kind, attempt, message, recovery_point FROM events WHERE run_id = $run_id ORDER BY id");
             Bind(command, "$run_id", Key(runId));
             using var reader = command.ExecuteReader();
             var events = new List<RunEvent>();
             while (reader.Read())
             {
-                events.Add(new RunEvent(Time(reader.GetInt64(0)), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)));
+                events.Add(new RunEvent(Time(reader.GetInt64(0)), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3))
+                {
+                    RecoveryPoint = reader.IsDBNull(4) ? null : reader.GetString(4),
+                });
             }
 
             return events;
@@ -114,7 +117,7 @@ public sealed partial class SqliteRunStore
                 update.ExecuteNonQuery();
             }
 
-            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message);
+            InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message, run.LastRecoveryPoint);
             return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
         }, cancellationToken);
 
@@ -160,7 +163,7 @@ public sealed partial class SqliteRunStore
             }
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
-                StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null));
+                StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null), source.RecoveryPoint);
             return run with
             {
                 Status = RunStatus.Pending,

@@ -83,7 +83,7 @@ public sealed partial class SqliteRunStore
         return runs;
     }
 
-    private void InsertEvent(SqliteTransaction transaction, RunId runId, DateTimeOffset time, RunEventKind kind, int attempt, string message)
+    private void InsertEvent(SqliteTransaction transaction, RunId runId, DateTimeOffset time, RunEventKind kind, int attempt, string message, string? recoveryPoint = null)
     {
         var command = Cached(transaction, InsertEventSql);
         Bind(command, "$run_id", Key(runId));
@@ -91,6 +91,7 @@ public sealed partial class SqliteRunStore
         Bind(command, "$kind", (int)kind);
         Bind(command, "$attempt", attempt);
         Bind(command, "$message", message);
+        Bind(command, "$recovery_point", recoveryPoint);
         command.ExecuteNonQuery();
     }
 

@@ -27,7 +27,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private const string FenceCondition = "run_id = $run_id AND lease_epoch = $epoch AND status = 1";
 
     private const string InsertEventSql =
-        "INSERT INTO events (run_id, time, kind, attempt, message) VALUES ($run_id, $time, $kind, $attempt, $message)";
+        "INSERT INTO events (run_id, time, kind, attempt, message, recovery_point) VALUES ($run_id, $time, $kind, $attempt, $message, $recovery_point)";
 
     private readonly string _path;
     private readonly string _connectionString;
@@ -237,7 +237,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
             }
 
             InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
-                StoreRules.RecoveryPointPassedMessage(checkpoint));
+                StoreRules.RecoveryPointPassedMessage(checkpoint), checkpoint.RecoveryPoint);
             return true;
         }, cancellationToken);
     }

@@ -80,7 +80,9 @@ public abstract partial class RunStoreContract
         await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1), keep: 3, Ct);
 
         var events = await Store.GetEventsAsync(run.Id, Ct);
-        Assert.Equal(new RunEvent(Time.GetUtcNow(), RunEventKind.RecoveryPointPassed, 1, "recovery point 'point-1' passed: step 1 done"), events[^1]);
+        Assert.Equal(
+            new RunEvent(Time.GetUtcNow(), RunEventKind.RecoveryPointPassed, 1, "recovery point 'point-1' passed: step 1 done") { RecoveryPoint = "point-1" },
+            events[^1]);
         Assert.Equal(3, events.Count);
     }
 

@@ -199,6 +199,22 @@ public abstract partial class RunStoreContract
     }
 
     [Fact]
+    public async Task InterruptAbandonedRunsAsync_AfterARecoveryPoint_RecordsThePointInTheEvent()
+    {
+        var run = await CreateAsync();
+        var claimed = Assert.Single(await ClaimAsync(NodeA, lease: TimeSpan.FromSeconds(30)));
+        await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1), keep: 3, Ct);
+        Time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, await Store.InterruptAbandonedRunsAsync(NodeB, exclusive: false, resumeAfter: TimeSpan.Zero, Ct));
+
+        var interrupted = (await Store.GetEventsAsync(run.Id, Ct))[^1];
+        Assert.Equal(RunEventKind.Interrupted, interrupted.Kind);
+        Assert.Equal("point-1", interrupted.RecoveryPoint);
+        Assert.Null((await Store.GetEventsAsync(run.Id, Ct))[0].RecoveryPoint);
+    }
+
+    [Fact]
     public async Task InterruptAbandonedRunsAsync_NotExclusive_InterruptsOnlyExpiredLeases()
     {
         var expired = await CreateAsync(Flow, "1");

@@ -35,7 +35,9 @@ public abstract partial class RunStoreContract
         Assert.Equal(before.LastRecoveryPoint, rerun.LastRecoveryPoint);
         Assert.Equal(rerun, await Store.GetRunAsync(before.Id, Ct));
         Assert.Equal(1, (await Store.GetRecoveryDataAsync(before.Id, Ct)).Checkpoint?.Sequence);
-        Assert.Equal(new RunEvent(now, RunEventKind.RerunRequested, before.Attempt, "re-run by operator"), (await Store.GetEventsAsync(before.Id, Ct))[^1]);
+        Assert.Equal(
+            new RunEvent(now, RunEventKind.RerunRequested, before.Attempt, "re-run by operator") { RecoveryPoint = before.LastRecoveryPoint },
+            (await Store.GetEventsAsync(before.Id, Ct))[^1]);
         var resumed = Assert.Single(await ClaimAsync(NodeB, flows: [before.FlowName]));
         Assert.Equal(before.Attempt + 1, resumed.Run.Attempt);
     }
@@ -140,7 +142,10 @@ public abstract partial class RunStoreContract
         Assert.Equal(new CheckpointSummary(4, "1", "point-1", "step 1 done", "sha256:1", now, State(1).Length), kept[0]);
         Assert.Equal(
             new RunEvent(now, RunEventKind.RerunRequested, before.Attempt,
-                "re-run by operator: resumes from recovery point 'point-1' (checkpoint 1, copied as checkpoint 4) with its saved state"),
+                "re-run by operator: resumes from recovery point 'point-1' (checkpoint 1, copied as checkpoint 4) with its saved state")
+            {
+                RecoveryPoint = "point-1",
+            },
             (await Store.GetEventsAsync(before.Id, Ct))[^1]);
 
         var resumed = Assert.Single(await ClaimAsync(NodeB, flows: [before.FlowName]));

@@ -73,7 +73,7 @@ public sealed partial class InMemoryRunStore
             StoreRules.EnsureCanRerun(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
             entry.Run = entry.Run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
-            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message));
+            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message) { RecoveryPoint = entry.Run.LastRecoveryPoint });
             return Task.FromResult(entry.Run);
         }
     }
@@ -106,7 +106,10 @@ public sealed partial class InMemoryRunStore
                 CheckpointSequence = copySequence,
             };
             entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt,
-                StoreRules.RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null)));
+                StoreRules.RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null))
+            {
+                RecoveryPoint = source.RecoveryPoint,
+            });
             return Task.FromResult(entry.Run);
         }
     }

@@ -113,7 +113,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
                     DueAt = null,
                     UpdatedAt = now,
                 };
-                entry.Events.Add(new RunEvent(now, RunEventKind.Started, entry.Run.Attempt, message));
+                entry.Events.Add(new RunEvent(now, RunEventKind.Started, entry.Run.Attempt, message) { RecoveryPoint = entry.Run.LastRecoveryPoint });
                 claimed.Add(new ClaimedRun(entry.Run, new RunLease(entry.Run.Id, request.Owner, entry.Run.LeaseEpoch)));
             }
 
@@ -162,7 +162,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
                 UpdatedAt = now,
             };
             entry.Events.Add(new RunEvent(now, RunEventKind.RecoveryPointPassed, entry.Run.Attempt,
-                StoreRules.RecoveryPointPassedMessage(checkpoint)));
+                StoreRules.RecoveryPointPassedMessage(checkpoint)) { RecoveryPoint = checkpoint.RecoveryPoint });
             return Task.CompletedTask;
         }
     }
@@ -229,7 +229,10 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
 
                 var previousOwner = entry.Run.Owner;
                 entry.Run = entry.Run with { Status = RunStatus.Interrupted, LeaseExpiresAt = null, DueAt = now + resumeAfter, UpdatedAt = now };
-                entry.Events.Add(new RunEvent(now, RunEventKind.Interrupted, entry.Run.Attempt, $"owner {previousOwner} is gone; the run will resume from its last recovery point"));
+                entry.Events.Add(new RunEvent(now, RunEventKind.Interrupted, entry.Run.Attempt, $"owner {previousOwner} is gone; the run will resume from its last recovery point")
+                {
+                    RecoveryPoint = entry.Run.LastRecoveryPoint,
+                });
                 count++;
             }
 

@@ -211,8 +211,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call, not the run.</param>
     /// <exception cref="RecoveryIdConflictException">The recovery ID belongs to a run of this flow with a different input.</exception>
     /// <exception cref="StateSerializationException">The input cannot be serialized.</exception>
-    public async Task<RunRecord> StartRunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default) =>
-        (await StartRunCoreAsync(flow, input, recoveryId, RunId.New(), cancellationToken).ConfigureAwait(false)).Run;
+    public async Task<RunInfo> StartRunAsync<TState>(Flow<TState> flow, TState input, string? recoveryId = null, CancellationToken cancellationToken = default) =>
+        RunInfo.From((await StartRunCoreAsync(flow, input, recoveryId, RunId.New(), cancellationToken).ConfigureAwait(false)).Run);
 
     /// <summary>
     /// Starts a run with the given ID. With a free slot, the run is created already claimed by this engine and executed at

@@ -39,7 +39,7 @@ public sealed class ConcurrencyTests(ITestOutputHelper output) : EngineTest(outp
             .Build();
         var engine = CreateEngine(flow, o => o.MaxConcurrentRuns = 2);
 
-        var runs = new List<RunRecord>();
+        var runs = new List<RunInfo>();
         for (var i = 0; i < 5; i++)
         {
             runs.Add(await engine.StartRunAsync(flow, new TestState { Value = i }));

@@ -24,7 +24,7 @@ public sealed class FlowVersionTests(ITestOutputHelper output) : EngineTest(outp
         var run = await engine.StartRunAsync(flow, new TestState());
 
         Assert.Equal(3, run.FlowVersion);
-        Assert.Equal(flow.Fingerprint, JsonNode.Parse(run.Settings)!["fingerprint"]!.GetValue<string>());
+        Assert.Equal(flow.Fingerprint, JsonNode.Parse((await GetRunAsync(run.Id)).Settings)!["fingerprint"]!.GetValue<string>());
         Assert.Matches("^[0-9a-f]{16}$", flow.Fingerprint);
         Assert.Equal(flow.Fingerprint, same.Fingerprint);
         Assert.NotEqual(flow.Fingerprint, moved.Fingerprint);

@@ -1,8 +1,11 @@
 using Cairn.Flows;
 using Cairn.StoreContract;
 using Cairn.Tests.Support;
+using Cairn.Runs;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Cairn.Tests.Engine;
 
@@ -66,4 +69,79 @@ public sealed class DependencyInjectionTests
         Assert.Single(services, d => d.ServiceType == typeof(CairnEngine));
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
     }
+
+    [Fact]
+    public async Task AddCairn_ConfigurationSection_BindsTheOptions()
+    {
+        var services = new ServiceCollection();
+        services.AddCairn(Configuration(new()
+        {
+            ["Cairn:NodeName"] = "node-a",
+            ["Cairn:MaxConcurrentRuns"] = "5",
+            ["Cairn:PollInterval"] = "00:00:02",
+            ["Cairn:RetentionPeriod"] = "1.00:00:00",
+            ["Cairn:ResumeInterruptedRuns"] = "AfterRetryInterval",
+            ["Cairn:DefaultRetryPolicy:MaxRetries"] = "7",
+        }), c => c.UseInMemoryStore().AddFlow(Greeting));
+        await using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var engine = provider.GetRequiredService<CairnEngine>();
+
+        Assert.Equal("node-a", engine.NodeName);
+        Assert.Equal(5, engine.Options.MaxConcurrentRuns);
+        Assert.Equal(TimeSpan.FromSeconds(2), engine.Options.PollInterval);
+        Assert.Equal(TimeSpan.FromDays(1), engine.Options.RetentionPeriod);
+        Assert.Equal(InterruptedRunResume.AfterRetryInterval, engine.Options.ResumeInterruptedRuns);
+        Assert.Equal(7, engine.Options.DefaultRetryPolicy.MaxRetries);
+        Assert.Equal(3, RetryPolicy.Default.MaxRetries);
+    }
+
+    [Fact]
+    public async Task AddCairn_ConfigurationAndBuilder_BuilderWinsAndLeavesTheBoundOptionsAlone()
+    {
+        var services = new ServiceCollection();
+        services.AddCairn(
+            Configuration(new() { ["Cairn:MaxConcurrentRuns"] = "5", ["Cairn:PollInterval"] = "00:00:02" }),
+            c => c.UseInMemoryStore().Configure(o => o.MaxConcurrentRuns = 9));
+        await using var provider = services.BuildServiceProvider();
+
+        var engine = provider.GetRequiredService<CairnEngine>();
+
+        Assert.Equal(9, engine.Options.MaxConcurrentRuns);
+        Assert.Equal(TimeSpan.FromSeconds(2), engine.Options.PollInterval);
+        Assert.Equal(5, provider.GetRequiredService<IOptions<CairnOptions>>().Value.MaxConcurrentRuns);
+    }
+
+    [Theory]
+    [InlineData("Cairn:MaxConcurrentRuns", "0", "Cairn:MaxConcurrentRuns is 0; it must be 1 or more")]
+    [InlineData("Cairn:LeaseDuration", "00:00:00.5", "Cairn:LeaseDuration is 00:00:00.5000000; it must be at least 1 second")]
+    [InlineData("Cairn:DefaultRetryPolicy:MaxRetries", "-1", "Cairn:DefaultRetryPolicy:MaxRetries is -1; it must be 0 or more")]
+    public async Task AddCairn_InvalidConfigurationValue_FailsStartNamingKeyAndValue(string key, string value, string expected)
+    {
+        var services = new ServiceCollection();
+        services.AddCairn(Configuration(new() { [key] = value }), c => c.UseInMemoryStore());
+        await using var provider = services.BuildServiceProvider();
+
+        // What the host calls in StartAsync before any hosted service starts.
+        var error = Assert.Throws<OptionsValidationException>(provider.GetRequiredService<IStartupValidator>().Validate);
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddCairn_UnconvertibleConfigurationValue_FailsStartNamingKeyAndValue()
+    {
+        var services = new ServiceCollection();
+        services.AddCairn(Configuration(new() { ["Cairn:PollInterval"] = "soon" }), c => c.UseInMemoryStore());
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(provider.GetRequiredService<IStartupValidator>().Validate);
+
+        Assert.Contains("'soon'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Cairn:PollInterval'", error.Message, StringComparison.Ordinal);
+    }
+
+    private static IConfigurationSection Configuration(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("Cairn");
 }

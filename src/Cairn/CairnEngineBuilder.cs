@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,6 +12,7 @@ public sealed class CairnEngineBuilder
     private Func<StoreContext, RunStore>? _storeFactory;
     private bool _ownsStore;
     private bool _built;
+    private CairnMetrics _metrics = CairnMetrics.Shared;
 
     /// <summary>
     /// The engine's options; change them here or with <see cref="Configure"/>. <see cref="Build"/> takes a copy, so changes
@@ -104,7 +106,14 @@ public sealed class CairnEngineBuilder
 
         _built = true;
         var store = _storeFactory(new StoreContext(TimeProvider, LoggerFactory));
-        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider);
+        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics);
+    }
+
+    /// <summary>Records the engine's metrics on <c>meterFactory.Create("Cairn")</c> instead of the static meter.</summary>
+    internal CairnEngineBuilder UseMeterFactory(IMeterFactory meterFactory)
+    {
+        _metrics = CairnMetrics.Create(meterFactory);
+        return this;
     }
 
     /// <summary>Starts from a copy of <paramref name="options"/> (bound from configuration) instead of the defaults.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Cairn.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,7 +17,7 @@ public static class CairnServiceCollectionExtensions
 {
     /// <summary>
     /// Adds a singleton <see cref="Cairn.CairnEngine"/> configured by <paramref name="configure"/>, using the container's
-    /// <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/> when registered, and a hosted service that starts it with
+    /// <see cref="ILoggerFactory"/>, <see cref="TimeProvider"/> and <see cref="IMeterFactory"/> (for the meter <c>Cairn</c>) when registered, and a hosted service that starts it with
     /// the host and stops it gracefully at shutdown. Example: <c>services.AddCairn(c => c.UseSqlite("cairn.db").AddFlow(flow))</c>.
     /// </summary>
     /// <remarks>The engine starts from the container's <see cref="IOptions{CairnOptions}"/> (so <c>services.Configure&lt;CairnOptions&gt;</c>
@@ -32,6 +33,11 @@ public static class CairnServiceCollectionExtensions
                 .UseOptions(provider.GetRequiredService<IOptions<Cairn.CairnOptions>>().Value)
                 .UseLoggerFactory(provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
                 .UseTimeProvider(provider.GetService<TimeProvider>() ?? TimeProvider.System);
+            if (provider.GetService<IMeterFactory>() is { } meterFactory)
+            {
+                builder.UseMeterFactory(meterFactory);
+            }
+
             configure(builder);
             return builder.Build();
         });

@@ -1,10 +1,15 @@
 using Cairn.Flows;
 using Cairn.StoreContract;
 using Cairn.Tests.Support;
+using System.Diagnostics.Metrics;
+using Cairn.Diagnostics;
 using Cairn.Runs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Cairn.Tests.Engine;
@@ -140,6 +145,51 @@ public sealed class DependencyInjectionTests
 
         Assert.Contains("'soon'", error.Message, StringComparison.Ordinal);
         Assert.Contains("'Cairn:PollInterval'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddCairn_MeterFactoryRegistered_RecordsOnTheFactorysMeter()
+    {
+        using var meterFactory = new TestMeterFactory();
+        var services = new ServiceCollection();
+        services.AddSingleton<IMeterFactory>(meterFactory);
+        services.AddCairn(c => c.UseInMemoryStore().AddFlow(Greeting));
+        await using var provider = services.BuildServiceProvider();
+        using var attempts = new MetricCollector<long>(meterFactory, Telemetry.Name, "cairn.run.attempts");
+
+        var engine = provider.GetRequiredService<CairnEngine>();
+        var outcome = await engine.RunAsync(Greeting, new TestState()).WaitAsync(EngineTest.Timeout);
+
+        Assert.True(outcome.IsCompleted);
+        var measurement = Assert.Single(attempts.GetMeasurementSnapshot());
+        Assert.Equal(1, measurement.Value);
+        Assert.Equal("greeting", measurement.Tags[Telemetry.FlowTag]);
+        Assert.Equal("completed", measurement.Tags[Telemetry.OutcomeTag]);
+        Assert.Same(meterFactory, attempts.Instrument!.Meter.Scope);
+    }
+
+    [Fact]
+    public async Task AddCairn_LoggerFactoryRegistered_LogsWithTheEventIdConstantsAndTheEngineCategory()
+    {
+        using var logs = new FakeLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(new LoggerFactory([logs]));
+        services.AddCairn(c => c.UseInMemoryStore().AddFlow(Greeting));
+        await using var provider = services.BuildServiceProvider();
+
+        var engine = provider.GetRequiredService<CairnEngine>();
+        var outcome = await engine.RunAsync(Greeting, new TestState()).WaitAsync(EngineTest.Timeout);
+        await engine.StopAsync();
+
+        var records = logs.Collector.GetSnapshot();
+        var started = Assert.Single(records, r => r.Id.Id == CairnEventId.EngineStarted);
+        Assert.Equal("Cairn.Engine", started.Category);
+        Assert.Equal(nameof(Log.EngineStarted), started.Id.Name);
+        var completed = Assert.Single(records, r => r.Id.Id == CairnEventId.RunCompleted);
+        Assert.Equal("Cairn.Engine", completed.Category);
+        Assert.Contains(new KeyValuePair<string, string?>("RunId", outcome.RunId.ToString()), completed.StructuredState!);
+        Assert.Contains(new KeyValuePair<string, string?>("{OriginalFormat}", "Run {RunId} of flow {Flow} completed"), completed.StructuredState!);
+        Assert.All(records, r => Assert.Equal("Cairn.Engine", r.Category));
     }
 
     private static IConfigurationSection Configuration(Dictionary<string, string?> values) =>

@@ -22,7 +22,7 @@ public static class PostgresCairnEngineBuilderExtensions
         {
             var options = new PostgresStoreOptions { ConnectionString = connectionString };
             configure?.Invoke(options);
-            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger<PostgresRunStore>());
+            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
         });
     }
 
@@ -41,7 +41,7 @@ public static class PostgresCairnEngineBuilderExtensions
         {
             var options = new PostgresStoreOptions { DataSource = dataSource };
             configure?.Invoke(options);
-            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger<PostgresRunStore>());
+            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
         });
     }
 }

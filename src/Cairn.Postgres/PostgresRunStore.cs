@@ -52,9 +52,9 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
 
     /// <summary>Creates a store over the database the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
     /// <param name="options">The store's settings.</param>
-    /// <param name="logger">Where the store logs schema changes and lost connections. Default: nowhere.</param>
+    /// <param name="logger">Where the store logs schema changes and lost connections, by convention created with the category <c>Cairn.Store.Postgres</c> (as the engine does). Default: nowhere.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    public PostgresRunStore(PostgresStoreOptions options, ILogger<PostgresRunStore>? logger = null)
+    public PostgresRunStore(PostgresStoreOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

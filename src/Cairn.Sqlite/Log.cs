@@ -6,21 +6,24 @@ namespace Cairn.Sqlite;
 /// <summary>The SQLite store's log messages (event IDs 2xxx). Never logs state or inputs.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(2001, LogLevel.Information, "Applied schema migration {Version} ({Name}) to the SQLite database '{Path}'")]
+    /// <summary>The logger category.</summary>
+    public const string Category = "Cairn.Store.Sqlite";
+
+    [LoggerMessage(SqliteEventId.MigrationApplied, LogLevel.Information, "Applied schema migration {Version} ({Name}) to the SQLite database '{Path}'")]
     public static partial void MigrationApplied(ILogger logger, int version, string name, string path);
 
-    [LoggerMessage(2002, LogLevel.Debug, "The SQLite database '{Path}' is at schema version {Version}")]
+    [LoggerMessage(SqliteEventId.SchemaReady, LogLevel.Debug, "The SQLite database '{Path}' is at schema version {Version}")]
     public static partial void SchemaReady(ILogger logger, string path, int version);
 
-    [LoggerMessage(2003, LogLevel.Warning, "The SQLite database '{Path}' could not switch to the WAL journal and uses journal mode '{Mode}': readers now wait for writers (the file system may not support WAL)")]
+    [LoggerMessage(SqliteEventId.WalUnavailable, LogLevel.Warning, "The SQLite database '{Path}' could not switch to the WAL journal and uses journal mode '{Mode}': readers now wait for writers (the file system may not support WAL)")]
     public static partial void WalUnavailable(ILogger logger, string path, string mode);
 
-    [LoggerMessage(2004, LogLevel.Information, "Worker lock '{LockPath}' taken by {Owner}")]
+    [LoggerMessage(SqliteEventId.WorkerLockAcquired, LogLevel.Information, "Worker lock '{LockPath}' taken by {Owner}")]
     public static partial void WorkerLockAcquired(ILogger logger, string lockPath, string owner);
 
-    [LoggerMessage(2005, LogLevel.Information, "Worker lock '{LockPath}' released by {Owner}")]
+    [LoggerMessage(SqliteEventId.WorkerLockReleased, LogLevel.Information, "Worker lock '{LockPath}' released by {Owner}")]
     public static partial void WorkerLockReleased(ILogger logger, string lockPath, string owner);
 
-    [LoggerMessage(2006, LogLevel.Warning, "Worker lock '{LockPath}' is held by another engine")]
+    [LoggerMessage(SqliteEventId.WorkerLockHeld, LogLevel.Warning, "Worker lock '{LockPath}' is held by another engine")]
     public static partial void WorkerLockHeld(ILogger logger, string lockPath);
 }

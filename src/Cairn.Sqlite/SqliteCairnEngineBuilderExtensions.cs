@@ -20,7 +20,7 @@ public static class SqliteCairnEngineBuilderExtensions
         {
             var options = new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider };
             configure?.Invoke(options);
-            return new SqliteRunStore(options, context.LoggerFactory.CreateLogger<SqliteRunStore>());
+            return new SqliteRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
         });
     }
 }

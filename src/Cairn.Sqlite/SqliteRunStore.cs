@@ -40,9 +40,9 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
 
     /// <summary>Creates a store over the file the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
     /// <param name="options">The store's settings.</param>
-    /// <param name="logger">Where the store logs schema changes and the worker lock. Default: nowhere.</param>
+    /// <param name="logger">Where the store logs schema changes and the worker lock, by convention created with the category <c>Cairn.Store.Sqlite</c> (as the engine does). Default: nowhere.</param>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
-    public SqliteRunStore(SqliteStoreOptions options, ILogger<SqliteRunStore>? logger = null)
+    public SqliteRunStore(SqliteStoreOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

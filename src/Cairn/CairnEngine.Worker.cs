@@ -108,7 +108,7 @@ public sealed partial class CairnEngine
         catch (Exception ex) when (ex is RunOwnershipLostException or StoreUnavailableException)
         {
             // Taken over or the store is down: the lease expires and another node takes the run.
-            Log.StoreError(_logger, ex, $"putting back run {run.Id}", _options.PollInterval);
+            Log.RunStoreError(_logger, ex, "putting back", run.Id, _options.PollInterval);
         }
     }
 

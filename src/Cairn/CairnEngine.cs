@@ -31,7 +31,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
-    internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider, CairnMetrics metrics)
     {
         _options = options;
         Store = store;
@@ -48,10 +48,10 @@ public sealed partial class CairnEngine : IAsyncDisposable
         }, this);
         _queries = (IRunQueries)store;
         _operations = (IRunOperations)store;
-        _logger = loggerFactory.CreateLogger("Cairn.Engine");
+        _logger = loggerFactory.CreateLogger(Log.Category);
         _slots = new SemaphoreSlim(options.MaxConcurrentRuns, options.MaxConcurrentRuns);
         NodeName = options.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
-        Execution = new EngineContext(store, Codec, timeProvider, _logger, options, NodeName, this);
+        Execution = new EngineContext(store, Codec, timeProvider, _logger, options, NodeName, this) { Metrics = metrics };
         foreach (var flow in flows)
         {
             Register(flow);

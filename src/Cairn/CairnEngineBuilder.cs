@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,9 +11,14 @@ public sealed class CairnEngineBuilder
     private readonly List<FlowDefinition> _flows = [];
     private Func<StoreContext, RunStore>? _storeFactory;
     private bool _ownsStore;
+    private bool _built;
+    private CairnMetrics _metrics = CairnMetrics.Shared;
 
-    /// <summary>The engine's options; change them here or with <see cref="Configure"/>.</summary>
-    public CairnOptions Options { get; } = new();
+    /// <summary>
+    /// The engine's options; change them here or with <see cref="Configure"/>. <see cref="Build"/> takes a copy, so changes
+    /// made afterwards do not reach the engine.
+    /// </summary>
+    public CairnOptions Options { get; private set; } = new();
 
     /// <summary>The logger factory. Default: no logging.</summary>
     public ILoggerFactory LoggerFactory { get; private set; } = NullLoggerFactory.Instance;
@@ -70,19 +76,51 @@ public sealed class CairnEngineBuilder
         return this;
     }
 
-    /// <summary>Validates the options and builds the engine. It starts with its first run or <see cref="CairnEngine.StartAsync"/>.</summary>
-    /// <exception cref="InvalidOperationException">No store was configured, or two flows share a name.</exception>
+    /// <summary>
+    /// Validates the options and builds the engine. It starts with its first run or <see cref="CairnEngine.StartAsync"/>.
+    /// The engine works on a snapshot of the options, flows, clock and logger factory: nothing done to this builder or its
+    /// <see cref="Options"/> afterwards reaches it.
+    /// </summary>
+    /// <remarks>
+    /// A builder builds one engine: a second call throws, because two engines from one builder would share its store (the
+    /// instance given to <see cref="UseStore(RunStore)"/>, or the database a factory opens) and its node name. Create
+    /// another builder for another engine. A call that throws because of an invalid option or a missing store may be
+    /// repeated once the builder is fixed.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">No store was configured, two flows share a name, or this builder has already built an engine.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public CairnEngine Build()
     {
-        Options.Validate();
+        if (_built)
+        {
+            throw new InvalidOperationException(
+                "This builder has already built an engine; a second engine would share its store and node name. Create another builder with CairnEngine.CreateBuilder().");
+        }
+
+        var options = Options.Snapshot();
+        options.Validate();
         if (_storeFactory is null)
         {
             throw new InvalidOperationException("No store is configured: call UseSqlite(\"cairn.db\"), UseInMemoryStore() or UseStore(...) before Build().");
         }
 
+        _built = true;
         var store = _storeFactory(new StoreContext(TimeProvider, LoggerFactory));
-        return new CairnEngine(Options, store, _ownsStore, _flows, LoggerFactory, TimeProvider);
+        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics);
+    }
+
+    /// <summary>Records the engine's metrics on <c>meterFactory.Create("Cairn")</c> instead of the static meter.</summary>
+    internal CairnEngineBuilder UseMeterFactory(IMeterFactory meterFactory)
+    {
+        _metrics = CairnMetrics.Create(meterFactory);
+        return this;
+    }
+
+    /// <summary>Starts from a copy of <paramref name="options"/> (bound from configuration) instead of the defaults.</summary>
+    internal CairnEngineBuilder UseOptions(CairnOptions options)
+    {
+        Options = options.Snapshot();
+        return this;
     }
 
     /// <summary>Uses an <see cref="InMemoryRunStore"/>: nothing survives the process. For tests and experiments.</summary>

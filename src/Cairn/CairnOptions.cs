@@ -47,29 +47,86 @@ public sealed class CairnOptions
     /// <summary>How states are serialized. Default <see cref="JsonStateSerializer"/>.</summary>
     public StateSerializer Serializer { get; set; } = new JsonStateSerializer();
 
+    /// <summary>A copy that later changes to this instance do not reach; every property is a value or immutable, except
+    /// <see cref="Serializer"/>, which is shared as it is a stateless strategy.</summary>
+    internal CairnOptions Snapshot() => (CairnOptions)MemberwiseClone();
+
     internal void Validate()
     {
-        static void Require(bool condition, string message)
+        if (FindProblems(string.Empty, '.').FirstOrDefault() is { } problem)
         {
-            if (!condition)
-            {
-                throw new ArgumentException($"Invalid Cairn options: {message}.");
-            }
+            throw new ArgumentException($"Invalid Cairn options: {problem}.");
+        }
+    }
+
+    /// <summary>Every invalid option, each message starting with the option's key.</summary>
+    /// <param name="prefix">Put before each key: empty for the builder, the configuration section's path and a colon for a binding.</param>
+    /// <param name="separator">Between a key and a nested key: '.' for the builder, ':' for configuration.</param>
+    internal IEnumerable<string> FindProblems(string prefix, char separator)
+    {
+        if (NodeName is not null && string.IsNullOrWhiteSpace(NodeName))
+        {
+            yield return $"{prefix}NodeName must not be blank";
         }
 
-        Require(NodeName is null || !string.IsNullOrWhiteSpace(NodeName), "NodeName must not be blank");
-        Require(MaxConcurrentRuns >= 1, $"MaxConcurrentRuns is {MaxConcurrentRuns}; it must be 1 or more");
-        Require(PollInterval > TimeSpan.Zero, $"PollInterval is {PollInterval}; it must be positive");
-        Require(ChildRunCheckInterval > TimeSpan.Zero, $"ChildRunCheckInterval is {ChildRunCheckInterval}; it must be positive");
-        Require(LeaseDuration >= TimeSpan.FromSeconds(1), $"LeaseDuration is {LeaseDuration}; it must be at least 1 second");
-        Require(ShutdownTimeout >= TimeSpan.Zero, $"ShutdownTimeout is {ShutdownTimeout}; it must not be negative");
-        Require(RetentionPeriod is null || RetentionPeriod > TimeSpan.Zero, $"RetentionPeriod is {RetentionPeriod}; it must be positive or null");
-        Require(PurgeInterval > TimeSpan.Zero, $"PurgeInterval is {PurgeInterval}; it must be positive");
-        Require(MaxStateSize >= 1, $"MaxStateSize is {MaxStateSize}; it must be positive");
-        Require(CheckpointsToKeep >= 1, $"CheckpointsToKeep is {CheckpointsToKeep}; it must be 1 or more");
-        Require(Serializer is not null, "Serializer must be set");
-        Require(DefaultRetryPolicy is not null, "DefaultRetryPolicy must be set");
-        DefaultRetryPolicy!.Validate("CairnOptions.DefaultRetryPolicy");
+        if (MaxConcurrentRuns < 1)
+        {
+            yield return $"{prefix}MaxConcurrentRuns is {MaxConcurrentRuns}; it must be 1 or more";
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return $"{prefix}PollInterval is {PollInterval}; it must be positive";
+        }
+
+        if (ChildRunCheckInterval <= TimeSpan.Zero)
+        {
+            yield return $"{prefix}ChildRunCheckInterval is {ChildRunCheckInterval}; it must be positive";
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{prefix}LeaseDuration is {LeaseDuration}; it must be at least 1 second";
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            yield return $"{prefix}ShutdownTimeout is {ShutdownTimeout}; it must not be negative";
+        }
+
+        if (RetentionPeriod is { } retention && retention <= TimeSpan.Zero)
+        {
+            yield return $"{prefix}RetentionPeriod is {retention}; it must be positive or null";
+        }
+
+        if (PurgeInterval <= TimeSpan.Zero)
+        {
+            yield return $"{prefix}PurgeInterval is {PurgeInterval}; it must be positive";
+        }
+
+        if (MaxStateSize < 1)
+        {
+            yield return $"{prefix}MaxStateSize is {MaxStateSize}; it must be positive";
+        }
+
+        if (CheckpointsToKeep < 1)
+        {
+            yield return $"{prefix}CheckpointsToKeep is {CheckpointsToKeep}; it must be 1 or more";
+        }
+
+        if (Serializer is null)
+        {
+            yield return $"{prefix}Serializer must be set";
+        }
+
+        if (DefaultRetryPolicy is null)
+        {
+            yield return $"{prefix}DefaultRetryPolicy must be set";
+        }
+        else if (DefaultRetryPolicy.FindProblem() is { } problem)
+        {
+            yield return $"{prefix}DefaultRetryPolicy{separator}{problem}";
+        }
     }
 }
 

@@ -4,57 +4,63 @@ namespace Cairn.Diagnostics;
 
 internal static partial class Log
 {
-    [LoggerMessage(1000, LogLevel.Information, "Cairn engine {Node} started with {FlowCount} flow(s); {Interrupted} interrupted run(s) will resume")]
+    /// <summary>The logger category.</summary>
+    public const string Category = "Cairn.Engine";
+
+    [LoggerMessage(CairnEventId.EngineStarted, LogLevel.Information, "Cairn engine {Node} started with {FlowCount} flow(s); {Interrupted} interrupted run(s) will resume")]
     public static partial void EngineStarted(ILogger logger, string node, int flowCount, int interrupted);
 
-    [LoggerMessage(1001, LogLevel.Information, "Cairn engine {Node} stopping; waiting up to {Timeout} for {Active} running run(s)")]
+    [LoggerMessage(CairnEventId.EngineStopping, LogLevel.Information, "Cairn engine {Node} stopping; waiting up to {Timeout} for {Active} running run(s)")]
     public static partial void EngineStopping(ILogger logger, string node, TimeSpan timeout, int active);
 
-    [LoggerMessage(1002, LogLevel.Warning, "Shutdown timeout reached; cancelling {Active} running run(s), which will resume from their last recovery point")]
+    [LoggerMessage(CairnEventId.ShutdownTimeoutReached, LogLevel.Warning, "Shutdown timeout reached; cancelling {Active} running run(s), which will resume from their last recovery point")]
     public static partial void ShutdownTimeoutReached(ILogger logger, int active);
 
-    [LoggerMessage(1003, LogLevel.Information, "Cairn engine {Node} stopped")]
+    [LoggerMessage(CairnEventId.EngineStopped, LogLevel.Information, "Cairn engine {Node} stopped")]
     public static partial void EngineStopped(ILogger logger, string node);
 
-    [LoggerMessage(1010, LogLevel.Debug, "Run {RunId} of flow {Flow}: attempt {Attempt} started")]
+    [LoggerMessage(CairnEventId.AttemptStarted, LogLevel.Debug, "Run {RunId} of flow {Flow}: attempt {Attempt} started")]
     public static partial void AttemptStarted(ILogger logger, RunId runId, string flow, int attempt);
 
-    [LoggerMessage(1011, LogLevel.Information, "Run {RunId} of flow {Flow} resumed from recovery point '{RecoveryPoint}' (attempt {Attempt})")]
+    [LoggerMessage(CairnEventId.RunResumed, LogLevel.Information, "Run {RunId} of flow {Flow} resumed from recovery point '{RecoveryPoint}' (attempt {Attempt})")]
     public static partial void RunResumed(ILogger logger, RunId runId, string flow, string recoveryPoint, int attempt);
 
-    [LoggerMessage(1012, LogLevel.Debug, "Run {RunId} of flow {Flow} completed")]
+    [LoggerMessage(CairnEventId.RunCompleted, LogLevel.Debug, "Run {RunId} of flow {Flow} completed")]
     public static partial void RunCompleted(ILogger logger, RunId runId, string flow);
 
-    [LoggerMessage(1013, LogLevel.Warning, "Run {RunId} of flow {Flow} failed on attempt {Attempt}; retry in {Delay}: {Error}")]
+    [LoggerMessage(CairnEventId.RetryScheduled, LogLevel.Warning, "Run {RunId} of flow {Flow} failed on attempt {Attempt}; retry in {Delay}: {Error}")]
     public static partial void RetryScheduled(ILogger logger, RunId runId, string flow, int attempt, TimeSpan delay, string error);
 
-    [LoggerMessage(1014, LogLevel.Error, "Run {RunId} of flow {Flow} failed: {Error}")]
+    [LoggerMessage(CairnEventId.RunFailed, LogLevel.Error, "Run {RunId} of flow {Flow} failed: {Error}")]
     public static partial void RunFailed(ILogger logger, RunId runId, string flow, string error);
 
-    [LoggerMessage(1015, LogLevel.Warning, "Run {RunId} abandoned: {Reason}")]
+    [LoggerMessage(CairnEventId.RunAbandoned, LogLevel.Warning, "Run {RunId} abandoned: {Reason}")]
     public static partial void RunAbandoned(ILogger logger, RunId runId, string reason);
 
-    [LoggerMessage(1016, LogLevel.Information, "Run {RunId} of flow {Flow} interrupted by shutdown; it will resume from its last recovery point")]
+    [LoggerMessage(CairnEventId.RunInterrupted, LogLevel.Information, "Run {RunId} of flow {Flow} interrupted by shutdown; it will resume from its last recovery point")]
     public static partial void RunInterrupted(ILogger logger, RunId runId, string flow);
 
-    [LoggerMessage(1020, LogLevel.Error, "The store failed while {Action}; retrying in {Delay}")]
+    [LoggerMessage(CairnEventId.StoreError, LogLevel.Error, "The store failed while {Action}; retrying in {Delay}")]
     public static partial void StoreError(ILogger logger, Exception exception, string action, TimeSpan delay);
 
-    [LoggerMessage(1021, LogLevel.Warning, "{Count} unfinished run(s) belong to flow '{Flow}', which this engine does not know; they wait for an engine that does")]
+    [LoggerMessage(CairnEventId.UnknownFlowRuns, LogLevel.Warning, "{Count} unfinished run(s) belong to flow '{Flow}', which this engine does not know; they wait for an engine that does")]
     public static partial void UnknownFlowRuns(ILogger logger, int count, string flow);
 
-    [LoggerMessage(1022, LogLevel.Information, "Purged {Count} finished run(s) older than {Cutoff}")]
+    [LoggerMessage(CairnEventId.RunsPurged, LogLevel.Information, "Purged {Count} finished run(s) older than {Cutoff}")]
     public static partial void Purged(ILogger logger, int count, DateTimeOffset cutoff);
 
-    [LoggerMessage(1023, LogLevel.Information, "Flow '{Flow}' v{Version} registered beside v{Previous}: runs resume on their own version when registered, else on the newest")]
+    [LoggerMessage(CairnEventId.FlowVersionAdded, LogLevel.Information, "Flow '{Flow}' v{Version} registered beside v{Previous}: runs resume on their own version when registered, else on the newest")]
     public static partial void FlowVersionAdded(ILogger logger, string flow, int version, int previous);
 
-    [LoggerMessage(1024, LogLevel.Warning, "Run {RunId} is {Flow} v{Version}, newer than this engine's v{Newest}; it is put back for a node that knows its version")]
+    [LoggerMessage(CairnEventId.RunOfNewerVersion, LogLevel.Warning, "Run {RunId} is {Flow} v{Version}, newer than this engine's v{Newest}; it is put back for a node that knows its version")]
     public static partial void RunOfNewerVersion(ILogger logger, RunId runId, string flow, int version, int newest);
 
-    [LoggerMessage(1025, LogLevel.Information, "Run {RunId} of flow '{Flow}' started on v{RunVersion} (structure {RunFingerprint}) and resumes on v{Version} (structure {Fingerprint})")]
+    [LoggerMessage(CairnEventId.ResumingOnChangedFlow, LogLevel.Information, "Run {RunId} of flow '{Flow}' started on v{RunVersion} (structure {RunFingerprint}) and resumes on v{Version} (structure {Fingerprint})")]
     public static partial void ResumingOnChangedFlow(ILogger logger, RunId runId, string flow, int runVersion, string runFingerprint, int version, string fingerprint);
 
-    [LoggerMessage(1026, LogLevel.Debug, "Parent run {Parent} of child run {Child} was not woken ({Reason}); it checks its child on its own timer")]
-    public static partial void ParentNotWoken(ILogger logger, RunId parent, RunId child, string reason);
+    [LoggerMessage(CairnEventId.ParentNotWoken, LogLevel.Debug, "Parent run {RunId} of child run {ChildRunId} was not woken ({Reason}); it checks its child on its own timer")]
+    public static partial void ParentNotWoken(ILogger logger, RunId runId, RunId childRunId, string reason);
+
+    [LoggerMessage(CairnEventId.RunStoreError, LogLevel.Error, "The store failed while {Action} run {RunId}; retrying in {Delay}")]
+    public static partial void RunStoreError(ILogger logger, Exception exception, string action, RunId runId, TimeSpan delay);
 }

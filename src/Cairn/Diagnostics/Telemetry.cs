@@ -39,13 +39,4 @@ public static class Telemetry
     internal static readonly ActivitySource Source = new(Name);
 
     internal static readonly Meter Meter = new(Name);
-
-    internal static readonly Histogram<double> CheckpointDuration =
-        Meter.CreateHistogram<double>("cairn.checkpoint.duration", "s", "Time to serialize and commit one checkpoint.");
-
-    internal static readonly Histogram<long> CheckpointSize =
-        Meter.CreateHistogram<long>("cairn.checkpoint.size", "By", "Size of one serialized checkpoint state.");
-
-    internal static readonly Counter<long> RunsFinished =
-        Meter.CreateCounter<long>("cairn.run.attempts", "{attempt}", "Attempts of runs that ended, by outcome.");
 }

@@ -27,6 +27,8 @@ internal sealed class EngineContext(
 
     public IRunHost Host { get; } = host;
 
+    public CairnMetrics Metrics { get; init; } = CairnMetrics.Shared;
+
     /// <summary>The outcome of a finished run (its result read from the store), or null while it is unfinished.</summary>
     public async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(RunRecord run, CancellationToken cancellationToken)
     {

@@ -76,7 +76,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         activity?.SetTag(Telemetry.OutcomeTag, outcome);
-        Telemetry.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
+        _context.Metrics.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
     }
 
     /// <summary>
@@ -193,8 +193,8 @@ internal sealed partial class RunAttempt<TState>
         var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, StateCodec.Checksum(bytes));
         await _context.Store.SaveCheckpointAsync(_lease, checkpoint, _context.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
-        Telemetry.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        Telemetry.CheckpointSize.Record(bytes.Length);
+        _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _context.Metrics.CheckpointSize.Record(bytes.Length);
     }
 
     /// <summary>The fingerprint of the flow the run started on, from its settings; null for runs of older engines.</summary>
@@ -292,7 +292,7 @@ internal sealed partial class RunAttempt<TState>
             }
             catch (Exception ex)
             {
-                Log.StoreError(_context.Logger, ex, $"recording the outcome of run {_run.Id}", delay);
+                Log.RunStoreError(_context.Logger, ex, "recording the outcome of", _run.Id, delay);
                 if (_context.Host.IsAborting)
                 {
                     return "abandoned";

@@ -22,7 +22,7 @@ public sealed class CairnEngineBuilderTests
         { "NodeName", o => o.NodeName = " ", "NodeName must not be blank" },
         { "Serializer", o => o.Serializer = null!, "Serializer must be set" },
         { "DefaultRetryPolicy", o => o.DefaultRetryPolicy = null!, "DefaultRetryPolicy must be set" },
-        { "DefaultRetryPolicy.MaxRetries", o => o.DefaultRetryPolicy = new RetryPolicy { MaxRetries = -1 }, "The retry policy of CairnOptions.DefaultRetryPolicy is invalid: MaxRetries is -1" },
+        { "DefaultRetryPolicy.MaxRetries", o => o.DefaultRetryPolicy = new RetryPolicy { MaxRetries = -1 }, "DefaultRetryPolicy.MaxRetries is -1; it must be 0 or more" },
     };
 
     [Theory]
@@ -102,6 +102,59 @@ public sealed class CairnEngineBuilderTests
         await using var engine = CairnEngine.CreateBuilder().UseInMemoryStore().AddFlow(v2).AddFlow(AnyFlow).Build();
 
         Assert.Equal([AnyFlow, v2], engine.Flows.OrderBy(f => f.Version));
+    }
+
+    [Fact]
+    public async Task Build_BuilderChangedAfterwards_EngineKeepsItsSnapshot()
+    {
+        var builder = CairnEngine.CreateBuilder().UseInMemoryStore().AddFlow(AnyFlow).Configure(o =>
+        {
+            o.NodeName = "node-1";
+            o.PollInterval = TimeSpan.FromSeconds(2);
+        });
+        await using var engine = builder.Build();
+
+        builder.Configure(o =>
+        {
+            o.NodeName = "node-2";
+            o.PollInterval = TimeSpan.FromSeconds(9);
+            o.MaxConcurrentRuns = 1;
+            o.DefaultRetryPolicy = new RetryPolicy { MaxRetries = 0 };
+        });
+        builder.Options.LeaseDuration = TimeSpan.FromMinutes(5);
+        builder.AddFlow(Flow.Create<TestState>("later").Stage("a", (_, _) => Task.CompletedTask).Build());
+
+        Assert.NotSame(builder.Options, engine.Options);
+        Assert.Equal("node-1", engine.NodeName);
+        Assert.Equal(TimeSpan.FromSeconds(2), engine.Options.PollInterval);
+        Assert.Equal(64, engine.Options.MaxConcurrentRuns);
+        Assert.Equal(TimeSpan.FromSeconds(30), engine.Options.LeaseDuration);
+        Assert.Same(RetryPolicy.Default, engine.Options.DefaultRetryPolicy);
+        Assert.Same(AnyFlow, Assert.Single(engine.Flows));
+    }
+
+    [Fact]
+    public async Task Build_CalledTwice_ThrowsRatherThanShareTheStore()
+    {
+        var builder = CairnEngine.CreateBuilder().UseStore(new InMemoryRunStore()).AddFlow(AnyFlow);
+        await using var engine = builder.Build();
+
+        var error = Assert.Throws<InvalidOperationException>(builder.Build);
+
+        Assert.Contains("already built an engine", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CairnEngine.CreateBuilder()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_AfterInvalidOptionFixed_Builds()
+    {
+        var builder = CairnEngine.CreateBuilder().UseInMemoryStore().AddFlow(AnyFlow).Configure(o => o.MaxConcurrentRuns = 0);
+        Assert.Throws<ArgumentException>(builder.Build);
+
+        builder.Options.MaxConcurrentRuns = 2;
+        await using var engine = builder.Build();
+
+        Assert.Equal(2, engine.Options.MaxConcurrentRuns);
     }
 
     [Fact]

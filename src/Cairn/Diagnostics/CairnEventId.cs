@@ -1,0 +1,66 @@
+namespace Cairn.Diagnostics;
+
+/// <summary>
+/// The event IDs of the engine's log messages (1xxx), logged under the category <c>Cairn.Engine</c>. They are part of the
+/// public contract: a number never changes meaning, so filters and alerts can rely on it. No message carries state or
+/// inputs; a run's ID is always the structured <c>RunId</c> parameter.
+/// </summary>
+public static class CairnEventId
+{
+    /// <summary>The engine started (Information).</summary>
+    public const int EngineStarted = 1000;
+
+    /// <summary>The engine is stopping and waits for its running runs (Information).</summary>
+    public const int EngineStopping = 1001;
+
+    /// <summary>The shutdown timeout passed; running runs are cancelled and will resume from their last recovery point (Warning).</summary>
+    public const int ShutdownTimeoutReached = 1002;
+
+    /// <summary>The engine stopped (Information).</summary>
+    public const int EngineStopped = 1003;
+
+    /// <summary>An attempt of a run started (Debug).</summary>
+    public const int AttemptStarted = 1010;
+
+    /// <summary>A run resumed from a recovery point (Information).</summary>
+    public const int RunResumed = 1011;
+
+    /// <summary>A run completed (Debug).</summary>
+    public const int RunCompleted = 1012;
+
+    /// <summary>An attempt failed and a retry is scheduled (Warning).</summary>
+    public const int RetryScheduled = 1013;
+
+    /// <summary>A run failed for good (Error).</summary>
+    public const int RunFailed = 1014;
+
+    /// <summary>The engine lost a run (its lease or checkpoint sequence moved on) and abandoned it (Warning).</summary>
+    public const int RunAbandoned = 1015;
+
+    /// <summary>A run was interrupted by shutdown (Information).</summary>
+    public const int RunInterrupted = 1016;
+
+    /// <summary>A store call failed and is retried (Error).</summary>
+    public const int StoreError = 1020;
+
+    /// <summary>Unfinished runs belong to a flow this engine does not know (Warning).</summary>
+    public const int UnknownFlowRuns = 1021;
+
+    /// <summary>Finished runs past the retention period were purged (Information).</summary>
+    public const int RunsPurged = 1022;
+
+    /// <summary>A flow version was registered beside another one (Information).</summary>
+    public const int FlowVersionAdded = 1023;
+
+    /// <summary>A claimed run is of a newer flow version than this engine knows, and was put back (Warning).</summary>
+    public const int RunOfNewerVersion = 1024;
+
+    /// <summary>A run resumes on a flow version or structure other than the one it started on (Information).</summary>
+    public const int ResumingOnChangedFlow = 1025;
+
+    /// <summary>The parent of a finished child run could not be woken; it checks on its own timer (Debug).</summary>
+    public const int ParentNotWoken = 1026;
+
+    /// <summary>A store call about one run failed and is retried (Error).</summary>
+    public const int RunStoreError = 1027;
+}

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Cairn.Diagnostics;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;

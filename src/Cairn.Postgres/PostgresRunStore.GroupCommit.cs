@@ -1,4 +1,3 @@
-using Cairn.Diagnostics;
 using Cairn.Storage;
 using Npgsql;
 

@@ -1,11 +1,8 @@
-using System.Text;
 using Cairn.Diagnostics;
 using Cairn.Runs;
 using Cairn.Storage;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Cairn.Postgres;
 

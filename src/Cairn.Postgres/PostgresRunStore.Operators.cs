@@ -1,8 +1,6 @@
 using System.Text;
-using Cairn.Diagnostics;
 using Cairn.Runs;
 using Cairn.Storage;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;

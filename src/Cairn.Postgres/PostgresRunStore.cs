@@ -1,4 +1,3 @@
-using System.Text;
 using Cairn.Diagnostics;
 using Cairn.Runs;
 using Cairn.Storage;

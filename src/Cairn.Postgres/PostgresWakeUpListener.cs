@@ -1,4 +1,3 @@
-using Cairn.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

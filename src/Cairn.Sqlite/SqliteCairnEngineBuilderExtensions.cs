@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Cairn.Sqlite;
 
 /// <summary>Configures an engine to use the embedded SQLite store.</summary>

@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Sqlite;

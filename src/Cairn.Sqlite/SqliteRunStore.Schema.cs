@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cairn.Diagnostics;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Cairn.Diagnostics;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,3 @@
-using Cairn.Storage;
-
 namespace Cairn;
 
 public sealed partial class CairnEngine

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Cairn.Serialization;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -94,7 +93,6 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     /// <summary>What the execution of attempts needs of this engine.</summary>
     internal EngineContext Execution { get; }
-
 
     /// <summary>
     /// Initializes the store, takes its worker lock where it has one, marks runs left running by a dead engine as

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

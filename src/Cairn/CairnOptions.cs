@@ -1,5 +1,3 @@
-using Cairn.Serialization;
-
 namespace Cairn;
 
 /// <summary>Engine settings, validated once when the engine is built.</summary>

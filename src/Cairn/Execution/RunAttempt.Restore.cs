@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cairn.Storage;
 
 namespace Cairn.Execution;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Cairn.Storage;
 
 namespace Cairn.Execution;
 

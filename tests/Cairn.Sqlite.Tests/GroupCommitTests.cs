@@ -1,6 +1,5 @@
 using Cairn.Runs;
 using Cairn.Storage;
-using Cairn.StoreContract;
 
 namespace Cairn.Sqlite.Tests;
 

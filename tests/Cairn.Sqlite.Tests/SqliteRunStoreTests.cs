@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Cairn.Runs;
 using Cairn.Storage;
-using Cairn.StoreContract;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Sqlite.Tests;
@@ -82,7 +81,7 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
 
         using var connection = store.OpenConnection();
         Assert.Equal((long)SqliteMigration.All.Count, Scalar(connection, "SELECT COUNT(*) FROM cairn_schema"));
-        Assert.Equal(FakeTimeProvider.DefaultStart.UtcTicks, Scalar(connection, "SELECT MAX(applied_at) FROM cairn_schema"));
+        Assert.Equal(_time.Start.UtcTicks, Scalar(connection, "SELECT MAX(applied_at) FROM cairn_schema"));
         Assert.Equal(run, await second.GetRunAsync(run.Id, Ct));
     }
 

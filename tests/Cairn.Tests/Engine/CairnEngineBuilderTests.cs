@@ -67,7 +67,7 @@ public sealed class CairnEngineBuilderTests
     [Fact]
     public async Task Build_Defaults_UsesGivenStoreClockAndFlows()
     {
-        var time = new StoreContract.FakeTimeProvider();
+        var time = new FakeTimeProvider();
         var store = new InMemoryRunStore(time);
 
         await using var engine = CairnEngine.CreateBuilder()

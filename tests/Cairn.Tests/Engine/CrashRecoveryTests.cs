@@ -2,7 +2,6 @@ using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Serialization;
 using Cairn.Storage;
-using Cairn.StoreContract;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
@@ -174,7 +173,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineTest(ou
         Assert.Equal(RunStatus.Completed, (await GetRunAsync(runId)).Status);
     }
 
-    private static DateTimeOffset FakeStart => FakeTimeProvider.DefaultStart;
+    private DateTimeOffset FakeStart => Time.Start;
 
     private Flow<TestState> ThreeStages() =>
         Flow.Create<TestState>("crash")

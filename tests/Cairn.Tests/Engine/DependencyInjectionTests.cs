@@ -1,5 +1,4 @@
 using Cairn.Flows;
-using Cairn.StoreContract;
 using Cairn.Tests.Support;
 using System.Diagnostics.Metrics;
 using Cairn.Diagnostics;

@@ -1,7 +1,6 @@
 using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
-using Cairn.StoreContract;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
@@ -288,7 +287,7 @@ public sealed class RetryTests(ITestOutputHelper output) : EngineTest(output)
         Assert.Equal(1, Counter["a"]);
     }
 
-    private static DateTimeOffset FakeStart => FakeTimeProvider.DefaultStart;
+    private DateTimeOffset FakeStart => Time.Start;
 
     private Flow<TestState> AlwaysFailing(string name, RetryPolicy policy, int version = 1) =>
         Flow.Create<TestState>(name, version)

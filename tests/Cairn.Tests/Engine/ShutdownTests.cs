@@ -124,7 +124,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         Assert.Empty(await Store.ListRunsAsync(new Cairn.Storage.RunQuery(), Ct));
     }
 
-    private static DateTimeOffset FakeStart => StoreContract.FakeTimeProvider.DefaultStart;
+    private DateTimeOffset FakeStart => Time.Start;
 
     private Flow<TestState> ThreeStages(Task slowStageWaitsFor) =>
         Flow.Create<TestState>("shutdown")

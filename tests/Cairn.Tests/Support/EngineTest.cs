@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
-using Cairn.StoreContract;
 using Xunit.Abstractions;
 
 namespace Cairn.Tests.Support;

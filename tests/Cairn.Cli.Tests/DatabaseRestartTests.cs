@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Postgres;
 using Cairn.Runs;
 using Cairn.Storage;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Cairn.Cli.Tests;
 
-/// <summary>A `cairn serve` child process whose output lines can be awaited, and which can be stopped with SIGTERM or SIGKILL.</summary>
+/// <summary>A `serve` node of the crash test (bench/Cairn.CrashTest: the tool's `cairn serve` with the crash-test flows), a child process whose output lines can be awaited, and which can be stopped with SIGTERM or SIGKILL.</summary>
 internal sealed class NodeProcess : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
@@ -23,7 +23,7 @@ internal sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts a <c>cairn serve</c> node named <c>node-INDEX</c> with 2 slots, journaling its stages.</summary>
+    /// <summary>Starts a <c>serve</c> node named <c>node-INDEX</c> with 2 slots, journaling its stages.</summary>
     public static NodeProcess StartServe(string store, int index, string journal, string leaseDuration = "3s") => Start(
         "--store", store,
         "--node", $"node-{index}",
@@ -41,7 +41,7 @@ internal sealed class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         start.Environment["NO_COLOR"] = "1";
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.CrashTest.dll"));
         start.ArgumentList.Add("serve");
         foreach (var argument in arguments)
         {

@@ -1,4 +1,4 @@
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Flows;
 using Cairn.Postgres;
 using Cairn.Runs;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Cairn.CrashTests;
 
 /// <summary>
-/// Runs the real <c>cairn crash-test</c> harness, which kills its own worker processes with SIGKILL, with a bounded
+/// Runs the real crash-test harness (bench/Cairn.CrashTest), which kills its own worker processes with SIGKILL, with a bounded
 /// number of kills: once as it is, where it must find nothing wrong, and once with <c>--broken</c>, where it sabotages the
 /// store and must notice.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class CrashTestHarnessTests
     [Fact]
     public async Task CrashTest_FiftyKills_ReportsZeroViolations()
     {
-        var (exitCode, output) = await RunCairnAsync("crash-test", "--kills", "50", "--runs", "30", "--seed", "4711");
+        var (exitCode, output) = await RunCrashTestAsync("--kills", "50", "--runs", "30", "--seed", "4711");
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
         Assert.Matches(@"(?m)^0 violations in 50 kills", output);
@@ -25,7 +25,7 @@ public sealed class CrashTestHarnessTests
     [Fact]
     public async Task CrashTest_BrokenMode_ReportsStageRanTwiceAndExitsNonZero()
     {
-        var (exitCode, output) = await RunCairnAsync("crash-test", "--broken", "--kills", "6", "--runs", "20", "--seed", "4711");
+        var (exitCode, output) = await RunCrashTestAsync("--broken", "--kills", "6", "--runs", "20", "--seed", "4711");
 
         Assert.True(exitCode == 2, $"exit code {exitCode}\n{output}");
         Assert.Matches(@"(?m)^stage ran twice before a committed recovery point \(\d+\):", output);
@@ -34,7 +34,7 @@ public sealed class CrashTestHarnessTests
         Assert.Matches(@"violations: run lost\s+│ 0", output);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunCairnAsync(params string[] arguments)
+    private static async Task<(int ExitCode, string Output)> RunCrashTestAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo
         {
@@ -44,13 +44,13 @@ public sealed class CrashTestHarnessTests
             UseShellExecute = false,
         };
         start.Environment["NO_COLOR"] = "1";
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.CrashTest.dll"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start cairn");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the crash test");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var patience = new CancellationTokenSource(Patience);
@@ -61,7 +61,7 @@ public sealed class CrashTestHarnessTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cairn {string.Join(' ', arguments)} did not finish in {Patience}. Output:\n{await output}");
+            throw new TimeoutException($"the crash test {string.Join(' ', arguments)} did not finish in {Patience}. Output:\n{await output}");
         }
 
         return (process.ExitCode, $"{await output}\n{await errors}");

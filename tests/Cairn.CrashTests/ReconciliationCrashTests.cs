@@ -166,7 +166,7 @@ public sealed class ReconciliationCrashTests : IDisposable
     }
 
     private WorkerProcess Start(params string[] extra) =>
-        WorkerProcess.StartCommand("reconcile-worker", [
+        WorkerProcess.StartCrashTest("reconcile-worker", [
             "--store", StorePath, "--recovery-id", RecoveryId, "--dir", _dir, "--journal", JournalPath, .. extra,
         ]);
 

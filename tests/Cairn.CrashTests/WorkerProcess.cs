@@ -21,10 +21,12 @@ internal sealed class WorkerProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static WorkerProcess Start(params string[] arguments) => StartCommand("demo-worker", arguments);
+    public static WorkerProcess Start(params string[] arguments) => StartCommand("Cairn.Cli.dll", "demo-worker", arguments);
 
-    /// <summary>Starts another hidden worker command of the `cairn` tool, such as `reconcile-worker`.</summary>
-    public static WorkerProcess StartCommand(string command, params string[] arguments)
+    /// <summary>Starts a worker command of the crash test (bench/Cairn.CrashTest), such as `reconcile-worker`.</summary>
+    public static WorkerProcess StartCrashTest(string command, params string[] arguments) => StartCommand("Cairn.CrashTest.dll", command, arguments);
+
+    private static WorkerProcess StartCommand(string assembly, string command, string[] arguments)
     {
         var start = new ProcessStartInfo
         {
@@ -33,7 +35,7 @@ internal sealed class WorkerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         start.ArgumentList.Add(command);
         foreach (var argument in arguments)
         {

@@ -1,7 +1,7 @@
 using Cairn.Runs;
 using Microsoft.Data.Sqlite;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The deliberately broken mode (<c>--broken</c>): after a kill, makes the store forget the newest checkpoint of an

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// Looks at the SQLite file while no worker runs (after each kill, and at the end): <c>PRAGMA integrity_check</c>, and

@@ -2,14 +2,14 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Microsoft.Data.Sqlite;
 using Spectre.Console;
 
-namespace Cairn.Cli.Commands;
+namespace Cairn.CrashTest.Commands;
 
 /// <summary>
-/// <c>cairn crash-test</c>: runs a mix of flows in worker processes, SIGKILLs them at random and targeted moments until
+/// The crash test's root command (<c>dotnet run --project bench/Cairn.CrashTest -- --kills 1000</c>): runs a mix of flows in worker processes, SIGKILLs them at random and targeted moments until
 /// every run has completed, then checks that nothing was lost, repeated or corrupted. Exit code 0: no violation;
 /// 2: violations; 3: <c>--broken</c> was not caught.
 /// </summary>
@@ -22,7 +22,8 @@ internal static class CrashTestCommand
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
-    public static Command Create()
+    /// <summary>The root command, to which the worker commands it starts are added.</summary>
+    public static RootCommand CreateRoot()
     {
         var store = new Option<string?>("--store", "-s") { Description = "The SQLite file to create (it must not exist). Default: a temporary file, deleted afterwards unless --keep" };
         var kills = new Option<int>("--kills") { Description = "How many times to SIGKILL a worker", DefaultValueFactory = _ => 100 };
@@ -33,7 +34,7 @@ internal static class CrashTestCommand
         var broken = new Option<bool>("--broken") { Description = "Sabotage the store after each kill (forget a committed checkpoint): the check must report violations" };
         var json = new Option<string?>("--json") { Description = "Also write the report to this JSON file" };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary store and journal" };
-        var command = new Command("crash-test", "Kill worker processes running a flow mix at random moments, then check that no run was lost, repeated or corrupted")
+        var command = new RootCommand("Cairn crash test: kill worker processes running a flow mix at random moments, then check that no run was lost, repeated or corrupted")
         {
             store, kills, runs, seed, concurrency, maxDelay, broken, json, keep,
         };

@@ -1,5 +1,5 @@
 using Cairn.Flows;
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The state every crash-test flow works on. Each stage changes it by a pure function of the state itself, so the

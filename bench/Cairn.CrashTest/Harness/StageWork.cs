@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>What a crash-test stage does besides changing the state.</summary>
 internal enum StageWork

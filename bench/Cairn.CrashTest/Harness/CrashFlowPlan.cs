@@ -4,7 +4,7 @@ using System.Text;
 using Cairn.Flows;
 using Cairn.Runs;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// A crash-test flow: its steps laid out as the flow builder lays them out (so step indexes match the engine's), the

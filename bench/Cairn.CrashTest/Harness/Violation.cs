@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>One broken invariant, with what was seen.</summary>
 internal sealed record Violation(ViolationKind Kind, string Details)

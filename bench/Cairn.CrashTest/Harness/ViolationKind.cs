@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>The invariants the crash-test harness checks; each violation names the one it breaks.</summary>
 internal enum ViolationKind

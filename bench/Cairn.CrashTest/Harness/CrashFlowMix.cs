@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The flows a crash test runs: 2 to 6 stages, explicit and implicit recovery points, stages that wait, hash or grow

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The journal the crash-test workers append to, one line per stage start (<c>S run stage attempt</c>) and per

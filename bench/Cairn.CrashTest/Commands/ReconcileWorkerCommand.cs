@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
+using Cairn.Cli;
+using Cairn.Cli.Commands;
 using Cairn.Runs;
 using Cairn.Sqlite;
 using Reconciliation;
 
-namespace Cairn.Cli.Commands;
+namespace Cairn.CrashTest.Commands;
 
 /// <summary>
-/// <c>cairn reconcile-worker</c> (hidden): runs the reconciliation sample (a loop over accounts, parallel ledger and bank
+/// <c>reconcile-worker</c> (hidden): runs the reconciliation sample (a loop over accounts, parallel ledger and bank
 /// branches, a publishing sub-flow) in this process for the crash tests. It journals every stage start, can stop itself
 /// in a chosen stage of a chosen account and wait to be killed, and speaks the same line protocol as <c>demo-worker</c>.
 /// </summary>

@@ -5,7 +5,7 @@ using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Sqlite;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The child process of <c>cairn crash-test</c>: creates the runs of its round (once: they have fixed recovery IDs),
@@ -89,12 +89,12 @@ internal sealed class CrashTestWorker(CrashTestWorkerSettings settings)
                 {
                     case Telemetry.StageActivity:
                         // Written before the stage runs: a stage that ran is in the journal even if it was killed at once.
-                        journal.StageStarted(RunOf(activity), Tag(activity, Telemetry.StageTag), AttemptOf(activity));
+                        journal.StageStarted(ActivityTags.Run(activity), ActivityTags.Text(activity, Telemetry.StageTag), ActivityTags.Attempt(activity));
                         break;
                     case Telemetry.CheckpointActivity when settings.Target == KillMoment.Checkpoint:
                         if (Interlocked.Increment(ref _events) == settings.TargetAt)
                         {
-                            Say($"HIT checkpoint {RunOf(activity)} {Tag(activity, Telemetry.RecoveryPointTag)}");
+                            Say($"HIT checkpoint {ActivityTags.Run(activity)} {ActivityTags.Text(activity, Telemetry.RecoveryPointTag)}");
                         }
 
                         break;
@@ -109,28 +109,22 @@ internal sealed class CrashTestWorker(CrashTestWorkerSettings settings)
 
                 if (activity.OperationName == Telemetry.CheckpointActivity)
                 {
-                    journal.CheckpointCommitted(RunOf(activity), Tag(activity, Telemetry.RecoveryPointTag), AttemptOf(activity));
+                    journal.CheckpointCommitted(ActivityTags.Run(activity), ActivityTags.Text(activity, Telemetry.RecoveryPointTag), ActivityTags.Attempt(activity));
                 }
                 else if (activity.OperationName == Telemetry.StageActivity
                     && settings.Target == KillMoment.Commit
-                    && lastStages.TryGetValue(Tag(activity, Telemetry.FlowTag), out var last)
-                    && last == Tag(activity, Telemetry.StageTag)
+                    && lastStages.TryGetValue(ActivityTags.Text(activity, Telemetry.FlowTag), out var last)
+                    && last == ActivityTags.Text(activity, Telemetry.StageTag)
                     && Interlocked.Increment(ref _events) == settings.TargetAt)
                 {
                     // What follows the last stage: serializing the result and committing the run's completion.
-                    Say($"HIT commit {RunOf(activity)} {last}");
+                    Say($"HIT commit {ActivityTags.Run(activity)} {last}");
                 }
             },
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
     }
-
-    private static string RunOf(Activity activity) => Tag(activity, Telemetry.RunIdTag);
-
-    private static int AttemptOf(Activity activity) => Convert.ToInt32(activity.GetTagItem(Telemetry.AttemptTag), CultureInfo.InvariantCulture);
-
-    private static string Tag(Activity activity, string name) => activity.GetTagItem(name) as string ?? "?";
 
     private static void Say(string line)
     {

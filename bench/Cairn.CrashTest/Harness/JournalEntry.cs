@@ -1,5 +1,5 @@
 using Cairn.Runs;
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// One line of the crash-test journal: a stage that started, or a checkpoint that was committed, by a run in an attempt.

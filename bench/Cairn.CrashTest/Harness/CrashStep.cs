@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>One step of a crash-test flow as the flow's builder lays it out: a stage or a recovery point.</summary>
 internal sealed record CrashStep(string Name, bool IsRecoveryPoint, StageWork Work = StageWork.Plain)

@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>What the final invariant check counted and found.</summary>
 internal sealed record InvariantReport(

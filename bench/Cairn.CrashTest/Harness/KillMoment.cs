@@ -1,5 +1,5 @@
 using Cairn.Storage;
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>When the harness kills a worker.</summary>
 internal enum KillMoment

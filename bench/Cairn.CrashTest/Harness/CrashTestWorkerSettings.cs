@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>What one crash-test worker process does: which round of runs, on which store, and where it stops itself.</summary>
 internal sealed record CrashTestWorkerSettings(

@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>The figures and violations of one crash test; written as JSON with <c>--json</c>.</summary>
 internal sealed record CrashTestReport

@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>The settings of one <c>cairn crash-test</c>.</summary>
 internal sealed record CrashTestSettings(

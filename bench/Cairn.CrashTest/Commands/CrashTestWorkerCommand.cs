@@ -1,8 +1,9 @@
 using System.CommandLine;
+using Cairn.CrashTest.Harness;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Commands;
 
-/// <summary><c>cairn crash-test-worker</c> (hidden): the child process <c>cairn crash-test</c> starts and kills.</summary>
+/// <summary><c>crash-test-worker</c> (hidden): the child process the crash test starts and kills.</summary>
 internal static class CrashTestWorkerCommand
 {
     public static Command Create()
@@ -15,7 +16,7 @@ internal static class CrashTestWorkerCommand
         var concurrency = new Option<int>("--concurrency") { Required = true };
         var target = new Option<KillMoment>("--target") { DefaultValueFactory = _ => KillMoment.None, Description = "stage, checkpoint or commit" };
         var targetAt = new Option<int>("--target-at") { DefaultValueFactory = _ => 0, Description = "Report the N-th event of the target kind" };
-        var command = new Command("crash-test-worker", "Run one crash-test worker process (used by 'cairn crash-test')")
+        var command = new Command("crash-test-worker", "Run one crash-test worker process (started by the crash test)")
         {
             store, journal, round, runs, seed, concurrency, target, targetAt,
         };

@@ -1,4 +1,4 @@
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// How one worker process will be killed: after <see cref="Delay"/> (<see cref="KillMoment.Startup"/>,

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cairn.Runs;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The end-of-test check: every run completed with the state its stages must produce, no stage ran again after a
@@ -206,7 +206,7 @@ internal static partial class InvariantChecker
     {
         using var connection = StoreInspector.OpenReadOnly(path);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT run_id, kind, attempt, message FROM events WHERE kind IN ($passed, $retry, $failed) ORDER BY id";
+        command.CommandText = "SELECT run_id, kind, attempt, message, recovery_point FROM events WHERE kind IN ($passed, $retry, $failed) ORDER BY id";
         command.Parameters.AddWithValue("$passed", RecoveryPointPassed);
         command.Parameters.AddWithValue("$retry", RetryScheduled);
         command.Parameters.AddWithValue("$failed", Failed);
@@ -216,14 +216,17 @@ internal static partial class InvariantChecker
         {
             var message = reader.GetString(3);
             var kind = reader.GetInt32(1);
-            var point = kind == RecoveryPointPassed && PassedMessage().Match(message) is { Success: true } match ? match.Groups[1].Value : null;
+            var point = kind != RecoveryPointPassed ? null
+                : !reader.IsDBNull(4) ? reader.GetString(4)
+                : PassedMessage().Match(message) is { Success: true } match ? match.Groups[1].Value : null;
             events.Add(new StoredEvent(Guid.ParseExact(reader.GetString(0), "N"), kind, reader.GetInt32(2), message, point));
         }
 
         return events;
     }
 
-    // The store's event text for a committed checkpoint: "recovery point 'NAME' passed[: status message]".
+    // Rows written before migration 2 have no recovery_point: their point is only in the store's event text for a
+    // committed checkpoint, "recovery point 'NAME' passed[: status message]".
     [GeneratedRegex("^recovery point '([^']+)' passed")]
     private static partial Regex PassedMessage();
 

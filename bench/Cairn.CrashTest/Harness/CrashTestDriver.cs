@@ -1,9 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Cairn.Cli;
 using Spectre.Console;
 
-namespace Cairn.Cli.CrashTesting;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// The parent of <c>cairn crash-test</c>: starts worker processes on one store, SIGKILLs them at random and at targeted

@@ -1,7 +1,7 @@
 using Cairn.Runs;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.CrashTests;
 

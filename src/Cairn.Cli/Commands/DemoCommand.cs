@@ -3,14 +3,15 @@ using System.Diagnostics;
 using System.Globalization;
 using Cairn.Runs;
 using Microsoft.Data.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn demo</c>: the order-import sample runs in a child process, which is killed with SIGKILL in the middle of a
-/// stage; a new process started with the same recovery ID resumes the run from its last recovery point.
+/// <c>cairn demo</c>: the tool's demo flow (order import, <see cref="OrderImportFlow"/>) runs in a child process, which
+/// is killed with SIGKILL in the middle of a stage; a new process started with the same recovery ID resumes the run from
+/// its last recovery point.
 /// </summary>
 internal static class DemoCommand
 {

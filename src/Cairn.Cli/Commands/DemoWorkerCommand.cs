@@ -2,12 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Cairn.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn demo-worker</c> (hidden): runs the order-import sample in this process and reports each stage and recovery
+/// <c>cairn demo-worker</c> (hidden): runs the demo flow (order import) in this process and reports each stage and recovery
 /// point on standard output, one line each, for <c>cairn demo</c> and the crash tests. It can stop itself at a chosen
 /// moment and wait to be killed.
 /// </summary>

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;
 

@@ -4,7 +4,7 @@ using Cairn;
 using Cairn.Flows;
 using Microsoft.Data.Sqlite;
 
-namespace OrderImport;
+namespace Cairn.Cli.Demo;
 
 /// <summary>
 /// Reads a CSV of orders, validates them, loads them into a SQLite table in batches and writes a summary.
@@ -12,7 +12,7 @@ namespace OrderImport;
 /// twice; the load itself is idempotent (INSERT OR IGNORE on the order ID), so running it again after a crash in the
 /// middle adds each order once.
 /// </summary>
-public static class OrderImportFlow
+internal static class OrderImportFlow
 {
     public const string Name = "order-import";
 

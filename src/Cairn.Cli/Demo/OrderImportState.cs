@@ -1,7 +1,7 @@
-namespace OrderImport;
+namespace Cairn.Cli.Demo;
 
 /// <summary>The flow data of an order import: what each recovery point saves.</summary>
-public sealed class OrderImportState
+internal sealed class OrderImportState
 {
     /// <summary>The CSV file to import.</summary>
     public required string CsvPath { get; init; }

@@ -1,7 +1,7 @@
-namespace OrderImport;
+namespace Cairn.Cli.Demo;
 
 /// <summary>How the order-import flow behaves; the demo and the crash tests use the hooks.</summary>
-public sealed class OrderImportOptions
+internal sealed class OrderImportOptions
 {
     /// <summary>Orders per insert transaction. Default 250.</summary>
     public int BatchSize { get; init; } = 250;

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace OrderImport;
+namespace Cairn.Cli.Demo;
 
 /// <summary>Writes a realistic orders CSV: mostly good lines, a few invalid ones.</summary>
-public static class SampleData
+internal static class SampleData
 {
     private static readonly string[] Customers = ["Acme GmbH", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Tyrell"];
     private static readonly string[] Skus = ["SKU-1001", "SKU-1002", "SKU-2001", "SKU-3300", "SKU-4711", "SKU-5150"];

@@ -93,5 +93,5 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.Equal(0, await node1.WaitForExitAsync());
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal);
+    private RunningProgram StartNode(int index, string journal) => CrashTestNode.StartJournaled(Store, index, journal);
 }

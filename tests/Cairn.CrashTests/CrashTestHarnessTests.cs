@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Cairn.CrashTests;
 
 /// <summary>
@@ -36,34 +34,7 @@ public sealed class CrashTestHarnessTests
 
     private static async Task<(int ExitCode, string Output)> RunCrashTestAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["NO_COLOR"] = "1";
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.CrashTest.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the crash test");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(Patience);
-        try
-        {
-            await process.WaitForExitAsync(patience.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the crash test {string.Join(' ', arguments)} did not finish in {Patience}. Output:\n{await output}");
-        }
-
-        return (process.ExitCode, $"{await output}\n{await errors}");
+        var (exitCode, output, errors) = await DotnetProgram.RunAsync("Cairn.CrashTest.dll", workingDirectory: null, Patience, arguments);
+        return (exitCode, $"{output}\n{errors}");
     }
 }

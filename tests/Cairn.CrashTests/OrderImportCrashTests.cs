@@ -100,9 +100,9 @@ public sealed class OrderImportCrashTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private WorkerProcess Start(params string[] extra) =>
-        WorkerProcess.Start([
-            "--store", StorePath, "--recovery-id", "crash-test", "--dir", _dir, "--journal", JournalPath, .. extra,
+    private RunningProgram Start(params string[] extra) =>
+        DotnetProgram.Start("Cairn.Cli.dll", [
+            "demo-worker", "--store", StorePath, "--recovery-id", "crash-test", "--dir", _dir, "--journal", JournalPath, .. extra,
         ]);
 
     private async Task CompleteAsync()

@@ -1,51 +1,47 @@
 using System.Diagnostics;
+using System.Globalization;
 
-namespace Cairn.CrashTests;
+namespace Cairn.Processes.TestSupport;
 
-/// <summary>A `cairn demo-worker` (or other worker command) child process whose output lines can be awaited, and which can be SIGKILLed.</summary>
-internal sealed class WorkerProcess : IDisposable
+/// <summary>
+/// A child process started by <see cref="DotnetProgram.Start"/> (a worker, a node) whose output lines can be awaited,
+/// and which can be killed with SIGKILL or stopped with SIGTERM.
+/// </summary>
+public sealed class RunningProgram : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly Process _process;
+    private readonly string _name;
     private readonly List<string> _lines = [];
     private readonly Task _reader;
     private readonly Task<string> _errors;
     private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private WorkerProcess(Process process)
+    internal RunningProgram(Process process, string name)
     {
         _process = process;
+        _name = name;
         _errors = process.StandardError.ReadToEndAsync();
         _reader = Task.Run(ReadAsync);
     }
 
     public int Id => _process.Id;
 
-    public static WorkerProcess Start(params string[] arguments) => StartCommand("Cairn.Cli.dll", "demo-worker", arguments);
+    public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts a worker command of the crash test (bench/Cairn.CrashTest), such as `reconcile-worker`.</summary>
-    public static WorkerProcess StartCrashTest(string command, params string[] arguments) => StartCommand("Cairn.CrashTest.dll", command, arguments);
-
-    private static WorkerProcess StartCommand(string assembly, string command, string[] arguments)
+    /// <summary>The lines printed on standard output so far.</summary>
+    public IReadOnlyList<string> Lines
     {
-        var start = new ProcessStartInfo
+        get
         {
-            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
-        start.ArgumentList.Add(command);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
         }
-
-        return new WorkerProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start cairn"));
     }
 
-    /// <summary>Waits for a line starting with <paramref name="prefix"/> and returns it.</summary>
+    /// <summary>Waits for a line starting with <paramref name="prefix"/> and returns it; fails if the program exits without printing one.</summary>
     public async Task<string> WaitForLineAsync(string prefix)
     {
         var deadline = Stopwatch.StartNew();
@@ -62,7 +58,7 @@ internal sealed class WorkerProcess : IDisposable
 
                 if (_reader.IsCompleted)
                 {
-                    throw new InvalidOperationException($"cairn exited without printing '{prefix}'. Output:\n{string.Join('\n', _lines)}\nErrors:\n{_errors.Result}");
+                    throw new InvalidOperationException($"{_name} exited without printing '{prefix}'. Output:\n{string.Join('\n', _lines)}\nErrors:\n{_errors.Result}");
                 }
 
                 added = _lineAdded.Task;
@@ -71,7 +67,7 @@ internal sealed class WorkerProcess : IDisposable
             var remaining = Patience - deadline.Elapsed;
             if (remaining <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"cairn did not print '{prefix}' in {Patience}. Output:\n{string.Join('\n', _lines)}");
+                throw new TimeoutException($"{_name} did not print '{prefix}' in {Patience}. Output:\n{string.Join('\n', _lines)}");
             }
 
             await Task.WhenAny(added, _reader).WaitAsync(remaining);
@@ -85,22 +81,19 @@ internal sealed class WorkerProcess : IDisposable
         await _process.WaitForExitAsync().WaitAsync(Patience);
     }
 
+    /// <summary>Asks the process to stop gracefully, with SIGTERM, as a service manager would.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().WaitAsync(Patience);
+    }
+
+    /// <summary>Waits for the process to exit and for its output to be read, and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync()
     {
         await _process.WaitForExitAsync().WaitAsync(Patience);
         await _reader;
         return _process.ExitCode;
-    }
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines)
-            {
-                return [.. _lines];
-            }
-        }
     }
 
     public void Dispose()

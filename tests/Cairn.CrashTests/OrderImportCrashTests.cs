@@ -6,8 +6,8 @@ using Cairn.Cli.Demo;
 namespace Cairn.CrashTests;
 
 /// <summary>
-/// Runs the order-import sample in a real child process, SIGKILLs it at chosen moments, starts it again with the same
-/// recovery ID, and checks what ran again and what did not from a journal the child writes before every stage.
+/// Runs the tool's demo flow (order import) in a real child process, SIGKILLs it at chosen moments, starts it again
+/// with the same recovery ID, and checks what ran again and what did not from a journal the child writes before every stage.
 /// </summary>
 public sealed class OrderImportCrashTests : IDisposable
 {

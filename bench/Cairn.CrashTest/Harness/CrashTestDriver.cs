@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>
-/// The parent of <c>cairn crash-test</c>: starts worker processes on one store, SIGKILLs them at random and at targeted
+/// The parent process of the crash test: starts worker processes on one store, SIGKILLs them at random and at targeted
 /// moments, looks at the store after every kill, starts the next worker, and after the last kill lets a worker finish
 /// every run. When all runs of a round have finished and kills remain, a new round of runs begins.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Cairn.CrashTest.Harness;
 
-/// <summary>The settings of one <c>cairn crash-test</c>.</summary>
+/// <summary>The settings of one crash test.</summary>
 internal sealed record CrashTestSettings(
     string StorePath,
     string JournalPath,

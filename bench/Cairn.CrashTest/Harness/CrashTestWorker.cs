@@ -8,7 +8,7 @@ using Cairn.Sqlite;
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>
-/// The child process of <c>cairn crash-test</c>: creates the runs of its round (once: they have fixed recovery IDs),
+/// The child process of the crash test: creates the runs of its round (once: they have fixed recovery IDs),
 /// lets the engine resume the runs a killed predecessor left, journals every stage start and committed checkpoint,
 /// and tells the harness on standard output when a targeted moment comes (<c>HIT ...</c>), so it can be killed there.
 /// </summary>

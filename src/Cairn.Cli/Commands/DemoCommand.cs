@@ -22,7 +22,7 @@ internal static class DemoCommand
         var store = StoreOption.Create();
         var orders = new Option<int>("--orders") { Description = "How many orders the sample CSV holds", DefaultValueFactory = _ => 2000 };
         var killAfterBatch = new Option<int>("--kill-after-batch") { Description = "Kill the first process after this batch of 'load-orders'", DefaultValueFactory = _ => 3 };
-        var command = new Command("demo", "Run the order-import sample, kill its process mid-flow, restart it and watch it resume") { store, orders, killAfterBatch };
+        var command = new Command("demo", "Run the demo flow (order import), kill its process mid-flow, restart it and watch it resume") { store, orders, killAfterBatch };
         command.SetAction(async (parse, ct) =>
         {
             var storePath = Path.GetFullPath(parse.GetRequiredValue(store));

@@ -22,7 +22,7 @@ internal static class DemoWorkerCommand
         var hangAfterBatch = new Option<int?>("--hang-after-batch") { Description = "Stop in the middle of 'load-orders' after this batch and wait to be killed" };
         var hangAfterPoint = new Option<string?>("--hang-after-point") { Description = "Stop right after this recovery point is committed and wait to be killed" };
         var batchPause = new Option<int>("--batch-pause-ms") { DefaultValueFactory = _ => 0 };
-        var command = new Command("demo-worker", "Run the order-import sample in this process (used by 'cairn demo' and the crash tests)")
+        var command = new Command("demo-worker", "Run the demo flow (order import) in this process (used by 'cairn demo' and the crash tests)")
         {
             store, recoveryId, directory, journal, hangAfterBatch, hangAfterPoint, batchPause,
         };

@@ -1,12 +1,11 @@
 using System.CommandLine;
-using System.Reflection;
 using Cairn.Bench.Workloads;
 using Spectre.Console;
 
 namespace Cairn.Bench;
 
 /// <summary>
-/// The load generator: <c>Cairn.Bench WORKLOAD [options]</c>, also reachable as <c>cairn bench WORKLOAD [options]</c>.
+/// The load generator: <c>dotnet run -c Release --project bench/Cairn.Bench -- WORKLOAD [options]</c>.
 /// Each workload prints a table and, with <c>--json FILE</c>, writes its results.
 /// </summary>
 public static class BenchProgram
@@ -18,16 +17,7 @@ public static class BenchProgram
         ArgumentNullException.ThrowIfNull(args);
         const string Description = "Cairn load generator: latency, throughput, recovery, size and memory workloads on a store";
 
-        var root = new RootCommand(Description);
-        Command workloads = root;
-        if (IsHosted)
-        {
-            // Forwarded by 'cairn bench': parsed under a 'bench' command, so that help and errors name 'cairn bench'.
-            workloads = new Command("bench", Description);
-            root.Add(workloads);
-            args = ["bench", .. args];
-        }
-
+        var workloads = new RootCommand(Description);
         workloads.Add(LatencyWorkload.CreateCommand());
         workloads.Add(ThroughputWorkload.CreateCommand());
         workloads.Add(RecoveryWorkload.CreateCommand());
@@ -46,7 +36,7 @@ public static class BenchProgram
 
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await workloads.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (OperationCanceledException)
         {
@@ -60,7 +50,4 @@ public static class BenchProgram
             return 1;
         }
     }
-
-    /// <summary>Whether another program (the cairn tool) runs the load generator, rather than its own executable.</summary>
-    internal static bool IsHosted => Assembly.GetEntryAssembly() is { } entry && entry != typeof(BenchProgram).Assembly;
 }

@@ -41,12 +41,6 @@ internal sealed class ChildProcess : IDisposable
             start.ArgumentList.Add(entry.Location);
         }
 
-        if (BenchProgram.IsHosted)
-        {
-            // Forwarded by 'cairn bench': the child is the cairn tool too.
-            start.ArgumentList.Add("bench");
-        }
-
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using System.Reflection;
 
 namespace Cairn.Cli;
 
-/// <summary>Starts this same tool as a child process (the demo and the crash test kill their children with SIGKILL).</summary>
+/// <summary>Starts this same program as a child process (the demo and the crash test kill their children with SIGKILL).</summary>
 internal static class ChildProcess
 {
-    /// <summary>A start info that runs <c>cairn</c> with <paramref name="arguments"/>, output redirected.</summary>
+    /// <summary>A start info that runs this program (the entry assembly) with <paramref name="arguments"/>, output redirected.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo
@@ -16,10 +17,11 @@ internal static class ChildProcess
             UseShellExecute = false,
         };
 
-        // Under 'dotnet Cairn.Cli.dll' the process is the host: name the tool's assembly too.
+        // Under 'dotnet Cairn.Cli.dll' the process is the host: name the program's assembly too (the tool's, or the
+        // crash test's, which starts its workers through this same class).
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
-            start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         }
 
         foreach (var argument in arguments)

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Postgres;
 using Cairn.Runs;
 using Cairn.Storage;
@@ -93,5 +93,5 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.Equal(0, await node1.WaitForExitAsync());
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal);
+    private RunningProgram StartNode(int index, string journal) => CrashTestNode.StartJournaled(Store, index, journal);
 }

@@ -106,5 +106,5 @@ public sealed class DroppedConnectionTests(PostgresCluster cluster) : NodeDataba
         return [.. listeners.Values];
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe($"{Store};Application Name=node-{index}", index, journal);
+    private RunningProgram StartNode(int index, string journal) => CrashTestNode.StartJournaled($"{Store};Application Name=node-{index}", index, journal);
 }

@@ -56,5 +56,5 @@ public sealed class MultiNodeTests(PostgresCluster cluster) : NodeDatabaseTest(c
         Assert.Equal(0, await node2.WaitForExitAsync());
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal);
+    private RunningProgram StartNode(int index, string journal) => CrashTestNode.StartJournaled(Store, index, journal);
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Flows;
 using Cairn.Postgres;
 using Cairn.Runs;

@@ -1,4 +1,4 @@
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Flows;
 using Cairn.Postgres;
 using Cairn.Runs;
@@ -111,7 +111,7 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task Serve_PostgresStore_ExecutesRunsAsItsNodeAndStopsOnSigterm()
     {
-        using var node = NodeProcess.Start("--store", Store, "--node", "node-7", "--max-concurrent-runs", "4");
+        using var node = CrashTestNode.Start("--store", Store, "--node", "node-7", "--max-concurrent-runs", "4");
         var started = await node.WaitForLineAsync("cairn serve: node node-7");
         Assert.Contains($"PostgreSQL database '{_database}'", started, StringComparison.Ordinal);
 
@@ -156,5 +156,5 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Output, string Errors)> CairnAsync(params string[] arguments) =>
-        CairnTool.RunAsync(_dir, Timeout, arguments);
+        DotnetProgram.RunAsync("Cairn.Cli.dll", _dir, Timeout, arguments);
 }

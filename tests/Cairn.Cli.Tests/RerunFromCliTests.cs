@@ -203,7 +203,7 @@ public sealed class RerunFromCliTests : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Output, string Errors)> CairnAsync(params string[] arguments) =>
-        CairnTool.RunAsync(_dir, TimeSpan.FromSeconds(60), arguments);
+        DotnetProgram.RunAsync("Cairn.Cli.dll", _dir, TimeSpan.FromSeconds(60), arguments);
 
     public sealed class Shipment
     {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 
 namespace Cairn.Cli.Tests;
 

@@ -1,4 +1,4 @@
-using Cairn.Cli.CrashTesting;
+using Cairn.CrashTest.Harness;
 using Cairn.Postgres;
 using Cairn.Runs;
 using Cairn.Storage;
@@ -105,5 +105,5 @@ public sealed class ZombieNodeTests(PostgresCluster cluster) : NodeDatabaseTest(
         return [.. running.Where(r => r.Owner == "node-0")];
     }
 
-    private NodeProcess StartNode(int index, string journal) => NodeProcess.StartServe(Store, index, journal, leaseDuration: "2s");
+    private RunningProgram StartNode(int index, string journal) => CrashTestNode.StartJournaled(Store, index, journal, leaseDuration: "2s");
 }

@@ -1,9 +1,7 @@
-using System.Diagnostics;
-
 namespace Cairn.CrashTests;
 
 /// <summary>
-/// Runs the real <c>cairn crash-test</c> harness, which kills its own worker processes with SIGKILL, with a bounded
+/// Runs the real crash-test harness (bench/Cairn.CrashTest), which kills its own worker processes with SIGKILL, with a bounded
 /// number of kills: once as it is, where it must find nothing wrong, and once with <c>--broken</c>, where it sabotages the
 /// store and must notice.
 /// </summary>
@@ -14,7 +12,7 @@ public sealed class CrashTestHarnessTests
     [Fact]
     public async Task CrashTest_FiftyKills_ReportsZeroViolations()
     {
-        var (exitCode, output) = await RunCairnAsync("crash-test", "--kills", "50", "--runs", "30", "--seed", "4711");
+        var (exitCode, output) = await RunCrashTestAsync("--kills", "50", "--runs", "30", "--seed", "4711");
 
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{output}");
         Assert.Matches(@"(?m)^0 violations in 50 kills", output);
@@ -25,7 +23,7 @@ public sealed class CrashTestHarnessTests
     [Fact]
     public async Task CrashTest_BrokenMode_ReportsStageRanTwiceAndExitsNonZero()
     {
-        var (exitCode, output) = await RunCairnAsync("crash-test", "--broken", "--kills", "6", "--runs", "20", "--seed", "4711");
+        var (exitCode, output) = await RunCrashTestAsync("--broken", "--kills", "6", "--runs", "20", "--seed", "4711");
 
         Assert.True(exitCode == 2, $"exit code {exitCode}\n{output}");
         Assert.Matches(@"(?m)^stage ran twice before a committed recovery point \(\d+\):", output);
@@ -34,36 +32,9 @@ public sealed class CrashTestHarnessTests
         Assert.Matches(@"violations: run lost\s+│ 0", output);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunCairnAsync(params string[] arguments)
+    private static async Task<(int ExitCode, string Output)> RunCrashTestAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["NO_COLOR"] = "1";
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start cairn");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var patience = new CancellationTokenSource(Patience);
-        try
-        {
-            await process.WaitForExitAsync(patience.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cairn {string.Join(' ', arguments)} did not finish in {Patience}. Output:\n{await output}");
-        }
-
-        return (process.ExitCode, $"{await output}\n{await errors}");
+        var (exitCode, output, errors) = await DotnetProgram.RunAsync("Cairn.CrashTest.dll", workingDirectory: null, Patience, arguments);
+        return (exitCode, $"{output}\n{errors}");
     }
 }

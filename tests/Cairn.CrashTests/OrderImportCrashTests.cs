@@ -1,13 +1,13 @@
 using Cairn.Runs;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.CrashTests;
 
 /// <summary>
-/// Runs the order-import sample in a real child process, SIGKILLs it at chosen moments, starts it again with the same
-/// recovery ID, and checks what ran again and what did not from a journal the child writes before every stage.
+/// Runs the tool's demo flow (order import) in a real child process, SIGKILLs it at chosen moments, starts it again
+/// with the same recovery ID, and checks what ran again and what did not from a journal the child writes before every stage.
 /// </summary>
 public sealed class OrderImportCrashTests : IDisposable
 {
@@ -100,9 +100,9 @@ public sealed class OrderImportCrashTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private WorkerProcess Start(params string[] extra) =>
-        WorkerProcess.Start([
-            "--store", StorePath, "--recovery-id", "crash-test", "--dir", _dir, "--journal", JournalPath, .. extra,
+    private RunningProgram Start(params string[] extra) =>
+        DotnetProgram.Start("Cairn.Cli.dll", [
+            "demo-worker", "--store", StorePath, "--recovery-id", "crash-test", "--dir", _dir, "--journal", JournalPath, .. extra,
         ]);
 
     private async Task CompleteAsync()

@@ -165,9 +165,9 @@ public sealed class ReconciliationCrashTests : IDisposable
         return expected;
     }
 
-    private WorkerProcess Start(params string[] extra) =>
-        WorkerProcess.StartCommand("reconcile-worker", [
-            "--store", StorePath, "--recovery-id", RecoveryId, "--dir", _dir, "--journal", JournalPath, .. extra,
+    private RunningProgram Start(params string[] extra) =>
+        DotnetProgram.Start("Cairn.CrashTest.dll", [
+            "reconcile-worker", "--store", StorePath, "--recovery-id", RecoveryId, "--dir", _dir, "--journal", JournalPath, .. extra,
         ]);
 
     private async Task CompleteAsync()

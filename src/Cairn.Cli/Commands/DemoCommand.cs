@@ -3,14 +3,15 @@ using System.Diagnostics;
 using System.Globalization;
 using Cairn.Runs;
 using Microsoft.Data.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn demo</c>: the order-import sample runs in a child process, which is killed with SIGKILL in the middle of a
-/// stage; a new process started with the same recovery ID resumes the run from its last recovery point.
+/// <c>cairn demo</c>: the tool's demo flow (order import, <see cref="OrderImportFlow"/>) runs in a child process, which
+/// is killed with SIGKILL in the middle of a stage; a new process started with the same recovery ID resumes the run from
+/// its last recovery point.
 /// </summary>
 internal static class DemoCommand
 {
@@ -21,7 +22,7 @@ internal static class DemoCommand
         var store = StoreOption.Create();
         var orders = new Option<int>("--orders") { Description = "How many orders the sample CSV holds", DefaultValueFactory = _ => 2000 };
         var killAfterBatch = new Option<int>("--kill-after-batch") { Description = "Kill the first process after this batch of 'load-orders'", DefaultValueFactory = _ => 3 };
-        var command = new Command("demo", "Run the order-import sample, kill its process mid-flow, restart it and watch it resume") { store, orders, killAfterBatch };
+        var command = new Command("demo", "Run the demo flow (order import), kill its process mid-flow, restart it and watch it resume") { store, orders, killAfterBatch };
         command.SetAction(async (parse, ct) =>
         {
             var storePath = Path.GetFullPath(parse.GetRequiredValue(store));

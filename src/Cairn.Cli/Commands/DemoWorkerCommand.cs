@@ -2,12 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Cairn.Sqlite;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn demo-worker</c> (hidden): runs the order-import sample in this process and reports each stage and recovery
+/// <c>cairn demo-worker</c> (hidden): runs the demo flow (order import) in this process and reports each stage and recovery
 /// point on standard output, one line each, for <c>cairn demo</c> and the crash tests. It can stop itself at a chosen
 /// moment and wait to be killed.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class DemoWorkerCommand
         var hangAfterBatch = new Option<int?>("--hang-after-batch") { Description = "Stop in the middle of 'load-orders' after this batch and wait to be killed" };
         var hangAfterPoint = new Option<string?>("--hang-after-point") { Description = "Stop right after this recovery point is committed and wait to be killed" };
         var batchPause = new Option<int>("--batch-pause-ms") { DefaultValueFactory = _ => 0 };
-        var command = new Command("demo-worker", "Run the order-import sample in this process (used by 'cairn demo' and the crash tests)")
+        var command = new Command("demo-worker", "Run the demo flow (order import) in this process (used by 'cairn demo' and the crash tests)")
         {
             store, recoveryId, directory, journal, hangAfterBatch, hangAfterPoint, batchPause,
         };

@@ -1,33 +1,43 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Cairn.Cli.CrashTesting;
-using Cairn.Diagnostics;
 using Microsoft.Extensions.Logging;
-using OrderImport;
+using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn serve --store STORE</c>: a headless worker node that executes the flows this tool knows (the order-import
-/// sample and the crash-test flows) until SIGINT or SIGTERM, then stops gracefully.
+/// <c>cairn serve --store STORE</c>: a headless worker node that executes the tool's demo flow (order import) until
+/// SIGINT or SIGTERM, then stops gracefully: a way to try a multi-node setup. Applications host their own flows in their
+/// own process with <c>services.AddCairn(...)</c>. The crash test builds its own <c>serve</c> on this one, with its flows.
 /// </summary>
 internal static class ServeCommand
 {
     public const string Name = "serve";
 
-    public static Command Create()
+    public static Command Create() => Create(
+        "Run a worker node for the tool's demo flow: execute its due runs until Ctrl+C or SIGTERM",
+        builder => builder.AddFlow(OrderImportFlow.Create(new OrderImportOptions())),
+        observe: null);
+
+    /// <summary>A <c>serve</c> command whose node runs the flows <paramref name="addFlows"/> adds.</summary>
+    /// <param name="observe">Called once the options are parsed, before the node starts (to journal its stages, say); disposed when it stops.</param>
+    /// <param name="extraOptions">Options for <paramref name="observe"/> to read.</param>
+    public static Command Create(string description, Action<CairnEngineBuilder> addFlows, Func<ParseResult, IDisposable?>? observe, params Option[] extraOptions)
     {
         var store = StoreOption.Create();
         var node = new Option<string?>("--node") { Description = "The node's name, shown as the owner of the runs it executes (default: machine, process ID and a random suffix)" };
         var maxConcurrentRuns = new Option<int?>("--max-concurrent-runs") { Description = "The most runs executed at once (default 64)" };
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long a claimed run stays this node's without a heartbeat, for example 30s (default 30s)" };
-        var journal = new Option<string?>("--journal") { Description = "Append a line per stage start and committed recovery point to this file (for crash tests)", Hidden = true };
-        var command = new Command(Name, "Run a worker node: execute due runs of the known flows until Ctrl+C or SIGTERM")
+        var command = new Command(Name, description)
         {
-            store, node, maxConcurrentRuns, leaseDuration, journal,
+            store, node, maxConcurrentRuns, leaseDuration,
         };
+        foreach (var option in extraOptions)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             var storeValue = parse.GetRequiredValue(store);
@@ -40,12 +50,10 @@ internal static class ServeCommand
                     console.TimestampFormat = "HH:mm:ss ";
                     console.UseUtcTimestamp = true;
                 }));
-            using var journalFile = parse.GetValue(journal) is { } journalPath ? new CrashJournal(journalPath) : null;
-            using var listener = journalFile is null ? null : Listen(journalFile);
+            using var observer = observe?.Invoke(parse);
 
             var builder = StoreOption.UseStore(CairnEngine.CreateBuilder(), storeValue)
                 .UseLoggerFactory(loggerFactory)
-                .AddFlow(OrderImportFlow.Create(new OrderImportOptions()))
                 .Configure(options =>
                 {
                     options.NodeName = parse.GetValue(node);
@@ -59,11 +67,7 @@ internal static class ServeCommand
                         options.LeaseDuration = duration;
                     }
                 });
-            foreach (var plan in CrashFlowMix.Plans)
-            {
-                builder.AddFlow(plan.Build((_, _) => Task.CompletedTask));
-            }
-
+            addFlows(builder);
             await using var engine = builder.Build();
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             void OnSignal(PosixSignalContext context)
@@ -86,36 +90,6 @@ internal static class ServeCommand
         });
         return command;
     }
-
-    private static ActivityListener Listen(CrashJournal journal)
-    {
-        var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == Telemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStarted = activity =>
-            {
-                if (activity.OperationName == Telemetry.StageActivity)
-                {
-                    // Written before the stage runs: a stage that ran is in the journal even if the node was killed at once.
-                    journal.StageStarted(Tag(activity, Telemetry.RunIdTag), Tag(activity, Telemetry.StageTag), Attempt(activity));
-                }
-            },
-            ActivityStopped = activity =>
-            {
-                if (activity.OperationName == Telemetry.CheckpointActivity && activity.Status == ActivityStatusCode.Ok)
-                {
-                    journal.CheckpointCommitted(Tag(activity, Telemetry.RunIdTag), Tag(activity, Telemetry.RecoveryPointTag), Attempt(activity));
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
-    }
-
-    private static int Attempt(Activity activity) => Convert.ToInt32(activity.GetTagItem(Telemetry.AttemptTag), CultureInfo.InvariantCulture);
-
-    private static string Tag(Activity activity, string name) => activity.GetTagItem(name) as string ?? "?";
 
     private static void Say(string line)
     {

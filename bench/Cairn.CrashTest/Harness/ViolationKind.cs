@@ -1,0 +1,23 @@
+namespace Cairn.CrashTest.Harness;
+
+/// <summary>The invariants the crash-test harness checks; each violation names the one it breaks.</summary>
+internal enum ViolationKind
+{
+    /// <summary>A run that was created is missing or did not complete.</summary>
+    RunLost,
+
+    /// <summary>A completed run's stored result differs from the state its stages must produce.</summary>
+    WrongFinalState,
+
+    /// <summary>A stage started again after a recovery point behind it had been committed for its run.</summary>
+    StageRepeated,
+
+    /// <summary>A stored checkpoint's SHA-256 does not match its checksum column.</summary>
+    ChecksumMismatch,
+
+    /// <summary><c>PRAGMA integrity_check</c> did not answer <c>ok</c>.</summary>
+    IntegrityCheck,
+
+    /// <summary>An attempt failed or was retried, or a worker process died by itself: none of that may happen here.</summary>
+    UnexpectedError,
+}

@@ -1,0 +1,8 @@
+using Cairn.Cli;
+using Cairn.CrashTest.Commands;
+
+var root = CrashTestCommand.CreateRoot();
+root.Subcommands.Add(CrashTestWorkerCommand.Create());
+root.Subcommands.Add(ReconcileWorkerCommand.Create());
+root.Subcommands.Add(NodeCommand.Create());
+return await CairnCli.RunAsync("crash-test", root, args);

@@ -90,10 +90,19 @@ public sealed class PostgresMultiNodeTests(PostgresCluster cluster) : IAsyncLife
         var theirs = Assert.Single(await _nodes[1].ClaimDueRunsAsync(new ClaimRequest("node-y", ["orders"], 10, Lease), Ct));
 
         // The process of node-x dies: its session ends, and the lock of its name with it.
-        await cluster.ExecuteAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() " +
-            $"AND ((classid::bigint << 32) | objid::bigint) = {PostgresNodeLock.Key(_schema, "node-x")}");
+        var heldByNodeX = "FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() " +
+            $"AND ((classid::bigint << 32) | objid::bigint) = {PostgresNodeLock.Key(_schema, "node-x")}";
+        await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) {heldByNodeX}");
         await dead!.DisposeAsync();
+
+        // pg_terminate_backend only signals the backend: its session, and the lock, end a moment later.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await cluster.ScalarAsync<long>($"SELECT count(*) {heldByNodeX}") > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The terminated session of node-x still holds its lock after 10 s.");
+            await Task.Delay(10);
+        }
+
         var restarted = await _nodes[1].AcquireWorkerLockAsync("node-x", Ct);
 
         Assert.Equal(1, await _nodes[1].InterruptAbandonedRunsAsync("node-x", exclusive: true, TimeSpan.Zero, Ct));

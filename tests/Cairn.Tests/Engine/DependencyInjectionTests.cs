@@ -160,6 +160,8 @@ public sealed class DependencyInjectionTests
         var outcome = await engine.RunAsync(Greeting, new TestState()).WaitAsync(EngineTest.Timeout);
 
         Assert.True(outcome.IsCompleted);
+        // The attempt counts its outcome after it handed the result to the waiter: wait for the measurement.
+        await attempts.WaitForMeasurementsAsync(minCount: 1, EngineTest.Timeout);
         var measurement = Assert.Single(attempts.GetMeasurementSnapshot());
         Assert.Equal(1, measurement.Value);
         Assert.Equal("greeting", measurement.Tags[Telemetry.FlowTag]);

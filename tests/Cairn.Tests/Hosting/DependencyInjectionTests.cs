@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Hosting;
 
 /// <summary>The registrations of <c>AddCairn</c>, resolved by the Microsoft.Extensions container.</summary>
 public sealed class DependencyInjectionTests

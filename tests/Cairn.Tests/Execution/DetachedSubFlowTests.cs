@@ -4,7 +4,7 @@ using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 /// <summary>Detached sub-flows: the child is a run of its own, the parent waits for it durably and handles its outcome.</summary>
 public sealed class DetachedSubFlowTests(ITestOutputHelper output) : EngineTest(output)

@@ -4,7 +4,7 @@ using Cairn.Storage;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 public sealed class ConcurrencyTests(ITestOutputHelper output) : EngineTest(output)
 {

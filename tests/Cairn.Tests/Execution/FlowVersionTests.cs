@@ -6,7 +6,7 @@ using Cairn.Serialization;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 /// <summary>Runs record their flow's version and structure; versions side by side; states upgraded from older versions.</summary>
 public sealed class FlowVersionTests(ITestOutputHelper output) : EngineTest(output)

@@ -3,7 +3,7 @@ using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 /// <summary>Recovery points inside loops and branches: a resumed run continues the interrupted iteration and path.</summary>
 public sealed class LoopAndBranchTests(ITestOutputHelper output) : EngineTest(output)

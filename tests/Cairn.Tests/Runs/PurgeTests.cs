@@ -5,7 +5,7 @@ using Cairn.Storage;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Runs;
 
 public sealed class PurgeTests(ITestOutputHelper output) : EngineTest(output)
 {

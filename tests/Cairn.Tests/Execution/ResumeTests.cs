@@ -4,7 +4,7 @@ using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 public sealed class ResumeTests(ITestOutputHelper output) : EngineTest(output)
 {

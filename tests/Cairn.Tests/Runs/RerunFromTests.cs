@@ -5,7 +5,7 @@ using Cairn.Storage;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Runs;
 
 /// <summary>Operators re-run a run from a chosen earlier recovery point, optionally with an edited state.</summary>
 public sealed class RerunFromTests(ITestOutputHelper output) : EngineTest(output)

@@ -3,7 +3,7 @@ using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(output)
 {

@@ -4,7 +4,7 @@ using Cairn.Runs;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Execution;
 
 /// <summary>Parallel branches with their own slices and recovery points; after a failure each resumes from its own point.</summary>
 public sealed class ParallelTests(ITestOutputHelper output) : EngineTest(output)

@@ -4,7 +4,7 @@ using Cairn.Storage;
 using Cairn.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Cairn.Tests.Engine;
+namespace Cairn.Tests.Runs;
 
 public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
 {

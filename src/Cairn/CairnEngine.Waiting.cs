@@ -99,11 +99,22 @@ public sealed partial class CairnEngine
         var (finished, here) = await WaitUntilFinishedAsync(runId, takenSignal, cancellationToken).ConfigureAwait(false);
         if (here is not null)
         {
-            return new RunOutcome<TState>(runId, here.RecoveryId, RunStatus.Completed, Execution.ReadResult<TState>(runId, flow.Name, here.Result), null, wasCompleted);
+            return new RunOutcome<TState>(runId, here.RecoveryId, RunStatus.Completed, DeserializeResult<TState>(runId, flow.Name, here.Result), null, wasCompleted);
         }
 
-        return (await Execution.TryGetOutcomeAsync<TState>(finished!, wasCompleted, cancellationToken).ConfigureAwait(false))!;
+        var run = finished!;
+        if (run.Status != RunStatus.Completed)
+        {
+            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), wasCompleted);
+        }
+
+        var result = await _queries.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
+        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, DeserializeResult<TState>(run.Id, run.FlowName, result), null, wasCompleted);
     }
+
+    private TState DeserializeResult<TState>(RunId runId, string flowName, ReadOnlyMemory<byte> result) =>
+        Codec.Deserialize<TState>(result.Span, $"The result of run {runId} (flow '{flowName}')", consequence: "");
 
     /// <summary>Serializes a state or input with the engine's codec (size limit and error wording in one place).</summary>
     internal byte[] SerializeState<TState>(TState value, string what, string consequence) => Codec.Serialize(value, what, consequence);

@@ -30,10 +30,7 @@ internal sealed class EngineContext(
     public CairnMetrics Metrics { get; init; } = CairnMetrics.Shared;
 
     /// <summary>The outcome of a finished run (its result read from the store), or null while it is unfinished.</summary>
-    /// <param name="run">The run as read.</param>
-    /// <param name="wasAlreadyCompleted">Whether the run had finished before the caller asked, so nothing ran for it.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    public async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(RunRecord run, bool wasAlreadyCompleted, CancellationToken cancellationToken)
+    public async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(RunRecord run, CancellationToken cancellationToken)
     {
         if (!run.Status.IsFinished())
         {
@@ -42,15 +39,12 @@ internal sealed class EngineContext(
 
         if (run.Status != RunStatus.Completed)
         {
-            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), wasAlreadyCompleted);
+            return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, default, run.LastError ?? run.Status.ToString(), WasAlreadyCompleted: true);
         }
 
         var result = await Queries.GetResultAsync(run.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new CheckpointCorruptedException($"Run {run.Id} of flow '{run.FlowName}' is completed but its result is missing.");
-        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, ReadResult<TState>(run.Id, run.FlowName, result), null, wasAlreadyCompleted);
+        var state = Codec.Deserialize<TState>(result.Span, $"The result of run {run.Id} (flow '{run.FlowName}')", consequence: "");
+        return new RunOutcome<TState>(run.Id, run.RecoveryId, run.Status, state, null, WasAlreadyCompleted: true);
     }
-
-    /// <summary>Reads a run's serialized result as <typeparamref name="TState"/>.</summary>
-    public TState ReadResult<TState>(RunId runId, string flowName, ReadOnlyMemory<byte> result) =>
-        Codec.Deserialize<TState>(result.Span, $"The result of run {runId} (flow '{flowName}')", consequence: "");
 }

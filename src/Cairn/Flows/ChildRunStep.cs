@@ -47,7 +47,7 @@ internal sealed record ChildRunStep<TState, TChild>(
             ? await engine.Queries.FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChildRunFailedException($"Child run '{recoveryId}' of flow '{Child.Name}', which run {scope.Run.Id} waits for, no longer exists (was it purged?).")
             : await engine.Host.StartChildRunAsync(Child, Input(host.State), recoveryId, scope.Run.Id, cancellationToken).ConfigureAwait(false);
-        var outcome = await engine.TryGetOutcomeAsync<TChild>(child, wasAlreadyCompleted: true, cancellationToken).ConfigureAwait(false);
+        var outcome = await engine.TryGetOutcomeAsync<TChild>(child, cancellationToken).ConfigureAwait(false);
         if (outcome is null)
         {
             if (!resumed)

@@ -48,7 +48,10 @@ public static class ReconciliationFlow
                     {
                         state.Ledger = sides["ledger"];
                         state.Bank = sides["bank"];
-                    })
+                    },
+                    // A side that fails (a bank file not there yet) lets the other side finish and save: the retry reads
+                    // only the failed side again.
+                    ParallelFailure.FinishOthers)
                 .Stage("compare", async (context, ct) =>
                 {
                     var state = context.State;

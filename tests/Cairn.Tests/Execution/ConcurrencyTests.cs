@@ -47,9 +47,11 @@ public sealed class ConcurrencyTests(ITestOutputHelper output) : EngineTest(outp
 
         await Within(twoStarted.Task);
         var statuses = (await Store.ListRunsAsync(new RunQuery(), Ct)).Select(r => r.Status).ToList();
-        Assert.Equal(2, statuses.Count(s => s == RunStatus.Running));
-        Assert.Equal(3, statuses.Count(s => s == RunStatus.Pending));
+        // At most two execute. The store may show a third as Running: a claim that raced a start here holds its run,
+        // under its lease, until a slot frees (CairnEngine.Worker.cs), without running a stage of it.
         Assert.Equal(2, Volatile.Read(ref _running));
+        Assert.InRange(statuses.Count(s => s == RunStatus.Running), 2, 3);
+        Assert.Equal(5, statuses.Count(s => s is RunStatus.Running or RunStatus.Pending));
 
         gate.TrySetResult();
         foreach (var run in runs)

@@ -1,4 +1,3 @@
-using Cairn.Flows;
 using Cairn.Serialization;
 
 namespace Cairn.Bench;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Cairn.Bench.Workloads;
-using Spectre.Console;
 
 namespace Cairn.Bench;
 

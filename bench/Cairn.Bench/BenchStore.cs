@@ -1,8 +1,6 @@
-using Cairn.Flows;
 using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
 using Cairn.Sqlite;
-using Cairn.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;

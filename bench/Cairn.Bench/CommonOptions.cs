@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Cairn.Bench;
 
 /// <summary>The options every workload and child mode takes: --store, --schema, --durability, --group-commit, --json.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cairn.Bench;
 
 /// <summary>How the tables show numbers.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace Cairn.Bench;
 
 /// <summary>This process's memory and disk counters, from <c>/proc/self</c> on Linux.</summary>

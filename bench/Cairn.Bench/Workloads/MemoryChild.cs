@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json;
-using Cairn.Flows;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using Spectre.Console;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

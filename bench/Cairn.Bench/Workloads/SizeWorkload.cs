@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using Spectre.Console;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

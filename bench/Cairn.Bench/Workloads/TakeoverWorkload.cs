@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Cairn.Runs;
-using Cairn.Storage;
-using Spectre.Console;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

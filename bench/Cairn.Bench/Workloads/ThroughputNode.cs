@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Cairn.Flows;
-using Spectre.Console;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Cairn.Runs;
-using Spectre.Console;
-
 namespace Cairn.Bench.Workloads;
 
 /// <summary>What the workloads share.</summary>

@@ -28,7 +28,7 @@ public sealed class WorkerServiceNodesTests(PostgresCluster cluster) : NodeDatab
         var engine = CairnEngine.CreateBuilder().UsePostgres(Store).Build();
         await using (engine)
         {
-            var runs = (await engine.Operator.ListRunsAsync(new RunFilter { FlowName = ReconciliationFlow.Name })).Runs;
+            var runs = (await engine.Operator.ListRunsAsync(new RunQuery { FlowName = ReconciliationFlow.Name })).Runs;
             var run = Assert.Single(runs);
             Assert.Equal(runId, run.Id.ToString());
             var finished = await engine.Operator.WaitForRunAsync(run.Id).WaitAsync(Timeout);

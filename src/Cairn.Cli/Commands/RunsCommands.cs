@@ -33,7 +33,7 @@ internal static class RunsCommands
             await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var statuses = parse.GetValue(status);
             var runs = (await opened.Operator.ListRunsAsync(
-                new RunFilter { Statuses = statuses is { Length: > 0 } ? statuses : null, FlowName = parse.GetValue(flow), Limit = parse.GetValue(limit) },
+                new RunQuery { Statuses = statuses is { Length: > 0 } ? statuses : null, FlowName = parse.GetValue(flow), Limit = parse.GetValue(limit) },
                 ct)).Runs;
             var table = new Table().Border(TableBorder.Rounded)
                 .AddColumns("Run", "Flow", "Recovery ID", "Status", "Attempt", "Last recovery point", "Status message", "Updated (UTC)");

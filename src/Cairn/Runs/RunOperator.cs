@@ -47,30 +47,20 @@ public sealed class RunOperator
         return new RunOperator(store, options, host: null);
     }
 
-    /// <summary>Lists one page of runs that match the filter, newest first.</summary>
-    /// <exception cref="ArgumentException">The filter's limit is out of range or its cursor is not one this API gave.</exception>
-    public async Task<RunPage> ListRunsAsync(RunFilter filter, CancellationToken cancellationToken = default)
+    /// <summary>Lists one page of runs that match the query, newest first; the page's cursor leads to the next.</summary>
+    /// <exception cref="ArgumentException">The query's limit is not between 1 and 10,000.</exception>
+    public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        if (filter.Limit is < 1 or > 10_000)
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > 10_000)
         {
-            throw new ArgumentException($"The limit of a page of runs must be between 1 and 10,000, not {filter.Limit}.", nameof(filter));
+            throw new ArgumentException($"The limit of a page of runs must be between 1 and 10,000, not {query.Limit}.", nameof(query));
         }
 
-        var query = new RunQuery
-        {
-            Statuses = filter.Statuses,
-            FlowName = filter.FlowName,
-            RecoveryId = filter.RecoveryId,
-            CreatedFrom = filter.CreatedFrom,
-            CreatedTo = filter.CreatedTo,
-            After = filter.Cursor is null ? null : ParseCursor(filter.Cursor),
-            Limit = filter.Limit + 1, // One more tells whether a next page exists.
-        };
-        var runs = await _queries.ListRunsAsync(query, cancellationToken).ConfigureAwait(false);
-        var page = runs.Take(filter.Limit).Select(RunInfo.From).ToList();
-        var next = runs.Count > filter.Limit ? FormatCursor(RunCursor.After(runs[filter.Limit - 1])) : null;
-        return new RunPage(page, next);
+        // One more than the page tells whether a next page exists.
+        var runs = await _queries.ListRunsAsync(query with { Limit = query.Limit + 1 }, cancellationToken).ConfigureAwait(false);
+        var page = runs.Take(query.Limit).Select(RunInfo.From).ToList();
+        return new RunPage(page, runs.Count > query.Limit ? RunCursor.After(runs[query.Limit - 1]) : null);
     }
 
     /// <summary>Gets a run, or null when it does not exist.</summary>
@@ -225,24 +215,6 @@ public sealed class RunOperator
                 await Task.Delay(_options.PollInterval, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>The text form of a cursor: the creation time's UTC ticks and the run ID.</summary>
-    internal static string FormatCursor(RunCursor cursor) =>
-        string.Create(CultureInfo.InvariantCulture, $"{cursor.CreatedAt.UtcTicks}-{cursor.RunId.Value:N}");
-
-    internal static RunCursor ParseCursor(string cursor)
-    {
-        var dash = cursor.IndexOf('-', StringComparison.Ordinal);
-        if (dash > 0
-            && long.TryParse(cursor.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-            && ticks <= DateTimeOffset.MaxValue.UtcTicks
-            && Guid.TryParseExact(cursor.AsSpan(dash + 1), "N", out var id))
-        {
-            return new RunCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new RunId(id));
-        }
-
-        throw new ArgumentException($"'{cursor}' is not a cursor of a page of runs.", nameof(cursor));
     }
 
     private Task EnsureStartedAsync(CancellationToken cancellationToken) =>

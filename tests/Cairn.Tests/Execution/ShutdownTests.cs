@@ -121,7 +121,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         await Within(engine.StopAsync());
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => engine.StartRunAsync(flow, new TestState()));
-        Assert.Empty(await Store.ListRunsAsync(new Cairn.Storage.RunQuery(), Ct));
+        Assert.Empty(await Store.ListRunsAsync(new Cairn.Runs.RunQuery(), Ct));
     }
 
     private DateTimeOffset FakeStart => Time.Start;

@@ -25,7 +25,7 @@ public sealed class RecoveryIdTests(ITestOutputHelper output) : EngineTest(outpu
         Assert.Equal(3, second.Result.Value);
         Assert.Equal(1, Counter["first"]);
         Assert.Equal(1, Counter["second"]);
-        Assert.Single(await Store.ListRunsAsync(new Cairn.Storage.RunQuery(), Ct));
+        Assert.Single(await Store.ListRunsAsync(new Cairn.Runs.RunQuery(), Ct));
         Assert.Equal(RunEventKind.Completed, (await GetEventsAsync(first.RunId))[^1].Kind);
     }
 

@@ -34,14 +34,14 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
 
         var operators = RunOperator.Create(Store);
         var seen = new List<RunId>();
-        string? cursor = null;
+        string? cursor = null; // A tool hands the cursor back as text.
         var pages = 0;
         do
         {
-            var page = await operators.ListRunsAsync(new RunFilter { Limit = 2, Cursor = cursor });
+            var page = await operators.ListRunsAsync(new RunQuery { Limit = 2, After = cursor is null ? null : RunCursor.Parse(cursor) });
             Assert.InRange(page.Runs.Count, 1, 2);
             seen.AddRange(page.Runs.Select(r => r.Id));
-            cursor = page.NextCursor;
+            cursor = page.NextCursor?.ToString();
             pages++;
         }
         while (cursor is not null);
@@ -60,7 +60,7 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
         await engine.RunAsync(other, new TestState(), "same");
         await engine.RunAsync(flow, new TestState(), "different");
 
-        var page = await engine.Operator.ListRunsAsync(new RunFilter { FlowName = flow.Name, RecoveryId = "same", Statuses = [RunStatus.Completed] });
+        var page = await engine.Operator.ListRunsAsync(new RunQuery { FlowName = flow.Name, RecoveryId = "same", Statuses = [RunStatus.Completed] });
 
         Assert.Equal([wanted], page.Runs.Select(r => r.Id));
         Assert.Null(page.NextCursor);
@@ -72,7 +72,7 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
     [InlineData(10_001)]
     public async Task ListRunsAsync_LimitOutOfRange_ThrowsArgumentNamingTheLimit(int limit)
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => RunOperator.Create(Store).ListRunsAsync(new RunFilter { Limit = limit }));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => RunOperator.Create(Store).ListRunsAsync(new RunQuery { Limit = limit }));
 
         Assert.Contains($"not {limit}", error.Message, StringComparison.Ordinal);
     }
@@ -81,11 +81,21 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
     [InlineData("garbage")]
     [InlineData("12-notaguid")]
     [InlineData("-0123456789abcdef0123456789abcdef")]
-    public async Task ListRunsAsync_ForeignCursor_ThrowsArgument(string cursor)
+    public void RunCursor_ForeignText_IsRefusedNamingIt(string cursor)
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => RunOperator.Create(Store).ListRunsAsync(new RunFilter { Cursor = cursor }));
+        var error = Assert.Throws<FormatException>(() => RunCursor.Parse(cursor));
 
-        Assert.Contains("is not a cursor", error.Message, StringComparison.Ordinal);
+        Assert.Equal($"'{cursor}' is not a cursor of a page of runs.", error.Message);
+        Assert.False(RunCursor.TryParse(cursor, out _));
+    }
+
+    [Fact]
+    public void RunCursor_TextForm_ReadsBackTheSameCursor()
+    {
+        var cursor = new RunCursor(Time.Start.AddTicks(12345), RunId.New());
+
+        Assert.Equal(cursor, RunCursor.Parse(cursor.ToString()));
+        Assert.Equal($"{cursor.CreatedAt.UtcTicks}-{cursor.RunId.Value:N}", cursor.ToString());
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class WorkerServiceSampleTests : IDisposable
         Assert.Equal("worker-1", finished.Owner);
         Assert.Equal(Accounts + 1, File.ReadAllLines(Path.Combine(data, "report.csv")).Length);
         Assert.Equal(Accounts, Directory.GetFiles(Path.Combine(data, "results")).Length);
-        var runs = await engine.Operator.ListRunsAsync(new RunFilter { FlowName = ReconciliationFlow.Name });
+        var runs = await engine.Operator.ListRunsAsync(new RunQuery { FlowName = ReconciliationFlow.Name });
         Assert.Equal(recoveryId, Assert.Single(runs.Runs).RecoveryId);
     }
 

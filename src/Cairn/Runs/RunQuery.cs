@@ -1,6 +1,9 @@
-namespace Cairn.Storage;
+namespace Cairn.Runs;
 
-/// <summary>A filter over the runs in a store, newest first (by creation time, then run ID).</summary>
+/// <summary>
+/// Which runs to list, newest first (by creation time, then run ID), one page at a time: what both the operator API
+/// (<see cref="RunOperator.ListRunsAsync"/>) and the stores (<see cref="Storage.IRunQueries.ListRunsAsync"/>) take.
+/// </summary>
 public sealed record RunQuery
 {
     /// <summary>Only runs in one of these statuses. Default: any status.</summary>
@@ -20,10 +23,10 @@ public sealed record RunQuery
 
     /// <summary>
     /// Only runs that come after this one in the order of the list (created earlier, or at the same time with a lower
-    /// run ID): the cursor of the next page. Default: from the newest.
+    /// run ID): the <see cref="RunPage.NextCursor"/> of the previous page. Default: from the newest.
     /// </summary>
     public RunCursor? After { get; init; }
 
-    /// <summary>The most runs returned. Default 100.</summary>
+    /// <summary>The most runs returned; the operator API takes 1 to 10,000. Default 100.</summary>
     public int Limit { get; init; } = 100;
 }

@@ -48,7 +48,7 @@ public sealed partial class CairnEngine : IRunHost
         {
             // Not waiting (still running its attempt, which checks the child again), gone, or the store is down: the
             // parent's timer finds the child finished.
-            Log.ParentNotWoken(_logger, parentId, child.Id, ex.Message);
+            Log.ParentNotWoken(_logger, parentId, child.Id, ex);
         }
     }
 }

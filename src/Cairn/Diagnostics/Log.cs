@@ -34,8 +34,11 @@ internal static partial class Log
     [LoggerMessage(CairnEventId.RunFailed, LogLevel.Error, "Run {RunId} of flow {Flow} failed: {Error}")]
     public static partial void RunFailed(ILogger logger, RunId runId, string flow, string error);
 
-    [LoggerMessage(CairnEventId.RunAbandoned, LogLevel.Warning, "Run {RunId} abandoned: {Reason}")]
-    public static partial void RunAbandoned(ILogger logger, RunId runId, string reason);
+    [LoggerMessage(CairnEventId.RunAbandoned, LogLevel.Warning, "Run {RunId} abandoned: no longer owned by {Owner} at lease epoch {LeaseEpoch}; it was cancelled or claimed by another node")]
+    private static partial void RunAbandoned(ILogger logger, RunId runId, string owner, long leaseEpoch);
+
+    public static void RunAbandoned(ILogger logger, RunOwnershipLostException lost) =>
+        RunAbandoned(logger, lost.Lease.RunId, lost.Lease.Owner, lost.Lease.Epoch);
 
     [LoggerMessage(CairnEventId.RunInterrupted, LogLevel.Information, "Run {RunId} of flow {Flow} interrupted by shutdown; it will resume from its last recovery point")]
     public static partial void RunInterrupted(ILogger logger, RunId runId, string flow);
@@ -59,7 +62,16 @@ internal static partial class Log
     public static partial void ResumingOnChangedFlow(ILogger logger, RunId runId, string flow, int runVersion, string runFingerprint, int version, string fingerprint);
 
     [LoggerMessage(CairnEventId.ParentNotWoken, LogLevel.Debug, "Parent run {RunId} of child run {ChildRunId} was not woken ({Reason}); it checks its child on its own timer")]
-    public static partial void ParentNotWoken(ILogger logger, RunId runId, RunId childRunId, string reason);
+    private static partial void ParentNotWoken(ILogger logger, Exception exception, RunId runId, RunId childRunId, string reason);
+
+    /// <summary>Why a parent could not be woken, in words that name no run: the exception carries the details.</summary>
+    public static void ParentNotWoken(ILogger logger, RunId runId, RunId childRunId, Exception error) =>
+        ParentNotWoken(logger, error, runId, childRunId, error switch
+        {
+            InvalidRunStateException => "it is not waiting",
+            RunNotFoundException => "it no longer exists",
+            _ => "the store is unavailable",
+        });
 
     [LoggerMessage(CairnEventId.RunStoreError, LogLevel.Error, "The store failed while {Action} run {RunId}; retrying in {Delay}")]
     public static partial void RunStoreError(ILogger logger, Exception exception, string action, RunId runId, TimeSpan delay);

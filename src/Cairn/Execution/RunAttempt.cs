@@ -43,7 +43,7 @@ internal sealed partial class RunAttempt<TState>
         }
         catch (RunOwnershipLostException ex)
         {
-            Log.RunAbandoned(_context.Logger, _run.Id, ex.Message);
+            Log.RunAbandoned(_context.Logger, ex);
             outcome = "abandoned";
         }
         catch (WaitingForChildRunException ex)
@@ -103,7 +103,7 @@ internal sealed partial class RunAttempt<TState>
         }
         catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
         {
-            Log.ParentNotWoken(_context.Logger, _run.Id, waiting.Child, ex.Message);
+            Log.ParentNotWoken(_context.Logger, _run.Id, waiting.Child, ex);
         }
 
         return outcome;
@@ -286,7 +286,7 @@ internal sealed partial class RunAttempt<TState>
             }
             catch (RunOwnershipLostException ex)
             {
-                Log.RunAbandoned(_context.Logger, _run.Id, ex.Message);
+                Log.RunAbandoned(_context.Logger, ex);
                 return "abandoned";
             }
             catch (Exception ex)

@@ -169,6 +169,39 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         Assert.Equal(RunStatus.Cancelled, (await GetRunAsync(run.Id)).Status);
     }
 
+    [Fact]
+    public async Task CancelRunAsync_StageIgnoresItsToken_AttemptAbandonsTheRunLoggingItsIdAsAFieldOnly()
+    {
+        var release = NewGate();
+        var flow = Flow.Create<TestState>("stubborn")
+            .Stage("stubborn", async (context, _) =>
+            {
+                _inSlowStage.TrySetResult();
+                await release.Task; // Deaf to its token: it finishes after the run was cancelled.
+                context.State.Trace.Add("stubborn");
+            })
+            .RecoveryPoint("stubborn-done")
+            .Stage("last", Counter.Step("last"))
+            .Build();
+        var engine = CreateEngine(flow);
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await Within(_inSlowStage.Task);
+        await engine.CancelRunAsync(run.Id);
+
+        release.TrySetResult();
+        await Within(engine.StopAsync());
+
+        var abandoned = Assert.Single(Logs.GetSnapshot(), r => r.Id.Id == Diagnostics.CairnEventId.RunAbandoned);
+        Assert.Equal("Cairn.Engine", abandoned.Category);
+        var fields = abandoned.StructuredState!.ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal(run.Id.ToString(), fields["RunId"]);
+        Assert.Equal(engine.NodeName, fields["Owner"]);
+        Assert.Equal("1", fields["LeaseEpoch"]);
+        Assert.All(fields.Where(p => p.Key != "RunId"), p => Assert.DoesNotContain(run.Id.ToString(), p.Value ?? "", StringComparison.Ordinal));
+        Assert.Equal(RunStatus.Cancelled, (await GetRunAsync(run.Id)).Status);
+        Assert.Equal(0, Counter["last"]);
+    }
+
     private Flow<TestState> SlowSecondStage(Task slowStageWaitsFor) =>
         Flow.Create<TestState>("cancel")
             .Stage("first", Counter.Step("first"))

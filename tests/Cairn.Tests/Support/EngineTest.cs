@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Testing;
 using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
@@ -26,6 +27,9 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
 
     protected StageCounter Counter { get; } = new();
 
+    /// <summary>Every log record of the engines made by <see cref="CreateEngine"/>.</summary>
+    protected FakeLogCollector Logs { get; } = new();
+
     protected ITestOutputHelper Output { get; } = output;
 
     /// <summary>Builds an engine on the test's store and clock, with no scheduled purge unless <paramref name="configure"/> sets one.</summary>
@@ -34,7 +38,7 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
         var engine = CairnEngine.CreateBuilder()
             .UseStore(Store)
             .UseTimeProvider(Time)
-            .UseLoggerFactory(new TestLoggerFactory(Output))
+            .UseLoggerFactory(new TestLoggerFactory(Output, Logs))
             .Configure(o =>
             {
                 o.RetentionPeriod = null;

@@ -163,13 +163,13 @@ internal sealed class StepRunner<TS>
                 return;
 
             case ChildRunStep<TS> childRun:
-                await childRun.ExecuteAsync(this, [.. position], resumeAt is [ChildRunStep<TS>.Lane], cancellationToken).ConfigureAwait(false);
+                await childRun.RunWith(new Executor(this, [.. position], resumeAt is [ChildRunStep<TS>.Lane], null, cancellationToken)).ConfigureAwait(false);
                 return;
 
             case ParallelStep<TS> parallel:
                 var resume = resumeAt is [ParallelStep<TS>.Lane] ? PendingResume : null;
                 PendingResume = null;
-                await parallel.ExecuteAsync(this, [.. position], resume, cancellationToken).ConfigureAwait(false);
+                await parallel.RunWith(new Executor(this, [.. position], resume is not null, resume, cancellationToken)).ConfigureAwait(false);
                 return;
 
             default:
@@ -237,5 +237,21 @@ internal sealed class StepRunner<TS>
         var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
         activity?.DisplayName = name;
         return activity;
+    }
+
+    /// <summary>Runs a step whose parts have types of their own, once the step handed them over.</summary>
+    /// <param name="Host">The runner of the sequence the step is in.</param>
+    /// <param name="Position">The step's position.</param>
+    /// <param name="Resumed">Whether the attempt resumes inside (or waiting at) the step.</param>
+    /// <param name="Resume">The envelope a parallel step resumes from.</param>
+    /// <param name="CancellationToken">Cancels the attempt.</param>
+    private sealed record Executor(StepRunner<TS> Host, int[] Position, bool Resumed, ParallelEnvelope? Resume, CancellationToken CancellationToken)
+        : IStepExecutor<TS>
+    {
+        public Task RunParallelAsync<TSlice>(ParallelStep<TS, TSlice> step) =>
+            new ParallelRunner<TS, TSlice>(step, Host, Position).RunAsync(Resume, CancellationToken);
+
+        public Task RunChildRunAsync<TChild>(ChildRunStep<TS, TChild> step) =>
+            ChildRunRunner.RunAsync(step, Host, Position, Resumed, CancellationToken);
     }
 }

@@ -13,7 +13,7 @@ internal static class ChildRunRunner
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <exception cref="WaitingForChildRunException">The child has not finished: the parent waits.</exception>
     public static async Task RunAsync<TState, TChild>(
-        ChildRunStep<TState, TChild> step, StepRunner<TState> host, int[] position, bool resumed, CancellationToken cancellationToken)
+        ChildRunStep<TState, TChild> step, StepRunner<TState> host, FlowPath position, bool resumed, CancellationToken cancellationToken)
     {
         var scope = host.Scope;
         var engine = scope.Context;
@@ -29,7 +29,7 @@ internal static class ChildRunRunner
             if (!resumed)
             {
                 var state = engine.Codec.Serialize(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{step.Name}' for run {scope.Run.Id}: the state", "");
-                await host.SaveRaw(step.Name, FlowPath.Of([.. position, ChildRunStep<TState>.Lane]), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
+                await host.SaveRaw(step.Name, position.Append(ChildRunStep<TState>.Lane), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
             }
 
             throw new WaitingForChildRunException(child.Id, $"{step.Child}", step.Name);

@@ -12,16 +12,16 @@ internal sealed class ParallelRunner<TState, TSlice>
 {
     private readonly ParallelStep<TState, TSlice> _step;
     private readonly StepRunner<TState> _host;
-    private readonly int[] _position;
+    private readonly FlowPath _envelopeAt;
 
     /// <param name="step">The step.</param>
     /// <param name="host">The runner of the sequence the step is in; its state is the flow's state.</param>
     /// <param name="position">The step's position.</param>
-    public ParallelRunner(ParallelStep<TState, TSlice> step, StepRunner<TState> host, int[] position)
+    public ParallelRunner(ParallelStep<TState, TSlice> step, StepRunner<TState> host, FlowPath position)
     {
         _step = step;
         _host = host;
-        _position = position;
+        _envelopeAt = position.Append(ParallelStep<TState>.Lane);
     }
 
     private AttemptScope Scope => _host.Scope;
@@ -65,7 +65,7 @@ internal sealed class ParallelRunner<TState, TSlice>
                         try
                         {
                             var resumeAt = Resume(runner, frame, _step.BranchBody(index));
-                            await runner.ExecuteSequenceAsync(_step.BranchBody(index), [], resumeAt, stopOthers.Token).ConfigureAwait(false);
+                            await runner.ExecuteAsync(_step.BranchBody(index), resumeAt, stopOthers.Token).ConfigureAwait(false);
                         }
                         finally
                         {
@@ -75,7 +75,7 @@ internal sealed class ParallelRunner<TState, TSlice>
                         results[index] = runner.State;
                         var label = $"{_step.Name}/{frame.Name}";
                         await SaveFrameAsync(
-                            envelope, saving, index, BranchStatus.Finished, "", SerializeSlice(frame, runner.State, label), label, $"branch '{frame.Name}' finished",
+                            envelope, saving, index, BranchStatus.Finished, FlowPath.Start, SerializeSlice(frame, runner.State, label), label, $"branch '{frame.Name}' finished",
                             stopOthers.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex)
@@ -132,21 +132,21 @@ internal sealed class ParallelRunner<TState, TSlice>
     /// recovery point, inside a parallel step or sub-flow nested in it (whose envelope the frame then holds), or from
     /// the start.
     /// </summary>
-    private int[]? Resume(StepRunner<TSlice> runner, BranchFrame frame, IReadOnlyList<FlowStep> body)
+    private FlowPath Resume(StepRunner<TSlice> runner, BranchFrame frame, IReadOnlyList<FlowStep> body)
     {
-        if (frame.Position.Length == 0)
+        var path = frame.Position;
+        if (path.IsStart)
         {
             runner.State = ReadSlice(frame.Name, frame.Slice);
-            return null;
+            return path;
         }
 
-        var path = FlowPositions.Parse(frame.Position);
         var nested = path is [.., ParallelStep<TSlice>.Lane];
         var (leadsThere, what) = path switch
         {
             [.., ParallelStep<TSlice>.Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ParallelStep<TSlice>), "a parallel step or sub-flow"),
             [.., ChildRunStep<TSlice>.Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ChildRunStep<TSlice>), "a detached sub-flow"),
-            _ => (path.Length % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep), "a recovery point"),
+            _ => (path.Count % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep), "a recovery point"),
         };
         if (!leadsThere)
         {
@@ -185,11 +185,11 @@ internal sealed class ParallelRunner<TState, TSlice>
             Scope,
             default!,
             (point, at, slice, statusMessage, ct) => SaveFrameAsync(
-                envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), SerializeSlice(frame, slice, point.Name), point.Name, statusMessage, ct),
+                envelope, saving, index, BranchStatus.InProgress, at, SerializeSlice(frame, slice, point.Name), point.Name, statusMessage, ct),
 
             // A parallel step or sub-flow nested in the branch (its envelope), or the branch's state where it waits for a
             // detached child: it becomes the branch's saved progress.
-            (label, at, statusMessage, bytes, ct) => SaveFrameAsync(envelope, saving, index, BranchStatus.InProgress, at.ToString(), bytes, label, statusMessage, ct),
+            (label, at, statusMessage, bytes, ct) => SaveFrameAsync(envelope, saving, index, BranchStatus.InProgress, at, bytes, label, statusMessage, ct),
             whereSuffix: $" in {_step.BranchLabel(index, frame.Name)}{_host.WhereSuffix}",
             outerIterations: fanOut is null ? _host.Iterations : [.. _host.Iterations, index],
             outerItem: fanOut is null ? _host.CurrentItem() : () => fanOut.ItemAt(_host.State, index));
@@ -204,7 +204,7 @@ internal sealed class ParallelRunner<TState, TSlice>
     /// the run's newest checkpoint, or, when the step is itself nested in a branch, as that branch's progress.
     /// </summary>
     private async Task SaveFrameAsync(
-        ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, string at, byte[] bytes, string label, string? statusMessage,
+        ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, FlowPath at, byte[] bytes, string label, string? statusMessage,
         CancellationToken cancellationToken)
     {
         var frame = envelope.Branches[index];
@@ -214,7 +214,7 @@ internal sealed class ParallelRunner<TState, TSlice>
             frame.Status = status;
             frame.Position = at;
             frame.Slice = bytes;
-            await _host.SaveRaw(label, FlowPath.Of([.. _position, ParallelStep<TState>.Lane]), statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
+            await _host.SaveRaw(label, _envelopeAt, statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

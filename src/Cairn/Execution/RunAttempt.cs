@@ -137,12 +137,12 @@ internal sealed partial class RunAttempt<TState>
             scope,
             state,
             (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
-                point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
+                point.Name, position, statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
             (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct))
         {
             PendingResume = parallel,
         };
-        await _runner.ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false);
+        await _runner.ExecuteAsync(_flow.Steps, resumeAt, cancellationToken).ConfigureAwait(false);
 
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
@@ -157,9 +157,9 @@ internal sealed partial class RunAttempt<TState>
     /// The position of a checkpoint inside a parallel step: the step at the same place if it is still there, else the
     /// parallel step of the same name keeping the iterations and paths around it.
     /// </summary>
-    private int[] FindParallel(Checkpoint checkpoint, int[] path, string parallelName)
+    private FlowPath FindParallel(Checkpoint checkpoint, FlowPath path, string parallelName)
     {
-        var stepPath = path[..^1];
+        var stepPath = path.Parent;
         if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ParallelStep<TState> && step.Name == parallelName))
         {
             return path;
@@ -170,7 +170,7 @@ internal sealed partial class RunAttempt<TState>
                 $"Run {_run.Id} cannot resume: parallel '{parallelName}', where its checkpoint '{checkpoint.RecoveryPoint}' is, no longer exists in {_flow} " +
                 $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
         return FlowPositions.Relocate(moved, stepPath) is { } relocated
-            ? [.. relocated, ParallelStep<TState>.Lane]
+            ? relocated.Append(ParallelStep<TState>.Lane)
             : throw new FlowChangedException(
                 $"Run {_run.Id} cannot resume: parallel '{parallelName}' moved into or out of a loop or branch in {_flow} (the run started on v{_run.FlowVersion}). " +
                 "Its checkpoint is kept; re-run it after deciding what to do.");

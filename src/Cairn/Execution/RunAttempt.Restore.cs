@@ -39,15 +39,7 @@ internal sealed partial class RunAttempt<TState>
     private FlowPath FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
     {
         envelope = null;
-        FlowPath path;
-        try
-        {
-            path = FlowPath.Parse(checkpoint.Position);
-        }
-        catch (FormatException ex)
-        {
-            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
-        }
+        var path = checkpoint.Position;
 
         if (path is [.., ParallelStep<TState>.Lane])
         {

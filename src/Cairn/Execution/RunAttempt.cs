@@ -189,7 +189,7 @@ internal sealed partial class RunAttempt<TState>
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();
         var sequence = Interlocked.Increment(ref _sequence);
-        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, StateCodec.Checksum(bytes));
+        var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes));
         await _context.Store.SaveCheckpointAsync(_lease, checkpoint, _context.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
         _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);

@@ -87,7 +87,7 @@ public sealed class LoopAndBranchTests(ITestOutputHelper output) : EngineTest(ou
                     {
                         // The checkpoint of the previous iteration: #10, and #9,998.
                         var saved = (await Store.GetRecoveryDataAsync(context.RunId, ct)).Checkpoint!;
-                        sizes[iteration - 1] = (saved.State.Length, saved.Position.Length);
+                        sizes[iteration - 1] = (saved.State.Length, saved.Position.ToString().Length);
                     }
 
                     context.State.Value++;

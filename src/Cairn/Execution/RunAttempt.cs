@@ -112,9 +112,19 @@ internal sealed partial class RunAttempt<TState>
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
     {
         var store = _context.Store;
-        var data = _knownInput is not null && _run.CheckpointSequence == 0
-            ? new RecoveryData(_knownInput, Checkpoint: null)
-            : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        RecoveryData data;
+        try
+        {
+            data = _knownInput is not null && _run.CheckpointSequence == 0
+                ? new RecoveryData(_knownInput, Checkpoint: null)
+                : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException ex)
+        {
+            // A store reads the checkpoint's position from its text (FlowPath.Parse): text that is no position is a damaged checkpoint.
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
+        }
+
         var (state, resumeAt, resumedFrom, parallel) = Restore(data);
         if (resumedFrom is null)
         {

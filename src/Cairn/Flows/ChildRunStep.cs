@@ -39,13 +39,6 @@ internal sealed record ChildRunStep<TState, TChild>(
         iterations.Count == 0 ? $"{parent}:{Name}" : $"{parent}:{Name}:{string.Join(':', iterations)}";
 }
 
-/// <summary>The child run of a detached sub-flow has not finished: the parent's attempt ends and the parent waits.</summary>
-internal sealed class WaitingForChildRunException(RunId child, string flow, string step)
-    : Exception($"waiting for child run {child} ({flow}) at detached sub-flow '{step}'")
-{
-    public RunId Child { get; } = child;
-}
-
 /// <summary>
 /// The child run of a detached sub-flow failed or was cancelled and the parent has no handler for it, or the child is
 /// gone. Permanent: the parent fails and keeps its checkpoint; re-running the child, once it completes, re-runs the

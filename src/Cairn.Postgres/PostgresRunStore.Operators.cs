@@ -1,4 +1,5 @@
 using System.Text;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -141,7 +142,7 @@ public sealed partial class PostgresRunStore
                 {
                     checkpoints.Add(new CheckpointSummary(
                         reader.GetInt64(0),
-                        reader.GetString(1),
+                        FlowPath.Parse(reader.GetString(1)),
                         reader.GetString(2),
                         NullableString(reader, 3),
                         reader.GetString(4),

@@ -1,4 +1,5 @@
 using Cairn.Diagnostics;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
@@ -174,7 +175,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                     ? null
                     : new Checkpoint(
                         reader.GetInt64(1),
-                        reader.GetString(2),
+                        FlowPath.Parse(reader.GetString(2)),
                         reader.GetString(3),
                         NullableString(reader, 4),
                         reader.GetFieldValue<byte[]>(7),
@@ -242,7 +243,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
             {
                 AddFence(parameters, lease);
                 Add(parameters, "sequence", checkpoint.Sequence);
-                Add(parameters, "position", checkpoint.Position);
+                Add(parameters, "position", checkpoint.Position.ToString());
                 Add(parameters, "recovery_point", checkpoint.RecoveryPoint);
                 Add(parameters, "status_message", checkpoint.StatusMessage);
                 Add(parameters, "checksum", checkpoint.Checksum);

@@ -152,7 +152,7 @@ public sealed partial class SqliteRunStore
                 "WHERE run_id = $run_id"))
             {
                 Bind(update, "$now", Ticks(now));
-                Bind(update, "$position", source.Position);
+                Bind(update, "$position", source.Position.ToString());
                 Bind(update, "$recovery_point", source.RecoveryPoint);
                 Bind(update, "$status_message", source.StatusMessage);
                 Bind(update, "$copy_sequence", copySequence);
@@ -168,7 +168,7 @@ public sealed partial class SqliteRunStore
                 DueAt = now,
                 FinishedAt = null,
                 UpdatedAt = now,
-                Position = source.Position,
+                Position = source.Position.ToString(),
                 LastRecoveryPoint = source.RecoveryPoint,
                 StatusMessage = source.StatusMessage,
                 CheckpointSequence = copySequence,

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
@@ -27,7 +28,7 @@ public sealed partial class SqliteRunStore
         {
             checkpoints.Add(new CheckpointSummary(
                 reader.GetInt64(0),
-                reader.GetString(1),
+                FlowPath.Parse(reader.GetString(1)),
                 reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.GetString(4),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
@@ -175,7 +176,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 {
                     checkpoint = new Checkpoint(
                         reader.GetInt64(0),
-                        reader.GetString(1),
+                        FlowPath.Parse(reader.GetString(1)),
                         reader.GetString(2),
                         reader.IsDBNull(3) ? null : reader.GetString(3),
                         reader.GetFieldValue<byte[]>(6),
@@ -203,7 +204,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 "checkpoint_sequence = $sequence, updated_at = $now",
                 command =>
                 {
-                    Bind(command, "$position", checkpoint.Position);
+                    Bind(command, "$position", checkpoint.Position.ToString());
                     Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
                     Bind(command, "$status_message", checkpoint.StatusMessage);
                     Bind(command, "$sequence", checkpoint.Sequence);
@@ -218,7 +219,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state");
                 Bind(insert, "$run_id", Key(lease.RunId));
                 Bind(insert, "$sequence", checkpoint.Sequence);
-                Bind(insert, "$position", checkpoint.Position);
+                Bind(insert, "$position", checkpoint.Position.ToString());
                 Bind(insert, "$recovery_point", checkpoint.RecoveryPoint);
                 Bind(insert, "$status_message", checkpoint.StatusMessage);
                 Bind(insert, "$checksum", checkpoint.Checksum);

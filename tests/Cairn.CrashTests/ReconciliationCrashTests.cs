@@ -261,7 +261,7 @@ public sealed class ReconciliationCrashTests : IDisposable
         var data = await store.GetRecoveryDataAsync(run.Id, CancellationToken.None);
         Assert.NotNull(data.Checkpoint);
         Assert.Equal(run.LastRecoveryPoint, data.Checkpoint.RecoveryPoint);
-        Assert.EndsWith("/-1", data.Checkpoint.Position, StringComparison.Ordinal);
+        Assert.EndsWith("/-1", data.Checkpoint.Position.ToString(), StringComparison.Ordinal);
     }
 
     private async Task AssertFinalStateAsync()

@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Npgsql;
@@ -149,7 +150,7 @@ public sealed class PostgresGroupCommitTests(PostgresCluster cluster) : IAsyncLi
     private static NewRun NewRun() => new(RunId.New(), "orders", 1, Guid.NewGuid().ToString("N"), new byte[] { 1 }, "c", "{}");
 
     private Task SaveAsync(RunLease lease) =>
-        Store.SaveCheckpointAsync(lease, new Checkpoint(1, "1", "p", null, new byte[] { 42 }, "c"), 1, Ct);
+        Store.SaveCheckpointAsync(lease, new Checkpoint(1, FlowPath.Of(1), "p", null, new byte[] { 42 }, "c"), 1, Ct);
 
     private static async Task<Exception?[]> OutcomesAsync(List<Task> writes) =>
         await Task.WhenAll(writes.Select(async write =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 
@@ -135,8 +136,8 @@ public sealed class PostgresMultiNodeTests(PostgresCluster cluster) : IAsyncLife
         var current = Assert.Single(await _nodes[1].ClaimDueRunsAsync(new ClaimRequest("node-1", ["orders"], 1, Lease), Ct));
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() =>
-            _nodes[0].SaveCheckpointAsync(stale.Lease, new Checkpoint(1, "1", "late", null, new byte[] { 1 }, "c"), 1, Ct));
-        await _nodes[1].SaveCheckpointAsync(current.Lease, new Checkpoint(1, "1", "p", null, new byte[] { 2 }, "c"), 1, Ct);
+            _nodes[0].SaveCheckpointAsync(stale.Lease, new Checkpoint(1, FlowPath.Of(1), "late", null, new byte[] { 1 }, "c"), 1, Ct));
+        await _nodes[1].SaveCheckpointAsync(current.Lease, new Checkpoint(1, FlowPath.Of(1), "p", null, new byte[] { 2 }, "c"), 1, Ct);
 
         var after = await _nodes[0].GetRunAsync(run.Id, Ct);
         Assert.Equal(("node-1", 2L, "p"), (after!.Owner, after.LeaseEpoch, after.LastRecoveryPoint));

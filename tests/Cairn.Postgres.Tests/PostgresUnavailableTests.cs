@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 
@@ -64,5 +65,5 @@ public sealed class PostgresUnavailableTests : IAsyncLifetime
 
     private static NewRun NewRun(string recoveryId) => new(RunId.New(), "orders", 1, recoveryId, new byte[] { 1 }, "c", "{}");
 
-    private static Checkpoint Checkpoint(long sequence) => new(sequence, $"{sequence}", $"point-{sequence}", null, new byte[] { 7 }, "c");
+    private static Checkpoint Checkpoint(long sequence) => new(sequence, FlowPath.Of((int)sequence), $"point-{sequence}", null, new byte[] { 7 }, "c");
 }

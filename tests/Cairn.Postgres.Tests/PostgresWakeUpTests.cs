@@ -56,7 +56,7 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         _disposables.Add((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
         var created = await other.CreateRunAsync(NewRun("order-3"), Ct);
         var claimed = Assert.Single(await other.ClaimDueRunsAsync(new ClaimRequest("other", ["orders"], 1, TimeSpan.FromMinutes(5)), Ct));
-        await other.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, "1", "loaded", null, new byte[] { 2 }, "c"), 1, Ct);
+        await other.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "loaded", null, new byte[] { 2 }, "c"), 1, Ct);
         await other.TransitionAsync(claimed.Lease, new RunTransition(RunStatus.Failed, RunEventKind.Failed, "failed") { LastError = "boom" }, Ct);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
         while (wakeUps.Reader.TryRead(out _))

@@ -1,3 +1,4 @@
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 
@@ -114,7 +115,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     private Task SaveAsync(RunLease lease) =>
-        Store.SaveCheckpointAsync(lease, new Checkpoint(1, "1", "p", null, new byte[] { 42 }, "c"), 1, Ct);
+        Store.SaveCheckpointAsync(lease, new Checkpoint(1, FlowPath.Of(1), "p", null, new byte[] { 42 }, "c"), 1, Ct);
 
     /// <summary>
     /// Holds the writer's lock, starts the writes (the first becomes the leader and waits for the lock, the others

@@ -55,7 +55,7 @@ public sealed class SqliteEngineTests : IDisposable
             await store.CreateRunAsync(new NewRun(runId, flow.Name, flow.Version, "left-behind", input, ChecksumOf(input), "{\"retryPolicy\":{}}"), CancellationToken.None);
             var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("dead-node", [flow.Name], 1, TimeSpan.FromHours(1)), CancellationToken.None));
             var state = new JsonStateSerializer().Serialize(new List<string> { "one" });
-            await store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, "1", "after-one", null, state, ChecksumOf(state)), 1, CancellationToken.None);
+            await store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "after-one", null, state, ChecksumOf(state)), 1, CancellationToken.None);
         }
 
         await using var restarted = CairnEngine.CreateBuilder().UseSqlite(_path).AddFlow(flow).Build();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Storage;
 using Microsoft.Data.Sqlite;
@@ -174,7 +175,7 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
         var store = await OpenAsync();
         var run = (await store.CreateRunAsync(NewRun(), Ct)).Run;
         var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("node-a", ["orders"], 1, TimeSpan.FromMinutes(1)), Ct));
-        await store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, "1", "after-select", "SELECT successful", new byte[] { 1, 2, 3 }, "sha256:x"), 3, Ct);
+        await store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "after-select", "SELECT successful", new byte[] { 1, 2, 3 }, "sha256:x"), 3, Ct);
         var before = await store.GetRunAsync(run.Id, Ct);
         var events = await store.GetEventsAsync(run.Id, Ct);
         await store.DisposeAsync();
@@ -186,7 +187,7 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
         var data = await reopened.GetRecoveryDataAsync(run.Id, Ct);
         Assert.Equal(new byte[] { 1, 2, 3 }, data.Checkpoint?.State.ToArray());
         Assert.Equal("{}"u8.ToArray(), data.Input?.ToArray());
-        await reopened.SaveCheckpointAsync(claimed.Lease, new Checkpoint(2, "2", "after-insert", null, new byte[] { 4 }, "sha256:y"), 3, Ct);
+        await reopened.SaveCheckpointAsync(claimed.Lease, new Checkpoint(2, FlowPath.Of(2), "after-insert", null, new byte[] { 4 }, "sha256:y"), 3, Ct);
         Assert.Equal(2, (await reopened.GetRunAsync(run.Id, Ct))?.CheckpointSequence);
     }
 
@@ -227,7 +228,7 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
         await store.CancelRunAsync(run.Id, "cancelled", Ct);
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() =>
-            store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, "1", "p", null, new byte[] { 1 }, "c"), 3, Ct));
+            store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "p", null, new byte[] { 1 }, "c"), 3, Ct));
 
         using var connection = store.OpenConnection();
         Assert.Equal(0L, Scalar(connection, "SELECT COUNT(*) FROM checkpoints"));

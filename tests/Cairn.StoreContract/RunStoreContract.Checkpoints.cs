@@ -18,14 +18,14 @@ public abstract partial class RunStoreContract
         var run = await CreateAsync();
         var claimed = Assert.Single(await ClaimAsync(NodeA));
         Time.Advance(TimeSpan.FromSeconds(3));
-        var checkpoint = new Checkpoint(1, "2.0.1", "after-select", "SELECT successful", new byte[] { 0, 1, 2, 255, 0 }, "sha256:abc");
+        var checkpoint = new Checkpoint(1, FlowPath.Of(2, 0, 1), "after-select", "SELECT successful", new byte[] { 0, 1, 2, 255, 0 }, "sha256:abc");
 
         await Store.SaveCheckpointAsync(claimed.Lease, checkpoint, keep: 3, Ct);
 
         var data = await Store.GetRecoveryDataAsync(run.Id, Ct);
         var saved = Assert.IsType<Checkpoint>(data.Checkpoint);
         Assert.Equal(1, saved.Sequence);
-        Assert.Equal("2.0.1", saved.Position);
+        Assert.Equal(FlowPath.Of(2, 0, 1), saved.Position);
         Assert.Equal("after-select", saved.RecoveryPoint);
         Assert.Equal("SELECT successful", saved.StatusMessage);
         Assert.Equal(new byte[] { 0, 1, 2, 255, 0 }, saved.State.ToArray());

@@ -92,7 +92,7 @@ public abstract partial class RunStoreContract
 
         Assert.Equal([3L, 2L, 1L], kept.Select(c => c.Sequence));
         var oldest = kept[^1];
-        Assert.Equal("1", oldest.Position);
+        Assert.Equal(FlowPath.Of(1), oldest.Position);
         Assert.Equal("point-1", oldest.RecoveryPoint);
         Assert.Equal("step 1 done", oldest.StatusMessage);
         Assert.Equal("sha256:1", oldest.Checksum);
@@ -139,7 +139,7 @@ public abstract partial class RunStoreContract
         Assert.Equal(rerun, await Store.GetRunAsync(before.Id, Ct));
         var kept = await Store.GetCheckpointsAsync(before.Id, Ct);
         Assert.Equal([4L, 3L, 2L, 1L], kept.Select(c => c.Sequence));
-        Assert.Equal(new CheckpointSummary(4, "1", "point-1", "step 1 done", "sha256:1", now, State(1).Length), kept[0]);
+        Assert.Equal(new CheckpointSummary(4, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1", now, State(1).Length), kept[0]);
         Assert.Equal(
             new RunEvent(now, RunEventKind.RerunRequested, before.Attempt,
                 "re-run by operator: resumes from recovery point 'point-1' (checkpoint 1, copied as checkpoint 4) with its saved state")
@@ -154,7 +154,7 @@ public abstract partial class RunStoreContract
         Assert.EndsWith("from recovery point 'point-1'", (await Store.GetEventsAsync(before.Id, Ct))[^1].Message, StringComparison.Ordinal);
         var data = await Store.GetRecoveryDataAsync(before.Id, Ct);
         var checkpoint = Assert.IsType<Checkpoint>(data.Checkpoint);
-        Assert.Equal((4L, "1", "point-1", "step 1 done", "sha256:1"), (checkpoint.Sequence, checkpoint.Position, checkpoint.RecoveryPoint, checkpoint.StatusMessage, checkpoint.Checksum));
+        Assert.Equal((4L, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1"), (checkpoint.Sequence, checkpoint.Position, checkpoint.RecoveryPoint, checkpoint.StatusMessage, checkpoint.Checksum));
         Assert.Equal(State(1), checkpoint.State.ToArray());
         Assert.Equal(Input, data.Input?.ToArray());
     }
@@ -286,7 +286,7 @@ public abstract partial class RunStoreContract
     {
         var run = await CreateAsync("flow-parallel");
         var claimed = Assert.Single(await ClaimAsync(NodeA, flows: [run.FlowName]));
-        await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1) with { Position = "3/-1", RecoveryPoint = "bank-read" }, keep: 3, Ct);
+        await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1) with { Position = FlowPath.Of(3, -1), RecoveryPoint = "bank-read" }, keep: 3, Ct);
         await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
         var snapshot = await SnapshotAsync(run.Id);
 

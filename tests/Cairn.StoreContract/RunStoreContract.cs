@@ -77,7 +77,7 @@ public abstract partial class RunStoreContract : IAsyncLifetime
     private static byte[] State(long sequence) => Encoding.UTF8.GetBytes($"{{\"step\":{sequence}}}");
 
     private static Checkpoint CheckpointAt(long sequence) =>
-        new(sequence, $"{sequence}", $"point-{sequence}", $"step {sequence} done", State(sequence), $"sha256:{sequence}");
+        new(sequence, FlowPath.Of((int)sequence), $"point-{sequence}", $"step {sequence} done", State(sequence), $"sha256:{sequence}");
 
     private static RunTransition Retry(TimeSpan after) =>
         new(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, "retry 1 in 5 minutes") { RetryAfter = after, CountsAsRetry = true };

@@ -7,19 +7,12 @@ namespace Cairn.Execution;
 /// </summary>
 internal static class FlowPositions
 {
-    /// <summary>Reads a stored position into its segments.</summary>
-    /// <exception cref="FormatException">The text is not a position.</exception>
-    public static int[] Parse(string text) => [.. FlowPath.Parse(text).Segments];
-
-    /// <summary>Writes segments as a stored position.</summary>
-    public static string Format(IEnumerable<int> segments) => string.Join('/', segments);
-
     /// <summary>Whether <paramref name="path"/> leads to a recovery point named <paramref name="name"/>.</summary>
-    public static bool IsRecoveryPointAt(IReadOnlyList<FlowStep> steps, int[] path, string name) =>
+    public static bool IsRecoveryPointAt(IReadOnlyList<FlowStep> steps, FlowPath path, string name) =>
         IsStepAt(steps, path, step => step is RecoveryPointStep && step.Name == name);
 
     /// <summary>Whether <paramref name="path"/> leads to a step that <paramref name="matches"/>.</summary>
-    public static bool IsStepAt(IReadOnlyList<FlowStep> steps, int[] path, Func<FlowStep, bool> matches)
+    public static bool IsStepAt(IReadOnlyList<FlowStep> steps, FlowPath path, Func<FlowStep, bool> matches)
     {
         var sequence = steps;
         for (var i = 0; ; i += 2)
@@ -30,7 +23,7 @@ internal static class FlowPositions
                 return false;
             }
 
-            if (i == path.Length - 1)
+            if (i == path.Count - 1)
             {
                 return matches(sequence[index]);
             }
@@ -86,14 +79,14 @@ internal static class FlowPositions
     /// iterations of loops are kept, a branch's path must be the same one. Null when the point is not inside the same
     /// number and kinds of loops and branches.
     /// </summary>
-    public static int[]? Relocate(Location location, int[] oldPath)
+    public static FlowPath? Relocate(Location location, FlowPath oldPath)
     {
-        if ((oldPath.Length - 1) / 2 != location.Composites.Count)
+        if ((oldPath.Count - 1) / 2 != location.Composites.Count)
         {
             return null;
         }
 
-        var path = new int[oldPath.Length];
+        var path = new int[oldPath.Count];
         for (var level = 0; level < location.Composites.Count; level++)
         {
             var lane = oldPath[(2 * level) + 1];
@@ -108,6 +101,6 @@ internal static class FlowPositions
         }
 
         path[^1] = location.Indexes[^1];
-        return path;
+        return FlowPath.Of(path);
     }
 }

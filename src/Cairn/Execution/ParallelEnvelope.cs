@@ -22,8 +22,8 @@ internal sealed class BranchFrame
 
     public BranchStatus Status { get; set; }
 
-    /// <summary>The position in the branch's body of its last recovery point; empty before it passed one.</summary>
-    public string Position { get; set; } = "";
+    /// <summary>The position in the branch's body of its last recovery point; the start before it passed one.</summary>
+    public FlowPath Position { get; set; }
 
     /// <summary>The branch's slice of the state, serialized: as of its last recovery point, or its start.</summary>
     public required byte[] Slice { get; set; }
@@ -47,7 +47,7 @@ internal sealed class ParallelEnvelope
 
     public byte[] ToBytes()
     {
-        using var buffer = new MemoryStream(State.Length + Branches.Sum(b => b.Slice.Length + b.Name.Length + b.Position.Length + 16) + 64);
+        using var buffer = new MemoryStream(State.Length + Branches.Sum(b => b.Slice.Length + b.Name.Length + (4 * b.Position.Count) + 16) + 64);
         using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(Magic);
@@ -58,7 +58,7 @@ internal sealed class ParallelEnvelope
             {
                 writer.Write(branch.Name);
                 writer.Write((byte)branch.Status);
-                writer.Write(branch.Position);
+                writer.Write(branch.Position.ToString());
                 WriteBytes(writer, branch.Slice);
             }
         }
@@ -85,7 +85,7 @@ internal sealed class ParallelEnvelope
             {
                 var name = reader.ReadString();
                 var status = (BranchStatus)reader.ReadByte();
-                var position = reader.ReadString();
+                var position = FlowPath.Parse(reader.ReadString());
                 branches.Add(new BranchFrame { Name = name, Status = status, Position = position, Slice = ReadBytes(reader) });
             }
 

@@ -4,7 +4,7 @@ namespace Cairn.Execution;
 
 internal sealed partial class RunAttempt<TState>
 {
-    private (TState State, int[]? ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
+    private (TState State, FlowPath ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
     {
         if (data.Checkpoint is { } checkpoint)
         {
@@ -26,7 +26,7 @@ internal sealed partial class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The stored input of run {_run.Id} (flow {_flow}) is corrupt: its checksum does not match its data. It is kept unchanged for inspection.");
         }
 
-        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), null, null, null);
+        return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), FlowPath.Start, null, null);
     }
 
     /// <summary>
@@ -36,18 +36,10 @@ internal sealed partial class RunAttempt<TState>
     /// </summary>
     /// <param name="checkpoint">The checkpoint.</param>
     /// <param name="envelope">The envelope of a checkpoint inside a parallel step, or null.</param>
-    private int[] FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
+    private FlowPath FindRecoveryPoint(Checkpoint checkpoint, out ParallelEnvelope? envelope)
     {
         envelope = null;
-        int[] path;
-        try
-        {
-            path = [.. FlowPath.Parse(checkpoint.Position).Segments];
-        }
-        catch (FormatException ex)
-        {
-            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
-        }
+        var path = checkpoint.Position;
 
         if (path is [.., ParallelStep<TState>.Lane])
         {
@@ -66,7 +58,7 @@ internal sealed partial class RunAttempt<TState>
 
         if (path is [.., ChildRunStep<TState>.Lane])
         {
-            var stepPath = path[..^1];
+            var stepPath = path.Parent;
             if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint))
             {
                 return path;
@@ -74,13 +66,13 @@ internal sealed partial class RunAttempt<TState>
 
             var movedStep = FlowPositions.Find(_flow.Steps, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint);
             return movedStep is not null && FlowPositions.Relocate(movedStep, stepPath) is { } relocatedStep
-                ? [.. relocatedStep, ChildRunStep<TState>.Lane]
+                ? relocatedStep.Append(ChildRunStep<TState>.Lane)
                 : throw new FlowChangedException(
                     $"Run {_run.Id} cannot resume: detached sub-flow '{checkpoint.RecoveryPoint}', whose child it waits for, no longer exists or moved in {_flow} " +
                     $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
         }
 
-        if (path.Length % 2 == 0)
+        if (path.Count % 2 == 0)
         {
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
         }
@@ -100,7 +92,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         throw new FlowChangedException(
-            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' was inside {(path.Length - 1) / 2} loop(s) or branch(es) " +
+            $"Run {_run.Id} cannot resume: recovery point '{checkpoint.RecoveryPoint}' was inside {(path.Count - 1) / 2} loop(s) or branch(es) " +
             $"at its checkpoint and is inside {moved.Composites.Count} now, or in another kind, in {_flow} (the run started on v{_run.FlowVersion}). " +
             "Its checkpoint is kept; re-run it after deciding what to do.");
     }

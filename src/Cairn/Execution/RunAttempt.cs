@@ -112,9 +112,19 @@ internal sealed partial class RunAttempt<TState>
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
     {
         var store = _context.Store;
-        var data = _knownInput is not null && _run.CheckpointSequence == 0
-            ? new RecoveryData(_knownInput, Checkpoint: null)
-            : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        RecoveryData data;
+        try
+        {
+            data = _knownInput is not null && _run.CheckpointSequence == 0
+                ? new RecoveryData(_knownInput, Checkpoint: null)
+                : await store.GetRecoveryDataAsync(_run.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException ex)
+        {
+            // A store reads the checkpoint's position from its text (FlowPath.Parse): text that is no position is a damaged checkpoint.
+            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
+        }
+
         var (state, resumeAt, resumedFrom, parallel) = Restore(data);
         if (resumedFrom is null)
         {
@@ -137,12 +147,12 @@ internal sealed partial class RunAttempt<TState>
             scope,
             state,
             (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
-                point.Name, FlowPath.Of(position), statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
+                point.Name, position, statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
             (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct))
         {
             PendingResume = parallel,
         };
-        await _runner.ExecuteSequenceAsync(_flow.Steps, [], resumeAt, cancellationToken).ConfigureAwait(false);
+        await _runner.ExecuteAsync(_flow.Steps, resumeAt, cancellationToken).ConfigureAwait(false);
 
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
@@ -157,9 +167,9 @@ internal sealed partial class RunAttempt<TState>
     /// The position of a checkpoint inside a parallel step: the step at the same place if it is still there, else the
     /// parallel step of the same name keeping the iterations and paths around it.
     /// </summary>
-    private int[] FindParallel(Checkpoint checkpoint, int[] path, string parallelName)
+    private FlowPath FindParallel(Checkpoint checkpoint, FlowPath path, string parallelName)
     {
-        var stepPath = path[..^1];
+        var stepPath = path.Parent;
         if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ParallelStep<TState> && step.Name == parallelName))
         {
             return path;
@@ -170,7 +180,7 @@ internal sealed partial class RunAttempt<TState>
                 $"Run {_run.Id} cannot resume: parallel '{parallelName}', where its checkpoint '{checkpoint.RecoveryPoint}' is, no longer exists in {_flow} " +
                 $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
         return FlowPositions.Relocate(moved, stepPath) is { } relocated
-            ? [.. relocated, ParallelStep<TState>.Lane]
+            ? relocated.Append(ParallelStep<TState>.Lane)
             : throw new FlowChangedException(
                 $"Run {_run.Id} cannot resume: parallel '{parallelName}' moved into or out of a loop or branch in {_flow} (the run started on v{_run.FlowVersion}). " +
                 "Its checkpoint is kept; re-run it after deciding what to do.");
@@ -189,7 +199,7 @@ internal sealed partial class RunAttempt<TState>
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();
         var sequence = Interlocked.Increment(ref _sequence);
-        var checkpoint = new Checkpoint(sequence, position.ToString(), label, statusMessage, bytes, StateCodec.Checksum(bytes));
+        var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes));
         await _context.Store.SaveCheckpointAsync(_lease, checkpoint, _context.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Ok);
         _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);

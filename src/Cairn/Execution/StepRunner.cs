@@ -23,7 +23,7 @@ internal sealed class AttemptStoppedException(string stage) : Exception($"stoppe
 internal sealed class StepRunner<TS>
 {
     private readonly AttemptScope _scope;
-    private readonly Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> _save;
+    private readonly Func<RecoveryPointStep, FlowPath, TS, string?, CancellationToken, Task> _save;
     private readonly string _whereSuffix;
     private readonly IReadOnlyList<int> _outerIterations;
     private readonly Func<object?>? _outerItem;
@@ -39,7 +39,7 @@ internal sealed class StepRunner<TS>
     /// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
     /// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
     public StepRunner(
-        AttemptScope scope, TS state, Func<RecoveryPointStep, int[], TS, string?, CancellationToken, Task> save,
+        AttemptScope scope, TS state, Func<RecoveryPointStep, FlowPath, TS, string?, CancellationToken, Task> save,
         Func<string, FlowPath, string?, byte[], CancellationToken, Task> saveRaw, string whereSuffix = "",
         IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
     {
@@ -71,16 +71,26 @@ internal sealed class StepRunner<TS>
     public ParallelEnvelope? PendingResume { get; set; }
 
     /// <summary>
-    /// Runs a sequence (the flow's, a loop body's, a branch path's) whose position is <paramref name="position"/>, from its
-    /// start or, when <paramref name="resumeAt"/> is set, from just after the recovery point it leads to.
+    /// Runs a sequence that is not inside a step of this runner (the flow's, or a parallel branch's body), from its start
+    /// or from just after the recovery point <paramref name="resumeAt"/> leads to.
     /// </summary>
     /// <param name="steps">The sequence.</param>
-    /// <param name="position">The position of the sequence: the path segments of its enclosing steps and lanes.</param>
-    /// <param name="resumeAt">Where the checkpoint is, relative to this sequence: a step index, or an index, a lane and
-    /// the rest of the path inside that step.</param>
+    /// <param name="resumeAt">Where the checkpoint is in the sequence; <see cref="FlowPath.Start"/> to run it from its start.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <exception cref="AttemptStoppedException">The engine is stopping.</exception>
-    public async Task ExecuteSequenceAsync(IReadOnlyList<FlowStep> steps, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
+    public Task ExecuteAsync(IReadOnlyList<FlowStep> steps, FlowPath resumeAt, CancellationToken cancellationToken) =>
+        ExecuteSequenceAsync(steps, new SequenceAt(FlowPath.Start, null), resumeAt, cancellationToken);
+
+    /// <summary>
+    /// Runs a sequence (the flow's, a loop body's, a branch path's) from its start or, when <paramref name="resumeAt"/> is
+    /// set, from just after the recovery point it leads to.
+    /// </summary>
+    /// <param name="steps">The sequence.</param>
+    /// <param name="at">Where the sequence is, so that its steps' positions can be made when needed.</param>
+    /// <param name="resumeAt">Where the checkpoint is, relative to this sequence: a step index, or an index, a lane and
+    /// the rest of the path inside that step; empty to run the sequence from its start.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    private async Task ExecuteSequenceAsync(IReadOnlyList<FlowStep> steps, SequenceAt at, FlowPath resumeAt, CancellationToken cancellationToken)
     {
         var start = 0;
         if (resumeAt is [var pointIndex])
@@ -89,15 +99,12 @@ internal sealed class StepRunner<TS>
         }
         else if (resumeAt is [var index, ..])
         {
-            position.Add(index);
-            await ExecuteCompositeAsync((CompositeStep)steps[index], position, resumeAt[1..], cancellationToken).ConfigureAwait(false);
-            position.RemoveAt(position.Count - 1);
+            await ExecuteCompositeAsync((CompositeStep)steps[index], at.StepAt(index), resumeAt[1..], cancellationToken).ConfigureAwait(false);
             start = index + 1;
         }
 
         for (var i = start; i < steps.Count; i++)
         {
-            position.Add(i);
             switch (steps[i])
             {
                 case StageStep<TS> stage:
@@ -105,71 +112,67 @@ internal sealed class StepRunner<TS>
                     break;
                 case RecoveryPointStep point:
                     Where = $"at recovery point '{point.Name}'{_whereSuffix}";
-                    await _save(point, [.. position], State, _statusMessage ?? point.StatusMessage, cancellationToken).ConfigureAwait(false);
+                    await _save(point, at.StepAt(i), State, _statusMessage ?? point.StatusMessage, cancellationToken).ConfigureAwait(false);
                     _statusMessage = null;
                     break;
                 case CompositeStep composite:
-                    await ExecuteCompositeAsync(composite, position, null, cancellationToken).ConfigureAwait(false);
+                    await ExecuteCompositeAsync(composite, at.StepAt(i), FlowPath.Start, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown step '{steps[i].Name}'.");
             }
-
-            position.RemoveAt(position.Count - 1);
         }
     }
 
     /// <param name="step">The loop, branch or parallel step.</param>
     /// <param name="position">The step's position.</param>
-    /// <param name="resumeAt">Null to enter the step afresh; else the lane (iteration, path, or -1 for a parallel step)
+    /// <param name="resumeAt">Empty to enter the step afresh; else the lane (iteration, path, or -1 for a parallel step)
     /// and the path inside it.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    private async Task ExecuteCompositeAsync(CompositeStep step, List<int> position, int[]? resumeAt, CancellationToken cancellationToken)
+    private async Task ExecuteCompositeAsync(CompositeStep step, FlowPath position, FlowPath resumeAt, CancellationToken cancellationToken)
     {
+        var resumed = !resumeAt.IsStart;
         switch (step)
         {
             case LoopStep<TS> loop:
-                var iteration = resumeAt?[0] ?? 0;
-                var inBody = resumeAt?[1..];
+                var iteration = resumed ? resumeAt[0] : 0;
+                var inBody = resumed ? resumeAt[1..] : FlowPath.Start;
                 while (true)
                 {
                     // A resumed iteration is finished first: whether it runs was decided before the checkpoint.
                     Where = $"in loop '{loop.Name}' before iteration {iteration}{_whereSuffix}";
-                    if (inBody is null && !loop.RunsIteration(State, iteration))
+                    if (!resumed && !loop.RunsIteration(State, iteration))
                     {
                         return;
                     }
 
-                    position.Add(iteration);
                     _loops.Add((loop, iteration));
-                    await ExecuteSequenceAsync(loop.Body, position, inBody, cancellationToken).ConfigureAwait(false);
+                    await ExecuteSequenceAsync(loop.Body, new SequenceAt(position, iteration), inBody, cancellationToken).ConfigureAwait(false);
                     _loops.RemoveAt(_loops.Count - 1);
-                    position.RemoveAt(position.Count - 1);
-                    inBody = null;
+                    resumed = false;
+                    inBody = FlowPath.Start;
                     iteration++;
                 }
 
             case BranchStep<TS> branch:
                 Where = $"in branch '{branch.Name}'{_whereSuffix}";
-                var lane = resumeAt?[0] ?? branch.Choose(State);
+                var lane = resumed ? resumeAt[0] : branch.Choose(State);
                 if (lane < 0)
                 {
                     return;
                 }
 
-                position.Add(lane);
-                await ExecuteSequenceAsync(branch.Paths[lane], position, resumeAt?[1..], cancellationToken).ConfigureAwait(false);
-                position.RemoveAt(position.Count - 1);
+                await ExecuteSequenceAsync(branch.Paths[lane], new SequenceAt(position, lane), resumed ? resumeAt[1..] : FlowPath.Start, cancellationToken).ConfigureAwait(false);
                 return;
 
             case ChildRunStep<TS> childRun:
-                await childRun.ExecuteAsync(this, [.. position], resumeAt is [ChildRunStep<TS>.Lane], cancellationToken).ConfigureAwait(false);
+                await childRun.RunWith(new Executor(this, position, resumeAt is [ChildRunStep<TS>.Lane], null, cancellationToken)).ConfigureAwait(false);
                 return;
 
             case ParallelStep<TS> parallel:
                 var resume = resumeAt is [ParallelStep<TS>.Lane] ? PendingResume : null;
                 PendingResume = null;
-                await parallel.ExecuteAsync(this, [.. position], resume, cancellationToken).ConfigureAwait(false);
+                await parallel.RunWith(new Executor(this, position, resume is not null, resume, cancellationToken)).ConfigureAwait(false);
                 return;
 
             default:
@@ -237,5 +240,31 @@ internal sealed class StepRunner<TS>
         var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
         activity?.DisplayName = name;
         return activity;
+    }
+
+    /// <summary>Runs a step whose parts have types of their own, once the step handed them over.</summary>
+    /// <param name="Host">The runner of the sequence the step is in.</param>
+    /// <param name="Position">The step's position.</param>
+    /// <param name="Resumed">Whether the attempt resumes inside (or waiting at) the step.</param>
+    /// <param name="Resume">The envelope a parallel step resumes from.</param>
+    /// <param name="CancellationToken">Cancels the attempt.</param>
+    private sealed record Executor(StepRunner<TS> Host, FlowPath Position, bool Resumed, ParallelEnvelope? Resume, CancellationToken CancellationToken)
+        : IStepExecutor<TS>
+    {
+        public Task RunParallelAsync<TSlice>(ParallelStep<TS, TSlice> step) =>
+            new ParallelRunner<TS, TSlice>(step, Host, Position).RunAsync(Resume, CancellationToken);
+
+        public Task RunChildRunAsync<TChild>(ChildRunStep<TS, TChild> step) =>
+            ChildRunRunner.RunAsync(step, Host, Position, Resumed, CancellationToken);
+    }
+
+    /// <summary>
+    /// Where a sequence is: a lane of the composite step at <paramref name="Owner"/>, or (without a lane) a sequence of
+    /// its own. Its steps' positions are made only where one is needed (a recovery point, a composite step), so that
+    /// stages and loop iterations allocate none.
+    /// </summary>
+    private readonly record struct SequenceAt(FlowPath Owner, int? Lane)
+    {
+        public FlowPath StepAt(int index) => Lane is { } lane ? Owner.Append(lane, index) : Owner.Append(index);
     }
 }

@@ -21,12 +21,8 @@ internal abstract record ChildRunStep<TState>(string Name) : CompositeStep(Name)
 
     public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => this;
 
-    /// <param name="host">The runner of the sequence the step is in.</param>
-    /// <param name="position">The step's position.</param>
-    /// <param name="resumed">Whether the attempt resumed waiting at this step (the child exists already).</param>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
-    /// <exception cref="WaitingForChildRunException">The child has not finished: the parent waits.</exception>
-    public abstract Task ExecuteAsync(StepRunner<TState> host, int[] position, bool resumed, CancellationToken cancellationToken);
+    /// <summary>Hands the step, with its child's state type, to what runs it.</summary>
+    public abstract Task RunWith(IStepExecutor<TState> executor);
 }
 
 /// <summary>A detached sub-flow whose child flow has the state type <typeparamref name="TChild"/>.</summary>
@@ -36,48 +32,11 @@ internal sealed record ChildRunStep<TState, TChild>(
     /// <summary>The child's flow, registered with every engine that registers the parent.</summary>
     public override FlowDefinition? DetachedChild => Child;
 
-    public override async Task ExecuteAsync(StepRunner<TState> host, int[] position, bool resumed, CancellationToken cancellationToken)
-    {
-        var scope = host.Scope;
-        var engine = scope.Context;
-        var iterations = host.Iterations;
-        var recoveryId = iterations.Count == 0 ? $"{scope.Run.Id}:{Name}" : $"{scope.Run.Id}:{Name}:{string.Join(':', iterations)}";
-        host.Where = $"at detached sub-flow '{Name}' ({Child})";
-        var child = resumed
-            ? await engine.Queries.FindRunAsync(Child.Name, recoveryId, cancellationToken).ConfigureAwait(false)
-                ?? throw new ChildRunFailedException($"Child run '{recoveryId}' of flow '{Child.Name}', which run {scope.Run.Id} waits for, no longer exists (was it purged?).")
-            : await engine.Host.StartChildRunAsync(Child, Input(host.State), recoveryId, scope.Run.Id, cancellationToken).ConfigureAwait(false);
-        var outcome = await engine.TryGetOutcomeAsync<TChild>(child, cancellationToken).ConfigureAwait(false);
-        if (outcome is null)
-        {
-            if (!resumed)
-            {
-                var state = engine.Codec.Serialize(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{Name}' for run {scope.Run.Id}: the state", "");
-                await host.SaveRaw(Name, FlowPath.Of([.. position, Lane]), $"waiting for child run {child.Id}", state, cancellationToken).ConfigureAwait(false);
-            }
+    public override Task RunWith(IStepExecutor<TState> executor) => executor.RunChildRunAsync(this);
 
-            throw new WaitingForChildRunException(child.Id, $"{Child}", Name);
-        }
-
-        if (OnFinished is { } handle)
-        {
-            host.Where = $"in the handler of detached sub-flow '{Name}' ({Child})";
-            handle(host.State, outcome);
-            return;
-        }
-
-        if (!outcome.IsCompleted)
-        {
-            throw new ChildRunFailedException($"Child run {outcome.RunId} ({Child}) ended {outcome.Status}: {outcome.Error}");
-        }
-    }
-}
-
-/// <summary>The child run of a detached sub-flow has not finished: the parent's attempt ends and the parent waits.</summary>
-internal sealed class WaitingForChildRunException(RunId child, string flow, string step)
-    : Exception($"waiting for child run {child} ({flow}) at detached sub-flow '{step}'")
-{
-    public RunId Child { get; } = child;
+    /// <summary>The child's recovery ID: <c>PARENT:STEP</c>, with the iterations of the loops around the step.</summary>
+    public string ChildRecoveryId(RunId parent, IReadOnlyList<int> iterations) =>
+        iterations.Count == 0 ? $"{parent}:{Name}" : $"{parent}:{Name}:{string.Join(':', iterations)}";
 }
 
 /// <summary>

@@ -19,6 +19,16 @@ public readonly record struct FlowPath
     /// <summary>Whether the path is empty (the start of the flow).</summary>
     public bool IsStart => _segments is null || _segments.Length == 0;
 
+    /// <summary>How many segments the path has.</summary>
+    public int Count => _segments?.Length ?? 0;
+
+    /// <summary>The segment at <paramref name="index"/>, from the outermost sequence inwards.</summary>
+    /// <exception cref="IndexOutOfRangeException">The path has no such segment.</exception>
+    public int this[int index] => (_segments ?? [])[index];
+
+    /// <summary>The position that holds this one: the path without its last segment (the start for a top-level position).</summary>
+    public FlowPath Parent => Count <= 1 ? Start : Slice(0, Count - 1);
+
     /// <summary>
     /// The lane of a position inside a parallel step or inline sub-flow, whose branches run side by side: the state saved
     /// there is an envelope holding every branch's state.
@@ -37,6 +47,31 @@ public readonly record struct FlowPath
         ArgumentNullException.ThrowIfNull(segments);
         return new FlowPath([.. segments]);
     }
+
+    /// <summary>The path with <paramref name="segment"/> added at its end: a step of the sequence it leads to, or a lane of its step.</summary>
+    public FlowPath Append(int segment)
+    {
+        var segments = new int[Count + 1];
+        _segments?.CopyTo(segments, 0);
+        segments[^1] = segment;
+        return new FlowPath(segments);
+    }
+
+    /// <summary>The path with a lane and a step index added at its end, in one array: a step inside a composite step's body.</summary>
+    internal FlowPath Append(int lane, int index)
+    {
+        var segments = new int[Count + 2];
+        _segments?.CopyTo(segments, 0);
+        segments[^2] = lane;
+        segments[^1] = index;
+        return new FlowPath(segments);
+    }
+
+    /// <summary>
+    /// The segments from <paramref name="start"/> on, <paramref name="length"/> of them (what <c>path[1..]</c> and
+    /// <c>path[..^1]</c> mean): where a path leads inside the sequence its first segments lead to, or the step holding a lane.
+    /// </summary>
+    internal FlowPath Slice(int start, int length) => length == 0 ? Start : new FlowPath(_segments.AsSpan(start, length).ToArray());
 
     /// <summary>Parses the stored form written by <see cref="ToString"/>.</summary>
     /// <exception cref="FormatException">The text is not a flow path.</exception>
@@ -62,13 +97,13 @@ public readonly record struct FlowPath
     }
 
     /// <summary>Whether two paths name the same position.</summary>
-    public bool Equals(FlowPath other) => Segments.SequenceEqual(other.Segments);
+    public bool Equals(FlowPath other) => _segments.AsSpan().SequenceEqual(other._segments.AsSpan());
 
     /// <inheritdoc />
     public override int GetHashCode()
     {
         var hash = new HashCode();
-        foreach (var segment in Segments)
+        foreach (var segment in _segments.AsSpan())
         {
             hash.Add(segment);
         }
@@ -77,5 +112,5 @@ public readonly record struct FlowPath
     }
 
     /// <summary>The stored form: indexes separated by '/', empty for the start.</summary>
-    public override string ToString() => string.Join('/', Segments);
+    public override string ToString() => _segments is null ? "" : string.Join('/', _segments);
 }

@@ -68,12 +68,8 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
         }
     }
 
-    /// <summary>Runs the step: the branches not finished yet (all of them unless <paramref name="resume"/> is set), then the merge.</summary>
-    /// <param name="host">The runner of the sequence the step is in; its state is the flow's state.</param>
-    /// <param name="position">The step's position.</param>
-    /// <param name="resume">The envelope of the checkpoint the attempt resumed from, when it is inside this step.</param>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
-    public abstract Task ExecuteAsync(StepRunner<TState> host, int[] position, ParallelEnvelope? resume, CancellationToken cancellationToken);
+    /// <summary>Hands the step, with its slice type, to what runs it.</summary>
+    public abstract Task RunWith(IStepExecutor<TState> executor);
 }
 
 /// <summary>A parallel step whose branches work on slices of type <typeparamref name="TSlice"/>.</summary>
@@ -102,207 +98,19 @@ internal sealed record ParallelStep<TState, TSlice>(
         ? this with { Branches = [.. Branches.Select((b, i) => b with { Body = bodies[i] })] }
         : this with { FanOut = FanOut! with { Body = bodies[0] } };
 
-    public override async Task ExecuteAsync(StepRunner<TState> host, int[] position, ParallelEnvelope? resume, CancellationToken cancellationToken)
-    {
-        var scope = host.Scope;
-        var envelope = resume ?? Fork(host);
-        if (envelope.Branches.Count != BranchCount(host.State))
-        {
-            throw new FlowChangedException(
-                $"Run {scope.Run.Id} cannot resume inside parallel '{Name}': its checkpoint has {envelope.Branches.Count} branch(es) and {scope.Flow} has " +
-                $"{BranchCount(host.State)}. Its checkpoint is kept; re-run it after deciding what to do.");
-        }
+    public override Task RunWith(IStepExecutor<TState> executor) => executor.RunParallelAsync(this);
 
-        using var stopOthers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var slots = new SemaphoreSlim(MaxConcurrency, MaxConcurrency);
-        using var saving = new SemaphoreSlim(1, 1);
-        var results = new TSlice[envelope.Branches.Count];
-        var failures = new List<(string Where, Exception Error)>();
-        var tasks = new List<Task>();
-        for (var i = 0; i < envelope.Branches.Count; i++)
-        {
-            var index = i;
-            var frame = envelope.Branches[index];
-            if (frame.Status == BranchStatus.Finished)
-            {
-                results[index] = ReadSlice(host, frame.Name, frame.Slice);
-                continue;
-            }
+    /// <summary>How many branches the step has when it starts from <paramref name="state"/>.</summary>
+    public int BranchCount(TState state) => Branches?.Count ?? FanOut!.Count(state);
 
-            tasks.Add(Task.Run(
-                async () =>
-                {
-                    var runner = CreateRunner(host, position, envelope, index, saving);
-                    try
-                    {
-                        await slots.WaitAsync(stopOthers.Token).ConfigureAwait(false);
-                        try
-                        {
-                            var resumeAt = Resume(host, runner, frame, BranchBody(index));
-                            await runner.ExecuteSequenceAsync(BranchBody(index), [], resumeAt, stopOthers.Token).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            slots.Release();
-                        }
+    /// <summary>The body branch <paramref name="branch"/> runs.</summary>
+    public IReadOnlyList<FlowStep> BranchBody(int branch) => Branches is not null ? Branches[branch].Body : FanOut!.Body;
 
-                        results[index] = runner.State;
-                        await SaveFrameAsync(
-                            host, position, envelope, saving, index, BranchStatus.Finished, "", SerializeSlice(host, frame, runner.State, $"{Name}/{frame.Name}"),
-                            $"{Name}/{frame.Name}", $"branch '{frame.Name}' finished", stopOthers.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        lock (failures)
-                        {
-                            failures.Add((runner.Where, ex));
-                        }
-
-                        // A branch waiting for a detached child is no failure: the others go on until they finish or wait too.
-                        if (ex is not WaitingForChildRunException && (OnFailure == ParallelFailure.CancelOthers || ex is AttemptStoppedException))
-                        {
-                            await stopOthers.CancelAsync().ConfigureAwait(false);
-                        }
-                    }
-                },
-                CancellationToken.None));
-        }
-
-        await Task.WhenAll(tasks).ConfigureAwait(false);
-        if (failures.Count > 0)
-        {
-            // The first real error: branches cancelled because of it only report their cancellation, and branches waiting
-            // for a detached child only make the run wait once no branch failed.
-            var (where, error) = failures
-                .OrderBy(f => f.Error is WaitingForChildRunException ? 2 : f.Error is OperationCanceledException && !cancellationToken.IsCancellationRequested ? 1 : 0)
-                .First();
-            host.Where = where;
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
-        }
-
-        host.Where = SubFlow is null ? $"in the merge of parallel '{Name}'" : $"in the output of sub-flow '{Name}'";
-        Merge(host.State, [.. envelope.Branches.Select((b, i) => (b.Name, results[i]))]);
-    }
-
-    private int BranchCount(TState state) => Branches?.Count ?? FanOut!.Count(state);
-
-    private IReadOnlyList<FlowStep> BranchBody(int branch) => Branches is not null ? Branches[branch].Body : FanOut!.Body;
-
-    /// <summary>The envelope when the step starts: the flow's state, and each branch's first slice.</summary>
-    private ParallelEnvelope Fork(StepRunner<TState> host)
-    {
-        var engine = host.Scope.Context;
-        var state = host.State;
-        var what = $"Flow {host.Scope.Flow} could not start parallel '{Name}' for run {host.Scope.Run.Id}";
-        var branches = Branches is not null
-            ? Branches.Select(b => new BranchFrame { Name = b.Name, Slice = engine.Codec.Serialize(b.Slice(state), $"{what}: the slice of branch '{b.Name}'", "") })
-            : Enumerable.Range(0, FanOut!.Count(state)).Select(i => new BranchFrame
-            {
-                Name = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Slice = engine.Codec.Serialize(FanOut.Slice(state, i), $"{what}: the slice of item {i}", ""),
-            });
-        return new ParallelEnvelope { Parallel = Name, State = engine.Codec.Serialize(state, $"{what}: the state", ""), Branches = [.. branches] };
-    }
-
-    /// <summary>
-    /// Restores a branch's slice into its runner and returns where in the branch's body to resume: after its last
-    /// recovery point, inside a parallel step or sub-flow nested in it (whose envelope the frame then holds), or from
-    /// the start.
-    /// </summary>
-    private int[]? Resume(StepRunner<TState> host, StepRunner<TSlice> runner, BranchFrame frame, IReadOnlyList<FlowStep> body)
-    {
-        if (frame.Position.Length == 0)
-        {
-            runner.State = ReadSlice(host, frame.Name, frame.Slice);
-            return null;
-        }
-
-        var path = FlowPositions.Parse(frame.Position);
-        var nested = path is [.., Lane];
-        var (leadsThere, what) = path switch
-        {
-            [.., Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ParallelStep<TSlice>), "a parallel step or sub-flow"),
-            [.., ChildRunStep<TSlice>.Lane] => (FlowPositions.IsStepAt(body, path[..^1], step => step is ChildRunStep<TSlice>), "a detached sub-flow"),
-            _ => (path.Length % 2 == 1 && FlowPositions.IsStepAt(body, path, step => step is RecoveryPointStep), "a recovery point"),
-        };
-        if (!leadsThere)
-        {
-            throw new FlowChangedException(
-                $"Run {host.Scope.Run.Id} cannot resume branch '{frame.Name}' of {Kind} '{Name}': its position '{frame.Position}' no longer leads to " +
-                $"{what} in {host.Scope.Flow}. Its checkpoint is kept; re-run it after deciding what to do.");
-        }
-
-        if (!nested)
-        {
-            runner.State = ReadSlice(host, frame.Name, frame.Slice);
-            return path;
-        }
-
-        ParallelEnvelope inner;
-        try
-        {
-            inner = ParallelEnvelope.Read(frame.Slice);
-        }
-        catch (FormatException ex)
-        {
-            throw new CheckpointCorruptedException($"The saved progress of branch '{frame.Name}' of {Kind} '{Name}' (run {host.Scope.Run.Id}) cannot be read: {ex.Message}. It is kept unchanged for inspection.");
-        }
-
-        runner.State = ReadSlice(host, frame.Name, inner.State);
-        runner.PendingResume = inner;
-        return path;
-    }
-
-    private StepRunner<TSlice> CreateRunner(StepRunner<TState> host, int[] position, ParallelEnvelope envelope, int index, SemaphoreSlim saving)
-    {
-        var frame = envelope.Branches[index];
-        return new StepRunner<TSlice>(
-            host.Scope,
-            default!,
-            (point, at, slice, statusMessage, ct) => SaveFrameAsync(
-                host, position, envelope, saving, index, BranchStatus.InProgress, FlowPositions.Format(at), SerializeSlice(host, frame, slice, point.Name),
-                point.Name, statusMessage, ct),
-
-            // A parallel step or sub-flow nested in the branch (its envelope), or the branch's state where it waits for a
-            // detached child: it becomes the branch's saved progress.
-            (label, at, statusMessage, bytes, ct) => SaveFrameAsync(
-                host, position, envelope, saving, index, BranchStatus.InProgress, at.ToString(), bytes, label, statusMessage, ct),
-            whereSuffix: (SubFlow is not null ? $" in sub-flow '{Name}' ({SubFlow})"
-                : Branches is not null ? $" in branch '{frame.Name}' of parallel '{Name}'"
-                : $" in item {index} of parallel '{Name}'") + host.WhereSuffix,
-            outerIterations: Branches is null ? [.. host.Iterations, index] : host.Iterations,
-            outerItem: Branches is null ? () => FanOut!.ItemAt(host.State, index) : host.CurrentItem());
-    }
-
-    private static byte[] SerializeSlice(StepRunner<TState> host, BranchFrame frame, TSlice slice, string label) =>
-        host.Scope.Context.Codec.Serialize(
-            slice, $"Flow {host.Scope.Flow} could not save '{label}' for run {host.Scope.Run.Id}: the slice of branch '{frame.Name}'", " The run stays resumable from its previous checkpoint.");
-
-    /// <summary>
-    /// Records a branch's progress in the envelope and saves the whole envelope through the sequence the step is in: as
-    /// the run's newest checkpoint, or, when the step is itself nested in a branch, as that branch's progress.
-    /// </summary>
-    private static async Task SaveFrameAsync(
-        StepRunner<TState> host, int[] position, ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, string at, byte[] bytes,
-        string label, string? statusMessage, CancellationToken cancellationToken)
-    {
-        var frame = envelope.Branches[index];
-        await saving.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            frame.Status = status;
-            frame.Position = at;
-            frame.Slice = bytes;
-            await host.SaveRaw(label, FlowPath.Of([.. position, Lane]), statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            saving.Release();
-        }
-    }
-
-    private static TSlice ReadSlice(StepRunner<TState> host, string branch, byte[] slice) =>
-        host.Scope.Context.Codec.Deserialize<TSlice>(slice, $"The slice of branch '{branch}' of run {host.Scope.Run.Id} ({host.Scope.Flow})");
+    /// <summary>How messages name branch <paramref name="branch"/> (<paramref name="name"/>) and where it is.</summary>
+    public string BranchLabel(int branch, string name) =>
+        SubFlow is not null ? $"sub-flow '{Name}' ({SubFlow})"
+        : Branches is not null ? $"branch '{name}' of parallel '{Name}'"
+        : $"item {branch} of parallel '{Name}'";
 }
 
 /// <summary>A named branch of a parallel step.</summary>

@@ -26,11 +26,7 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            var member = Serializer.FindMember(ex);
-            throw new StateSerializationException(
-                $"{what} of type {typeof(T).Name} cannot be serialized{(member is null ? "" : $" at member '{member}'")}: {ex.Message}{consequence}",
-                member,
-                ex);
+            throw Failure(ex, atMember => $"{what} of type {typeof(T).Name} cannot be serialized{atMember}: {ex.Message}{consequence}");
         }
 
         CheckSize(bytes.Length, what, consequence);
@@ -60,12 +56,17 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            var member = Serializer.FindMember(ex);
-            throw new StateSerializationException(
-                $"{what} can no longer be read as {typeof(T).Name}{(member is null ? "" : $" at member '{member}'")}{hint}: {ex.Message}{consequence}",
-                member,
-                ex);
+            throw Failure(ex, atMember => $"{what} can no longer be read as {typeof(T).Name}{atMember}{hint}: {ex.Message}{consequence}");
         }
+    }
+
+    /// <summary>The error for a failed (de)serialization, naming the member the serializer failed at when it knows it.</summary>
+    /// <param name="error">What the serializer threw.</param>
+    /// <param name="message">The message, given <c> at member 'x'</c> or an empty string.</param>
+    private StateSerializationException Failure(Exception error, Func<string, string> message)
+    {
+        var member = Serializer.FindMember(error);
+        return new StateSerializationException(message(member is null ? "" : $" at member '{member}'"), member, error);
     }
 
     /// <summary>The checksum of serialized bytes, as checkpoints and inputs store it (SHA-256, lower-case hex).</summary>

@@ -2,14 +2,14 @@ namespace Cairn.Storage;
 
 /// <summary>What a recovery point saves: the position in the flow, the serialized state, a status message and a checksum.</summary>
 /// <param name="Sequence">1 for a run's first checkpoint, one more for each after it.</param>
-/// <param name="Position">The recovery point's position (<see cref="FlowPath"/>'s stored form).</param>
+/// <param name="Position">The recovery point's position (stores keep it as <see cref="FlowPath.ToString"/>'s text).</param>
 /// <param name="RecoveryPoint">The recovery point's name.</param>
 /// <param name="StatusMessage">The status message, if any.</param>
 /// <param name="State">The serialized state.</param>
 /// <param name="Checksum">The checksum of <paramref name="State"/>.</param>
 public sealed record Checkpoint(
     long Sequence,
-    string Position,
+    FlowPath Position,
     string RecoveryPoint,
     string? StatusMessage,
     ReadOnlyMemory<byte> State,

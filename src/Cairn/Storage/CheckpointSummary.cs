@@ -2,7 +2,7 @@ namespace Cairn.Storage;
 
 /// <summary>A kept checkpoint of a run without its state: what an operator can re-run the run from.</summary>
 /// <param name="Sequence">The checkpoint's sequence number within the run.</param>
-/// <param name="Position">The recovery point's position, in the engine's stored form.</param>
+/// <param name="Position">The recovery point's position.</param>
 /// <param name="RecoveryPoint">The recovery point's name.</param>
 /// <param name="StatusMessage">The status message, if any.</param>
 /// <param name="Checksum">The checksum of the checkpoint's state.</param>
@@ -10,7 +10,7 @@ namespace Cairn.Storage;
 /// <param name="StateSize">The size of the serialized state, in bytes.</param>
 public sealed record CheckpointSummary(
     long Sequence,
-    string Position,
+    FlowPath Position,
     string RecoveryPoint,
     string? StatusMessage,
     string Checksum,
@@ -21,18 +21,5 @@ public sealed record CheckpointSummary(
     /// Whether the checkpoint is inside a parallel step or an inline sub-flow: its state then holds the states of every
     /// branch together (an envelope), not the flow's state alone, so it cannot be replaced by an edited state.
     /// </summary>
-    public bool HoldsBranchStates
-    {
-        get
-        {
-            try
-            {
-                return FlowPath.Parse(Position).HoldsBranchStates;
-            }
-            catch (FormatException)
-            {
-                return false; // A damaged position: resuming from it fails and says so.
-            }
-        }
-    }
+    public bool HoldsBranchStates => Position.HoldsBranchStates;
 }

@@ -100,7 +100,7 @@ public sealed partial class InMemoryRunStore
                 DueAt = now,
                 FinishedAt = null,
                 UpdatedAt = now,
-                Position = copy.Position,
+                Position = copy.Position.ToString(),
                 LastRecoveryPoint = copy.RecoveryPoint,
                 StatusMessage = copy.StatusMessage,
                 CheckpointSequence = copySequence,

@@ -155,7 +155,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
 
             entry.Run = entry.Run with
             {
-                Position = checkpoint.Position,
+                Position = checkpoint.Position.ToString(),
                 LastRecoveryPoint = checkpoint.RecoveryPoint,
                 StatusMessage = checkpoint.StatusMessage,
                 CheckpointSequence = checkpoint.Sequence,

@@ -169,7 +169,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineTest(ou
         await Within(engine.WaitForRunAsync(flow, runId));
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() =>
-            store.SaveCheckpointAsync(staleLease, new Checkpoint(9, "1", "a", null, inputBytes, Checksum.Compute(inputBytes)), 1, Ct));
+            store.SaveCheckpointAsync(staleLease, new Checkpoint(9, FlowPath.Of(1), "a", null, inputBytes, Checksum.Compute(inputBytes)), 1, Ct));
         Assert.Equal(RunStatus.Completed, (await GetRunAsync(runId)).Status);
     }
 

@@ -70,24 +70,24 @@ public sealed class LoopAndBranchTests(ITestOutputHelper output) : EngineTest(ou
     }
 
     [Fact]
-    public async Task ForEach_TenThousandIterations_CheckpointDoesNotGrowWithCompletedIterations()
+    public async Task ForEach_TwoThousandIterations_CheckpointDoesNotGrowWithCompletedIterations()
     {
         var sizes = new Dictionary<int, (int State, int Position)>();
         var flow = Flow.Create<LoopState>("many")
             .Stage("read", (context, _) =>
             {
-                context.State.Orders = [.. Enumerable.Range(0, 10_000)];
+                context.State.Orders = [.. Enumerable.Range(0, 2_000)];
                 return Task.CompletedTask;
             })
             .ForEach("each", s => s.Orders, body => body
                 .Stage("work", async (context, ct) =>
                 {
                     var iteration = context.Iteration!.Value;
-                    if (iteration is 11 or 9_999)
+                    if (iteration is 11 or 1_999)
                     {
-                        // The checkpoint of the previous iteration: #10, and #9,998.
+                        // The checkpoint of the previous iteration: #10, and #1,998.
                         var saved = (await Store.GetRecoveryDataAsync(context.RunId, ct)).Checkpoint!;
-                        sizes[iteration - 1] = (saved.State.Length, saved.Position.Length);
+                        sizes[iteration - 1] = (saved.State.Length, saved.Position.ToString().Length);
                     }
 
                     context.State.Value++;
@@ -100,11 +100,12 @@ public sealed class LoopAndBranchTests(ITestOutputHelper output) : EngineTest(ou
         var outcome = await Within(engine.RunAsync(flow, new LoopState()));
 
         Assert.True(outcome.IsCompleted, outcome.Error);
-        Assert.Equal(10_000, outcome.Result!.Value);
+        Assert.Equal(2_000, outcome.Result!.Value);
 
-        // The state holds the 10,000 order numbers and a counter whose digits grow; nothing else grows.
+        // The state holds the 2,000 order numbers and a counter whose digits grow; nothing else grows. (2,000 and not 10,000
+        // iterations: each checkpoint serializes the whole list, and 10,000 of them took over 10 s on a busy machine.)
         var early = sizes[10];
-        var late = sizes[9_998];
+        var late = sizes[1_998];
         Assert.InRange(late.State - early.State, 0, 4);
         Assert.InRange(late.Position - early.Position, 0, 3);
     }

@@ -124,11 +124,11 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
             new NewRun(RunId.New(), "tampered", 1, "t", "{}"u8.ToArray(), "x", """{"retryPolicy":{}}""") { ClaimFor = new NewRunClaim("node", TimeSpan.FromMinutes(1)) }, Ct);
         var state = Encoding.UTF8.GetBytes("""{"value":1}""");
         var operators = RunOperator.Create(Store);
-        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(1, "1", "point", null, state, StoreRules.StateChecksum(state)), 2, Ct);
+        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(1, FlowPath.Of(1), "point", null, state, StoreRules.StateChecksum(state)), 2, Ct);
         var intact = await operators.GetLatestCheckpointAsync(created.Run.Id);
 
         // Stores do not check what they are given: a checksum that does not match stands for a state changed in the store.
-        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(2, "1", "point", null, state, StoreRules.StateChecksum("{}"u8)), 2, Ct);
+        await Store.SaveCheckpointAsync(created.Lease!, new Checkpoint(2, FlowPath.Of(1), "point", null, state, StoreRules.StateChecksum("{}"u8)), 2, Ct);
         var tampered = await operators.GetLatestCheckpointAsync(created.Run.Id);
 
         Assert.True(intact!.ChecksumMatches);

@@ -36,7 +36,7 @@ public sealed class DeadOwner(RunStore store, string name = "dead-node")
             var index = flow.Steps.Select(s => s.Name).ToList().IndexOf(recoveryPoint);
             Assert.True(index > 0, $"The flow has no recovery point '{recoveryPoint}'.");
             var state = Serializer.Serialize(checkpointState);
-            await store.SaveCheckpointAsync(lease, new Checkpoint(1, FlowPath.Of(index).ToString(), recoveryPoint, null, state, Checksum.Compute(state)), keep: 1, CancellationToken.None);
+            await store.SaveCheckpointAsync(lease, new Checkpoint(1, FlowPath.Of(index), recoveryPoint, null, state, Checksum.Compute(state)), keep: 1, CancellationToken.None);
         }
 
         return id;

@@ -47,6 +47,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     private readonly ILogger _logger;
     private readonly string _database;
     private readonly int _maxGroupCommitSize;
+    private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
 
     /// <summary>Creates a store over the database the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
@@ -91,6 +92,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         _testClock = options.TestClock;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _writes = new GroupCommitQueue<IPendingWrite>(_maxGroupCommitSize, batch => new ValueTask(CommitAsync(batch, exclusive: true)));
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 

@@ -35,7 +35,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly int _maxGroupCommitSize;
+    private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
 
     /// <summary>Creates a store over the file the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
@@ -48,7 +48,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         options.Validate();
         _path = Path.GetFullPath(options.Path);
         _timeProvider = options.TimeProvider;
-        _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _writes = new GroupCommitQueue<IPendingWrite>(options.MaxGroupCommitSize, Commit);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder

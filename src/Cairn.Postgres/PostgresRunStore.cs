@@ -113,8 +113,9 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                     Add(parameters, "input_checksum", run.InputChecksum);
                     Add(parameters, "settings", run.Settings);
                     Add(parameters, "input", run.Input);
-                    Add(parameters, "message", $"run created for recovery ID '{run.RecoveryId}'");
+                    Add(parameters, "message", StoreRules.CreatedMessage(run.RecoveryId));
                     Add(parameters, "owner", run.ClaimFor?.Owner);
+                    Add(parameters, "started_format", PostgresSql.StartedFormat);
                     Add(parameters, "lease_us", Microseconds(run.ClaimFor?.LeaseDuration ?? TimeSpan.Zero));
                 },
                 async reader =>
@@ -205,6 +206,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "max_runs", request.MaxRuns);
                 Add(parameters, "owner", request.Owner);
                 Add(parameters, "lease_us", Microseconds(request.LeaseDuration));
+                Add(parameters, "started_format", PostgresSql.StartedFormat);
+                Add(parameters, "resumed_format", PostgresSql.ResumedFormat);
             },
             async reader =>
             {
@@ -311,6 +314,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "owner", owner);
                 Add(parameters, "exclusive", exclusive);
                 Add(parameters, "resume_after_us", Microseconds(resumeAfter));
+                Add(parameters, "gone_format", PostgresSql.GoneFormat);
             },
             ReadCountAsync,
             cancellationToken);

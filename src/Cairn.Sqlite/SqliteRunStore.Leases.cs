@@ -62,16 +62,7 @@ public sealed partial class SqliteRunStore
             foreach (var run in due)
             {
                 var message = StoreRules.StartedMessage(run, request.Owner);
-                var started = run with
-                {
-                    Status = RunStatus.Running,
-                    Attempt = run.Attempt + 1,
-                    Owner = request.Owner,
-                    LeaseEpoch = run.LeaseEpoch + 1,
-                    LeaseExpiresAt = leaseExpiresAt,
-                    DueAt = null,
-                    UpdatedAt = now,
-                };
+                var started = StoreRules.Claimed(run, request.Owner, leaseExpiresAt, now);
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
                 InsertEvent(transaction, run.Id, now, RunEventKind.Started, started.Attempt, message, run.LastRecoveryPoint);
@@ -126,7 +117,7 @@ public sealed partial class SqliteRunStore
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
                 InsertEvent(transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
-                    $"owner {run.Owner} is gone; the run will resume from its last recovery point", run.LastRecoveryPoint);
+                    StoreRules.InterruptedMessage(run.Owner), run.LastRecoveryPoint);
             }
 
             return abandoned.Count;

@@ -116,7 +116,7 @@ public sealed partial class SqliteRunStore
             }
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message, run.LastRecoveryPoint);
-            return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+            return StoreRules.Rerun(run, now);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -162,17 +162,7 @@ public sealed partial class SqliteRunStore
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
                 StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null), source.RecoveryPoint);
-            return run with
-            {
-                Status = RunStatus.Pending,
-                DueAt = now,
-                FinishedAt = null,
-                UpdatedAt = now,
-                Position = source.Position,
-                LastRecoveryPoint = source.RecoveryPoint,
-                StatusMessage = source.StatusMessage,
-                CheckpointSequence = copySequence,
-            };
+            return StoreRules.RerunFrom(run, source.Position, source.RecoveryPoint, source.StatusMessage, copySequence, now);
         }, cancellationToken);
 
     /// <inheritdoc />

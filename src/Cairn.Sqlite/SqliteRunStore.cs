@@ -83,27 +83,12 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 return new CreateRunResult(existing, Created: false);
             }
 
-            var record = new RunRecord
-            {
-                Id = run.Id,
-                FlowName = run.FlowName,
-                FlowVersion = run.FlowVersion,
-                RecoveryId = run.RecoveryId,
-                Status = RunStatus.Pending,
-                CreatedAt = now,
-                UpdatedAt = now,
-                DueAt = now,
-                InputChecksum = run.InputChecksum,
-                Settings = run.Settings,
-            };
+            var record = StoreRules.NewRunRecord(run, now);
             string? startedMessage = null;
             if (run.ClaimFor is { } claimFor)
             {
                 startedMessage = StoreRules.StartedMessage(record, claimFor.Owner);
-                record = record with
-                {
-                    Status = RunStatus.Running, Attempt = 1, Owner = claimFor.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claimFor.LeaseDuration, DueAt = null,
-                };
+                record = StoreRules.Claimed(record, claimFor.Owner, now + claimFor.LeaseDuration, now);
             }
 
             {
@@ -130,7 +115,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 insert.ExecuteNonQuery();
             }
 
-            InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
+            InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, StoreRules.CreatedMessage(run.RecoveryId));
             if (startedMessage is not null)
             {
                 InsertEvent(transaction, run.Id, now, RunEventKind.Started, 1, startedMessage);

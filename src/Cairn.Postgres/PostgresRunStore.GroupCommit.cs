@@ -1,4 +1,3 @@
-using Cairn.Storage;
 using Npgsql;
 
 namespace Cairn.Postgres;

@@ -1,6 +1,4 @@
 using System.Text;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
@@ -62,7 +60,7 @@ public sealed partial class PostgresRunStore
         }
 
         sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
-        return ReadAsync<IReadOnlyList<RunRecord>>(
+        return ReadListAsync(
             sql.ToString(),
             parameters =>
             {
@@ -99,58 +97,28 @@ public sealed partial class PostgresRunStore
 
                 Add(parameters, "limit", query.Limit);
             },
-            async (reader, ct) =>
-            {
-                var runs = new List<RunRecord>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    runs.Add(ReadRun(reader));
-                }
-
-                return runs;
-            },
+            reader => ReadRun(reader),
             cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<RunEvent>>(
+        ReadListAsync(
             _sql.GetEvents,
             parameters => Add(parameters, "run_id", runId.Value),
-            async (reader, ct) =>
+            reader => new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3))
             {
-                var events = new List<RunEvent>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)) { RecoveryPoint = NullableString(reader, 4) });
-                }
-
-                return events;
+                RecoveryPoint = NullableString(reader, 4),
             },
             cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<CheckpointSummary>>(
+        ReadListAsync(
             _sql.GetCheckpoints,
             parameters => Add(parameters, "run_id", runId.Value),
-            async (reader, ct) =>
-            {
-                var checkpoints = new List<CheckpointSummary>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    checkpoints.Add(new CheckpointSummary(
-                        reader.GetInt64(0),
-                        reader.GetString(1),
-                        reader.GetString(2),
-                        NullableString(reader, 3),
-                        reader.GetString(4),
-                        Time(reader, 5),
-                        reader.GetInt32(6)));
-                }
-
-                return checkpoints;
-            },
+            reader => new CheckpointSummary(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), NullableString(reader, 3), reader.GetString(4), Time(reader, 5), reader.GetInt32(6)),
             cancellationToken);
 
     /// <inheritdoc />

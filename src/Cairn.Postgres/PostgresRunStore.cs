@@ -1,6 +1,4 @@
 using Cairn.Diagnostics;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;

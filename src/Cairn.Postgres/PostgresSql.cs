@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cairn.Storage;
 
 namespace Cairn.Postgres;
 

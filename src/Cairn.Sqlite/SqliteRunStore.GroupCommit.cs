@@ -1,4 +1,3 @@
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Sqlite;

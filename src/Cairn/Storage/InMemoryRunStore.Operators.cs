@@ -112,15 +112,7 @@ public sealed partial class InMemoryRunStore
             var entry = Get(runId);
             StoreRules.EnsureCanCancel(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
-            entry.Run = entry.Run with
-            {
-                Status = RunStatus.Cancelled,
-                LeaseEpoch = entry.Run.LeaseEpoch + 1,
-                LeaseExpiresAt = null,
-                DueAt = null,
-                FinishedAt = now,
-                UpdatedAt = now,
-            };
+            entry.Run = StoreRules.Cancelled(entry.Run, now);
             entry.Events.Add(new RunEvent(now, RunEventKind.Cancelled, entry.Run.Attempt, message));
             return Task.FromResult(entry.Run);
         }

@@ -164,4 +164,21 @@ public static class StoreRules
             StatusMessage = statusMessage,
             CheckpointSequence = copySequence,
         };
+
+    /// <summary>A run as cancelling leaves it: finished, its lease fenced off so that an attempt still running cannot write.</summary>
+    /// <param name="run">The run before it was cancelled.</param>
+    /// <param name="now">The store's time of the cancellation.</param>
+    public static RunRecord Cancelled(RunRecord run, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run with
+        {
+            Status = RunStatus.Cancelled,
+            LeaseEpoch = run.LeaseEpoch + 1,
+            LeaseExpiresAt = null,
+            DueAt = null,
+            FinishedAt = now,
+            UpdatedAt = now,
+        };
+    }
 }

@@ -46,8 +46,16 @@ public sealed partial class PostgresRunStore
             },
             cancellationToken);
 
-    private static async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease) =>
-        await reader.ReadAsync().ConfigureAwait(false) ? true : throw new RunOwnershipLostException(lease);
+    private async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease)
+    {
+        if (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        throw new RunOwnershipLostException(lease);
+    }
 
     private static async ValueTask<int> ReadCountAsync(NpgsqlDataReader reader)
     {

@@ -126,8 +126,12 @@ public sealed partial class SqliteRunStore
         Bind(command, "$run_id", Key(lease.RunId));
         Bind(command, "$epoch", lease.Epoch);
         bind(command);
-        return command.ExecuteScalar() is long attempt
-            ? (int)attempt
-            : throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
+        if (command.ExecuteScalar() is long attempt)
+        {
+            return (int)attempt;
+        }
+
+        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
     }
 }

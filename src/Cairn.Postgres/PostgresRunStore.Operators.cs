@@ -28,75 +28,51 @@ public sealed partial class PostgresRunStore
             return Task.FromResult<IReadOnlyList<RunRecord>>([]);
         }
 
+        // Each filter adds its condition and its parameter together.
         var sql = new StringBuilder(_sql.ListRuns).Append(" WHERE true");
-        if (query.Statuses is not null)
+        var values = new List<NpgsqlParameter>();
+        void Where<T>(string condition, string name, T value)
         {
-            sql.Append(" AND status = ANY(@statuses)");
+            sql.Append(" AND ").Append(condition);
+            values.Add(new NpgsqlParameter<T>(name, value));
         }
 
-        if (query.FlowName is not null)
+        if (query.Statuses is { } statuses)
         {
-            sql.Append(" AND flow_name = @flow_name");
+            Where("status = ANY(@statuses)", "statuses", statuses.Select(s => (int)s).ToArray());
         }
 
-        if (query.RecoveryId is not null)
+        if (query.FlowName is { } flowName)
         {
-            sql.Append(" AND recovery_id = @recovery_id");
+            Where("flow_name = @flow_name", "flow_name", flowName);
         }
 
-        if (query.CreatedFrom is not null)
+        if (query.RecoveryId is { } recoveryId)
         {
-            sql.Append(" AND created_at >= @created_from");
+            Where("recovery_id = @recovery_id", "recovery_id", recoveryId);
         }
 
-        if (query.CreatedTo is not null)
+        if (query.CreatedFrom is { } from)
         {
-            sql.Append(" AND created_at < @created_to");
+            Where("created_at >= @created_from", "created_from", from);
         }
 
-        if (query.After is not null)
+        if (query.CreatedTo is { } to)
         {
-            sql.Append(" AND (created_at, run_id) < (@after_time, @after_id)");
+            Where("created_at < @created_to", "created_to", to);
+        }
+
+        if (query.After is { } after)
+        {
+            Where("(created_at, run_id) < (@after_time, @after_id)", "after_time", after.CreatedAt);
+            values.Add(new NpgsqlParameter<Guid>("after_id", after.RunId.Value));
         }
 
         sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
+        values.Add(new NpgsqlParameter<int>("limit", query.Limit));
         return ReadListAsync(
             sql.ToString(),
-            parameters =>
-            {
-                if (query.Statuses is { } statuses)
-                {
-                    Add(parameters, "statuses", statuses.Select(s => (int)s).ToArray());
-                }
-
-                if (query.FlowName is { } flowName)
-                {
-                    Add(parameters, "flow_name", flowName);
-                }
-
-                if (query.RecoveryId is { } recoveryId)
-                {
-                    Add(parameters, "recovery_id", recoveryId);
-                }
-
-                if (query.CreatedFrom is { } from)
-                {
-                    Add(parameters, "created_from", from);
-                }
-
-                if (query.CreatedTo is { } to)
-                {
-                    Add(parameters, "created_to", to);
-                }
-
-                if (query.After is { } after)
-                {
-                    Add(parameters, "after_time", after.CreatedAt);
-                    Add(parameters, "after_id", after.RunId.Value);
-                }
-
-                Add(parameters, "limit", query.Limit);
-            },
+            parameters => values.ForEach(value => parameters.Add(value)),
             reader => ReadRun(reader),
             cancellationToken);
     }

@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(PostgresEventId.GroupRetriedWithSavepoints, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState}; the group is sent again with a savepoint around each write")]
     public static partial void GroupRetriedWithSavepoints(ILogger logger, int count, string sqlState);
+
+    [LoggerMessage(PostgresEventId.FencedWriteRefused, LogLevel.Debug, "A write of run {RunId} under lease epoch {Epoch} was refused: the run is no longer that attempt's (cancelled, re-run or taken over)")]
+    public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Cairn.Postgres;
@@ -17,12 +18,7 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.UseStore(context =>
-        {
-            var options = new PostgresStoreOptions { ConnectionString = connectionString };
-            configure?.Invoke(options);
-            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
-        });
+        return builder.UseStore(_ => new PostgresStoreOptions { ConnectionString = connectionString }, configure, Log.Category, Create);
     }
 
     /// <summary>
@@ -36,11 +32,8 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        return builder.UseStore(context =>
-        {
-            var options = new PostgresStoreOptions { DataSource = dataSource };
-            configure?.Invoke(options);
-            return new PostgresRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
-        });
+        return builder.UseStore(_ => new PostgresStoreOptions { DataSource = dataSource }, configure, Log.Category, Create);
     }
+
+    private static PostgresRunStore Create(PostgresStoreOptions options, ILogger logger) => new(options, logger);
 }

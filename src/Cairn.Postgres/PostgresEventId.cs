@@ -35,4 +35,7 @@ public static class PostgresEventId
 
     /// <summary>A group commit is sent again with a savepoint around each write (Debug).</summary>
     public const int GroupRetriedWithSavepoints = 2210;
+
+    /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
+    public const int FencedWriteRefused = 2211;
 }

@@ -1,5 +1,3 @@
-using Cairn.Storage;
-
 namespace Cairn.Postgres;
 
 /// <summary>The store's numbered schema scripts, embedded from <c>Migrations/NNNN_name.sql</c>.</summary>

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

@@ -1,4 +1,3 @@
-using Cairn.Storage;
 using Npgsql;
 
 namespace Cairn.Postgres;
@@ -8,23 +7,15 @@ public sealed partial class PostgresRunStore
     private const string Savepoint = "SAVEPOINT w";
     private const string ReleaseSavepoint = "RELEASE SAVEPOINT w";
 
-    private readonly Lock _queueLock = new();
-    private readonly Queue<IPendingWrite> _queue = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private bool _draining;
-    private long _committedBatches;
 
-    private interface IPendingWrite
+    private interface IPendingWrite : IGroupCommitWrite
     {
         /// <summary>The write's statement, with the batch's time when a test clock stands in for the database's.</summary>
         NpgsqlBatchCommand CreateCommand(DateTimeOffset? now);
 
         /// <summary>Reads the write's result set. A refused write (lost fence) fails here; database errors are thrown.</summary>
         ValueTask ReadAsync(NpgsqlDataReader reader);
-
-        void Complete();
-
-        void Fail(Exception error);
     }
 
     /// <summary>
@@ -47,67 +38,25 @@ public sealed partial class PostgresRunStore
         if (_maxGroupCommitSize == 1)
         {
             // Grouping off: every write commits alone on a connection of its own, concurrently with the others.
-            _ = CommitAsync([pending]);
+            _ = CommitAsync([pending], exclusive: false);
             return pending.Task;
         }
 
-        bool lead;
-        lock (_queueLock)
-        {
-            _queue.Enqueue(pending);
-            lead = !_draining;
-            _draining = true;
-        }
-
-        if (lead)
-        {
-            // Runs on the caller's thread up to the first network wait: a lone write pays no thread hop.
-            _ = DrainAsync();
-        }
-
+        _writes.Enqueue(pending);
         return pending.Task;
     }
 
-    private async Task DrainAsync()
+    /// <summary>
+    /// Commits a batch of writes and completes or fails each of them; <paramref name="exclusive"/>: as the one writer,
+    /// under the write lock. Never throws.
+    /// </summary>
+    private async Task CommitAsync(List<IPendingWrite> batch, bool exclusive)
     {
-        while (TakeBatch() is { } batch)
+        if (exclusive)
         {
             await _writeLock.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                await CommitAsync(batch).ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
         }
-    }
 
-    /// <summary>The queued writes, up to the batch size; null once the queue is empty (and the writer released).</summary>
-    private List<IPendingWrite>? TakeBatch()
-    {
-        lock (_queueLock)
-        {
-            if (_queue.Count == 0)
-            {
-                _draining = false;
-                return null;
-            }
-
-            var batch = new List<IPendingWrite>(Math.Min(_queue.Count, _maxGroupCommitSize));
-            while (batch.Count < _maxGroupCommitSize && _queue.TryDequeue(out var next))
-            {
-                batch.Add(next);
-            }
-
-            return batch;
-        }
-    }
-
-    /// <summary>Commits a batch of writes and completes or fails each of them. Never throws.</summary>
-    private async Task CommitAsync(List<IPendingWrite> batch)
-    {
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -126,8 +75,6 @@ public sealed partial class PostgresRunStore
                     await ExecuteGroupAsync(connection, batch, now).ConfigureAwait(false);
                 }
             }
-
-            Interlocked.Increment(ref _committedBatches);
         }
         catch (Exception ex)
         {
@@ -136,10 +83,17 @@ public sealed partial class PostgresRunStore
             var error = ex is NpgsqlException npgsql && IsUnavailable(npgsql) ? Unavailable(npgsql) : ex;
             batch.ForEach(write => write.Fail(error));
         }
+        finally
+        {
+            if (exclusive)
+            {
+                _writeLock.Release();
+            }
+        }
     }
 
     // One write, one statement, in the implicit transaction of its own round trip.
-    private static async Task ExecuteAloneAsync(NpgsqlConnection connection, IPendingWrite write, DateTimeOffset? now)
+    private async Task ExecuteAloneAsync(NpgsqlConnection connection, IPendingWrite write, DateTimeOffset? now)
     {
         using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(write.CreateCommand(now));
@@ -154,7 +108,7 @@ public sealed partial class PostgresRunStore
             }
         }
 
-        write.Complete();
+        _writes.Committed(write);
     }
 
     // BEGIN; write 1; write 2; …; COMMIT — in one round trip. Writes rarely fail (a lost fence is not an error), so the
@@ -174,7 +128,7 @@ public sealed partial class PostgresRunStore
             try
             {
                 await ExecuteAndReadAsync(batch, writes, 0).ConfigureAwait(false);
-                writes.ForEach(write => write.Complete());
+                _writes.Committed(writes);
                 return;
             }
             catch (PostgresException ex) when (!IsUnavailable(ex))
@@ -274,7 +228,7 @@ public sealed partial class PostgresRunStore
                 continue;
             }
 
-            writes.ForEach(write => write.Complete());
+            _writes.Committed(writes);
             return;
         }
     }
@@ -302,31 +256,17 @@ public sealed partial class PostgresRunStore
     }
 
     /// <summary>How many write transactions were committed. For tests.</summary>
-    internal long CommittedBatches => Interlocked.Read(ref _committedBatches);
+    internal long CommittedBatches => _writes.CommittedBatches;
 
     /// <summary>How many writes wait for the writer. For tests.</summary>
-    internal int QueuedWrites
-    {
-        get
-        {
-            lock (_queueLock)
-            {
-                return _queue.Count;
-            }
-        }
-    }
+    internal int QueuedWrites => _writes.Count;
 
     /// <summary>The lock the writer holds while it commits a batch; a test holds it to make writes queue up.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
 
     private sealed class PendingWrite<T>(string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, ValueTask<T>> read)
-        : IPendingWrite
+        : GroupCommitWrite<T>, IPendingWrite
     {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T _result = default!;
-
-        public Task<T> Task => _completion.Task;
-
         public NpgsqlBatchCommand CreateCommand(DateTimeOffset? now)
         {
             var command = new NpgsqlBatchCommand(sql);
@@ -343,16 +283,12 @@ public sealed partial class PostgresRunStore
         {
             try
             {
-                _result = await read(reader).ConfigureAwait(false);
+                Result = await read(reader).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not NpgsqlException)
             {
                 Fail(ex);
             }
         }
-
-        public void Complete() => _completion.TrySetResult(_result);
-
-        public void Fail(Exception error) => _completion.TrySetException(error);
     }
 }

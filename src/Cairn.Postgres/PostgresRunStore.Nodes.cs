@@ -1,7 +1,3 @@
-using Cairn.Diagnostics;
-using Cairn.Runs;
-using Cairn.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Cairn.Postgres;

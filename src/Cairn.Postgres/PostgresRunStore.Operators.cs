@@ -1,7 +1,4 @@
 using System.Text;
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
@@ -31,127 +28,73 @@ public sealed partial class PostgresRunStore
             return Task.FromResult<IReadOnlyList<RunRecord>>([]);
         }
 
+        // Each filter adds its condition and its parameter together.
         var sql = new StringBuilder(_sql.ListRuns).Append(" WHERE true");
-        if (query.Statuses is not null)
+        var values = new List<NpgsqlParameter>();
+        void Where<T>(string condition, string name, T value)
         {
-            sql.Append(" AND status = ANY(@statuses)");
+            sql.Append(" AND ").Append(condition);
+            values.Add(new NpgsqlParameter<T>(name, value));
         }
 
-        if (query.FlowName is not null)
+        if (query.Statuses is { } statuses)
         {
-            sql.Append(" AND flow_name = @flow_name");
+            Where("status = ANY(@statuses)", "statuses", statuses.Select(s => (int)s).ToArray());
         }
 
-        if (query.RecoveryId is not null)
+        if (query.FlowName is { } flowName)
         {
-            sql.Append(" AND recovery_id = @recovery_id");
+            Where("flow_name = @flow_name", "flow_name", flowName);
         }
 
-        if (query.CreatedFrom is not null)
+        if (query.RecoveryId is { } recoveryId)
         {
-            sql.Append(" AND created_at >= @created_from");
+            Where("recovery_id = @recovery_id", "recovery_id", recoveryId);
         }
 
-        if (query.CreatedTo is not null)
+        if (query.CreatedFrom is { } from)
         {
-            sql.Append(" AND created_at < @created_to");
+            Where("created_at >= @created_from", "created_from", from);
         }
 
-        if (query.After is not null)
+        if (query.CreatedTo is { } to)
         {
-            sql.Append(" AND (created_at, run_id) < (@after_time, @after_id)");
+            Where("created_at < @created_to", "created_to", to);
+        }
+
+        if (query.After is { } after)
+        {
+            Where("(created_at, run_id) < (@after_time, @after_id)", "after_time", after.CreatedAt);
+            values.Add(new NpgsqlParameter<Guid>("after_id", after.RunId.Value));
         }
 
         sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
-        return ReadAsync<IReadOnlyList<RunRecord>>(
+        values.Add(new NpgsqlParameter<int>("limit", query.Limit));
+        return ReadListAsync(
             sql.ToString(),
-            parameters =>
-            {
-                if (query.Statuses is { } statuses)
-                {
-                    Add(parameters, "statuses", statuses.Select(s => (int)s).ToArray());
-                }
-
-                if (query.FlowName is { } flowName)
-                {
-                    Add(parameters, "flow_name", flowName);
-                }
-
-                if (query.RecoveryId is { } recoveryId)
-                {
-                    Add(parameters, "recovery_id", recoveryId);
-                }
-
-                if (query.CreatedFrom is { } from)
-                {
-                    Add(parameters, "created_from", from);
-                }
-
-                if (query.CreatedTo is { } to)
-                {
-                    Add(parameters, "created_to", to);
-                }
-
-                if (query.After is { } after)
-                {
-                    Add(parameters, "after_time", after.CreatedAt);
-                    Add(parameters, "after_id", after.RunId.Value);
-                }
-
-                Add(parameters, "limit", query.Limit);
-            },
-            async (reader, ct) =>
-            {
-                var runs = new List<RunRecord>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    runs.Add(ReadRun(reader));
-                }
-
-                return runs;
-            },
+            parameters => values.ForEach(value => parameters.Add(value)),
+            reader => ReadRun(reader),
             cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<RunEvent>>(
+        ReadListAsync(
             _sql.GetEvents,
             parameters => Add(parameters, "run_id", runId.Value),
-            async (reader, ct) =>
+            reader => new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3))
             {
-                var events = new List<RunEvent>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    events.Add(new RunEvent(Time(reader, 0), (RunEventKind)reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3)) { RecoveryPoint = NullableString(reader, 4) });
-                }
-
-                return events;
+                RecoveryPoint = NullableString(reader, 4),
             },
             cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<CheckpointSummary>>(
+        ReadListAsync(
             _sql.GetCheckpoints,
             parameters => Add(parameters, "run_id", runId.Value),
-            async (reader, ct) =>
-            {
-                var checkpoints = new List<CheckpointSummary>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    checkpoints.Add(new CheckpointSummary(
-                        reader.GetInt64(0),
-                        FlowPath.Parse(reader.GetString(1)),
-                        reader.GetString(2),
-                        NullableString(reader, 3),
-                        reader.GetString(4),
-                        Time(reader, 5),
-                        reader.GetInt32(6)));
-                }
-
-                return checkpoints;
-            },
+            reader => new CheckpointSummary(
+                reader.GetInt64(0), FlowPath.Parse(reader.GetString(1)), reader.GetString(2), NullableString(reader, 3), reader.GetString(4), Time(reader, 5), reader.GetInt32(6)),
             cancellationToken);
 
     /// <inheritdoc />

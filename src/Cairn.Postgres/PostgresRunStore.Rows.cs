@@ -1,7 +1,3 @@
-using Cairn.Diagnostics;
-using Cairn.Runs;
-using Cairn.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Cairn.Postgres;
@@ -32,8 +28,34 @@ public sealed partial class PostgresRunStore
         }
     }
 
-    private static async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease) =>
-        await reader.ReadAsync().ConfigureAwait(false) ? true : throw new RunOwnershipLostException(lease);
+    // A read of every row of a result, one item a row.
+    private Task<IReadOnlyList<T>> ReadListAsync<T>(
+        string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, T> readRow, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<T>>(
+            sql,
+            bind,
+            async (reader, ct) =>
+            {
+                var items = new List<T>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    items.Add(readRow(reader));
+                }
+
+                return items;
+            },
+            cancellationToken);
+
+    private async ValueTask<bool> ReadFencedAsync(NpgsqlDataReader reader, RunLease lease)
+    {
+        if (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        throw new RunOwnershipLostException(lease);
+    }
 
     private static async ValueTask<int> ReadCountAsync(NpgsqlDataReader reader)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Cairn.Storage;
 using Npgsql;
 
 namespace Cairn.Postgres;

@@ -1,7 +1,4 @@
 using Cairn.Diagnostics;
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -48,6 +45,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     private readonly ILogger _logger;
     private readonly string _database;
     private readonly int _maxGroupCommitSize;
+    private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
 
     /// <summary>Creates a store over the database the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
@@ -92,6 +90,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         _testClock = options.TestClock;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _writes = new GroupCommitQueue<IPendingWrite>(_maxGroupCommitSize, batch => new ValueTask(CommitAsync(batch, exclusive: true)));
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
@@ -112,8 +111,9 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                     Add(parameters, "input_checksum", run.InputChecksum);
                     Add(parameters, "settings", run.Settings);
                     Add(parameters, "input", run.Input);
-                    Add(parameters, "message", $"run created for recovery ID '{run.RecoveryId}'");
+                    Add(parameters, "message", StoreRules.CreatedMessage(run.RecoveryId));
                     Add(parameters, "owner", run.ClaimFor?.Owner);
+                    Add(parameters, "started_format", PostgresSql.StartedFormat);
                     Add(parameters, "lease_us", Microseconds(run.ClaimFor?.LeaseDuration ?? TimeSpan.Zero));
                 },
                 async reader =>
@@ -204,6 +204,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "max_runs", request.MaxRuns);
                 Add(parameters, "owner", request.Owner);
                 Add(parameters, "lease_us", Microseconds(request.LeaseDuration));
+                Add(parameters, "started_format", PostgresSql.StartedFormat);
+                Add(parameters, "resumed_format", PostgresSql.ResumedFormat);
             },
             async reader =>
             {
@@ -310,6 +312,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "owner", owner);
                 Add(parameters, "exclusive", exclusive);
                 Add(parameters, "resume_after_us", Microseconds(resumeAfter));
+                Add(parameters, "gone_format", PostgresSql.GoneFormat);
             },
             ReadCountAsync,
             cancellationToken);

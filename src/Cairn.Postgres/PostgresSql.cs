@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Cairn.Postgres;
 
 /// <summary>
@@ -12,6 +14,15 @@ internal sealed class PostgresSql
         "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
         "finished_at, owner, lease_epoch, lease_expires_at, position, last_recovery_point, status_message, last_error, " +
         "checkpoint_sequence, input_checksum, settings";
+
+    /// <summary>The wording of a new attempt's Started event, for <c>format()</c> (@started_format): attempt, owner.</summary>
+    public static readonly string StartedFormat = DatabaseFormat(StoreRules.StartedMessageFormat(resumed: false));
+
+    /// <summary>The wording of a resumed attempt's Started event (@resumed_format): attempt, owner, recovery point.</summary>
+    public static readonly string ResumedFormat = DatabaseFormat(StoreRules.StartedMessageFormat(resumed: true));
+
+    /// <summary>The wording of the Interrupted event of a run whose owner is gone (@gone_format): owner.</summary>
+    public static readonly string GoneFormat = DatabaseFormat(StoreRules.InterruptedMessageFormat);
 
     /// <param name="schema">The validated schema name.</param>
     /// <param name="now">
@@ -60,7 +71,7 @@ internal sealed class PostgresSql
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message)
                 SELECT run_id, created_at, e.kind, e.kind, e.message
-                FROM created CROSS JOIN (VALUES (0, @message), (1, 'attempt 1 started on ' || @owner::text)) e(kind, message)
+                FROM created CROSS JOIN (VALUES (0, @message), (1, format(@started_format, 1, @owner::text))) e(kind, message)
                 WHERE e.kind = 0 OR @owner::text IS NOT NULL
                 ORDER BY e.kind
             ), {Notify("created", "@owner::text IS NULL")}
@@ -93,8 +104,7 @@ internal sealed class PostgresSql
 
         // SKIP LOCKED: claimers on other nodes pass over the runs this one is taking instead of waiting for them. NO KEY
         // UPDATE is the lock the UPDATE takes anyway; unlike FOR UPDATE it lets foreign-key checks of event inserts by
-        // the run's other writers through. The Started message mirrors RunStore.StartedMessage, which this statement
-        // cannot call; the contract suite checks both wordings.
+        // the run's other writers through. The Started message is worded by StoreRules, whose formats come as parameters.
         ClaimDueRuns = $"""
             WITH due AS (
                 SELECT run_id, claim_at FROM {runs}
@@ -110,10 +120,9 @@ internal sealed class PostgresSql
             ), started AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
                 SELECT run_id, updated_at, 1, attempt,
-                    CASE WHEN last_recovery_point IS NULL
-                        THEN 'attempt ' || attempt || ' started on ' || @owner
-                        ELSE 'attempt ' || attempt || ' resumed on ' || @owner || ' from recovery point ''' || last_recovery_point || ''''
-                    END, last_recovery_point
+                    format(CASE WHEN last_recovery_point IS NULL THEN @started_format ELSE @resumed_format END, attempt, @owner::text,
+                        last_recovery_point),
+                    last_recovery_point
                 FROM claimed ORDER BY claim_order, created_at, run_id
             )
             SELECT {RunColumnList} FROM claimed ORDER BY claim_order, created_at, run_id
@@ -201,7 +210,7 @@ internal sealed class PostgresSql
                 RETURNING r.run_id, r.owner, r.attempt, r.created_at, r.last_recovery_point
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
-                SELECT run_id, {now}, 6, attempt, 'owner ' || COALESCE(owner, '') || ' is gone; the run will resume from its last recovery point',
+                SELECT run_id, {now}, 6, attempt, format(@gone_format, owner),
                     last_recovery_point
                 FROM interrupted ORDER BY created_at, run_id
             ), {Notify("interrupted", "@resume_after_us <= 0")}
@@ -330,4 +339,19 @@ internal sealed class PostgresSql
 
     private static string Columns(string prefix) =>
         string.Join(", ", RunColumnList.Split(", ").Select(column => prefix + column));
+
+    /// <summary>A composite format of the core's wording (<c>{0}</c>, <c>{1}</c>, …) as a format string of PostgreSQL's <c>format()</c>.</summary>
+    private static string DatabaseFormat(string composite)
+    {
+        var format = composite.Replace("%", "%%", StringComparison.Ordinal);
+        for (var argument = 0; argument < 10; argument++)
+        {
+            format = format.Replace(
+                string.Create(CultureInfo.InvariantCulture, $"{{{argument}}}"),
+                string.Create(CultureInfo.InvariantCulture, $"%{argument + 1}$s"),
+                StringComparison.Ordinal);
+        }
+
+        return format;
+    }
 }

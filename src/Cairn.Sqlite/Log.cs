@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(SqliteEventId.WorkerLockHeld, LogLevel.Warning, "Worker lock '{LockPath}' is held by another engine")]
     public static partial void WorkerLockHeld(ILogger logger, string lockPath);
+
+    [LoggerMessage(SqliteEventId.FencedWriteRefused, LogLevel.Debug, "A write of run {RunId} under lease epoch {Epoch} was refused: the run is no longer that attempt's (cancelled, re-run or taken over)")]
+    public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
 }

@@ -14,11 +14,10 @@ public static class SqliteCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        return builder.UseStore(context =>
-        {
-            var options = new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider };
-            configure?.Invoke(options);
-            return new SqliteRunStore(options, context.LoggerFactory.CreateLogger(Log.Category));
-        });
+        return builder.UseStore(
+            context => new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider },
+            configure,
+            Log.Category,
+            (options, logger) => new SqliteRunStore(options, logger));
     }
 }

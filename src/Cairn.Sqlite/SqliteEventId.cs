@@ -23,4 +23,7 @@ public static class SqliteEventId
 
     /// <summary>The worker lock is held by another engine (Warning).</summary>
     public const int WorkerLockHeld = 2006;
+
+    /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
+    public const int FencedWriteRefused = 2007;
 }

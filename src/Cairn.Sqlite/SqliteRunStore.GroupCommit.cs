@@ -4,20 +4,12 @@ namespace Cairn.Sqlite;
 
 public sealed partial class SqliteRunStore
 {
-    private readonly Lock _queueLock = new();
-    private readonly Queue<IPendingWrite> _queue = new();
-    private bool _draining;
     private SqliteConnection? _writer;
     private readonly Dictionary<string, SqliteCommand> _writerCommands = new(StringComparer.Ordinal);
-    private long _committedBatches;
 
-    private interface IPendingWrite
+    private interface IPendingWrite : IGroupCommitWrite
     {
         void Execute(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset now);
-
-        void Complete();
-
-        void Fail(Exception error);
     }
 
     /// <summary>
@@ -34,77 +26,18 @@ public sealed partial class SqliteRunStore
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var pending = new PendingWrite<T>(write);
-        bool lead;
-        lock (_queueLock)
-        {
-            _queue.Enqueue(pending);
-            lead = !_draining;
-            _draining = true;
-        }
-
-        if (lead)
-        {
-            // A writer that finds the store idle commits at once on its own thread: a lone run pays no thread hop.
-            CommitNextBatch();
-            ContinueDraining();
-        }
-
+        _writes.Enqueue(pending);
         return pending.Task;
     }
 
-    private void ContinueDraining()
-    {
-        lock (_queueLock)
-        {
-            if (_queue.Count == 0)
-            {
-                _draining = false;
-                return;
-            }
-        }
-
-        // Writes that queued up meanwhile are committed on the thread pool, so the leader's caller is not held up by them.
-        ThreadPool.UnsafeQueueUserWorkItem(
-            static store =>
-            {
-                while (store.CommitNextBatch())
-                {
-                }
-            },
-            this,
-            preferLocal: false);
-    }
-
-    /// <summary>Commits the queued writes, up to the batch size; false once the queue is empty (and the writer released).</summary>
-    private bool CommitNextBatch()
-    {
-        List<IPendingWrite> batch;
-        lock (_queueLock)
-        {
-            if (_queue.Count == 0)
-            {
-                _draining = false;
-                return false;
-            }
-
-            batch = new List<IPendingWrite>(Math.Min(_queue.Count, _maxGroupCommitSize));
-            while (batch.Count < _maxGroupCommitSize && _queue.TryDequeue(out var next))
-            {
-                batch.Add(next);
-            }
-        }
-
-        Commit(batch);
-        return true;
-    }
-
-    private void Commit(List<IPendingWrite> batch)
+    /// <summary>Commits a batch of writes and completes or fails each of them; throws only if the store was disposed meanwhile.</summary>
+    private ValueTask Commit(List<IPendingWrite> batch)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
             var disposed = new ObjectDisposedException(nameof(SqliteRunStore));
             batch.ForEach(write => write.Fail(disposed));
-            return;
+            return ValueTask.CompletedTask;
         }
 
         _writeLock.Wait();
@@ -143,8 +76,7 @@ public sealed partial class SqliteRunStore
             }
 
             transaction.Commit();
-            Interlocked.Increment(ref _committedBatches);
-            committed.ForEach(write => write.Complete());
+            _writes.Committed(committed);
         }
         catch (Exception ex)
         {
@@ -160,22 +92,15 @@ public sealed partial class SqliteRunStore
         {
             _writeLock.Release();
         }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>How many write transactions were committed. For tests.</summary>
-    internal long CommittedBatches => Interlocked.Read(ref _committedBatches);
+    internal long CommittedBatches => _writes.CommittedBatches;
 
     /// <summary>How many writes wait for the writer. For tests.</summary>
-    internal int QueuedWrites
-    {
-        get
-        {
-            lock (_queueLock)
-            {
-                return _queue.Count;
-            }
-        }
-    }
+    internal int QueuedWrites => _writes.Count;
 
     /// <summary>The lock the writer holds while it commits; a test holds it to make writes queue up.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
@@ -210,18 +135,9 @@ public sealed partial class SqliteRunStore
         _writer = null;
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, DateTimeOffset, T> write) : IPendingWrite
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, DateTimeOffset, T> write) : GroupCommitWrite<T>, IPendingWrite
     {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private T _result = default!;
-
-        public Task<T> Task => _completion.Task;
-
         public void Execute(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset now) =>
-            _result = write(connection, transaction, now);
-
-        public void Complete() => _completion.TrySetResult(_result);
-
-        public void Fail(Exception error) => _completion.TrySetException(error);
+            Result = write(connection, transaction, now);
     }
 }

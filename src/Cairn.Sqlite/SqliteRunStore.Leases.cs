@@ -1,8 +1,5 @@
 using System.Globalization;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Sqlite;
 
@@ -62,16 +59,7 @@ public sealed partial class SqliteRunStore
             foreach (var run in due)
             {
                 var message = StoreRules.StartedMessage(run, request.Owner);
-                var started = run with
-                {
-                    Status = RunStatus.Running,
-                    Attempt = run.Attempt + 1,
-                    Owner = request.Owner,
-                    LeaseEpoch = run.LeaseEpoch + 1,
-                    LeaseExpiresAt = leaseExpiresAt,
-                    DueAt = null,
-                    UpdatedAt = now,
-                };
+                var started = StoreRules.Claimed(run, request.Owner, leaseExpiresAt, now);
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
                 InsertEvent(transaction, run.Id, now, RunEventKind.Started, started.Attempt, message, run.LastRecoveryPoint);
@@ -126,7 +114,7 @@ public sealed partial class SqliteRunStore
                 runIdParameter.Value = Key(run.Id);
                 update.ExecuteNonQuery();
                 InsertEvent(transaction, run.Id, now, RunEventKind.Interrupted, run.Attempt,
-                    $"owner {run.Owner} is gone; the run will resume from its last recovery point", run.LastRecoveryPoint);
+                    StoreRules.InterruptedMessage(run.Owner), run.LastRecoveryPoint);
             }
 
             return abandoned.Count;
@@ -138,8 +126,12 @@ public sealed partial class SqliteRunStore
         Bind(command, "$run_id", Key(lease.RunId));
         Bind(command, "$epoch", lease.Epoch);
         bind(command);
-        return command.ExecuteScalar() is long attempt
-            ? (int)attempt
-            : throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
+        if (command.ExecuteScalar() is long attempt)
+        {
+            return (int)attempt;
+        }
+
+        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
-using Cairn.Runs;
-using Cairn.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Sqlite;
 
@@ -107,16 +105,10 @@ public sealed partial class SqliteRunStore
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
             StoreRules.EnsureCanRerun(runId, run.Status);
-            using (var update = Command(connection, transaction,
-                "UPDATE runs SET status = 0, due_at = $now, finished_at = NULL, updated_at = $now WHERE run_id = $run_id"))
-            {
-                Bind(update, "$now", Ticks(now));
-                Bind(update, "$run_id", Key(runId));
-                update.ExecuteNonQuery();
-            }
+            UpdateRun(connection, transaction, runId, now, "status = 0, due_at = $now, finished_at = NULL, updated_at = $now");
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt, message, run.LastRecoveryPoint);
-            return run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+            return StoreRules.Rerun(run, now);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -162,17 +154,7 @@ public sealed partial class SqliteRunStore
 
             InsertEvent(transaction, runId, now, RunEventKind.RerunRequested, run.Attempt,
                 StoreRules.RerunFromMessage(message, source.RecoveryPoint, sequence, copySequence, state is not null), source.RecoveryPoint);
-            return run with
-            {
-                Status = RunStatus.Pending,
-                DueAt = now,
-                FinishedAt = null,
-                UpdatedAt = now,
-                Position = source.Position.ToString(),
-                LastRecoveryPoint = source.RecoveryPoint,
-                StatusMessage = source.StatusMessage,
-                CheckpointSequence = copySequence,
-            };
+            return StoreRules.RerunFrom(run, source.Position, source.RecoveryPoint, source.StatusMessage, copySequence, now);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -181,25 +163,10 @@ public sealed partial class SqliteRunStore
         {
             var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
             StoreRules.EnsureCanCancel(runId, run.Status);
-            using (var update = Command(connection, transaction,
-                "UPDATE runs SET status = 6, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = NULL, " +
-                "finished_at = $now, updated_at = $now WHERE run_id = $run_id"))
-            {
-                Bind(update, "$now", Ticks(now));
-                Bind(update, "$run_id", Key(runId));
-                update.ExecuteNonQuery();
-            }
-
+            UpdateRun(connection, transaction, runId, now,
+                "status = 6, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = NULL, finished_at = $now, updated_at = $now");
             InsertEvent(transaction, runId, now, RunEventKind.Cancelled, run.Attempt, message);
-            return run with
-            {
-                Status = RunStatus.Cancelled,
-                LeaseEpoch = run.LeaseEpoch + 1,
-                LeaseExpiresAt = null,
-                DueAt = null,
-                FinishedAt = now,
-                UpdatedAt = now,
-            };
+            return StoreRules.Cancelled(run, now);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -212,4 +179,13 @@ public sealed partial class SqliteRunStore
             Bind(command, "$finished_before", Ticks(finishedBefore));
             return command.ExecuteNonQuery();
         }, cancellationToken);
+
+    // An operator's change of one run, whatever its lease: the columns to set, with $now for the time.
+    private static void UpdateRun(SqliteConnection connection, SqliteTransaction transaction, RunId runId, DateTimeOffset now, string set)
+    {
+        using var update = Command(connection, transaction, "UPDATE runs SET " + set + " WHERE run_id = $run_id");
+        Bind(update, "$now", Ticks(now));
+        Bind(update, "$run_id", Key(runId));
+        update.ExecuteNonQuery();
+    }
 }

@@ -1,9 +1,5 @@
 using System.Runtime.InteropServices;
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn.Sqlite;
 

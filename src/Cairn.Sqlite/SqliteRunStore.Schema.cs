@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Sqlite;

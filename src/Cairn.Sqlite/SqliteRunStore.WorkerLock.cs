@@ -1,5 +1,4 @@
 using System.Text;
-using Cairn.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Cairn.Sqlite;

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,7 +33,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly int _maxGroupCommitSize;
+    private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
 
     /// <summary>Creates a store over the file the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
@@ -49,7 +46,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         options.Validate();
         _path = Path.GetFullPath(options.Path);
         _timeProvider = options.TimeProvider;
-        _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _writes = new GroupCommitQueue<IPendingWrite>(options.MaxGroupCommitSize, Commit);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder
@@ -84,27 +81,12 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 return new CreateRunResult(existing, Created: false);
             }
 
-            var record = new RunRecord
-            {
-                Id = run.Id,
-                FlowName = run.FlowName,
-                FlowVersion = run.FlowVersion,
-                RecoveryId = run.RecoveryId,
-                Status = RunStatus.Pending,
-                CreatedAt = now,
-                UpdatedAt = now,
-                DueAt = now,
-                InputChecksum = run.InputChecksum,
-                Settings = run.Settings,
-            };
+            var record = StoreRules.NewRunRecord(run, now);
             string? startedMessage = null;
             if (run.ClaimFor is { } claimFor)
             {
                 startedMessage = StoreRules.StartedMessage(record, claimFor.Owner);
-                record = record with
-                {
-                    Status = RunStatus.Running, Attempt = 1, Owner = claimFor.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claimFor.LeaseDuration, DueAt = null,
-                };
+                record = StoreRules.Claimed(record, claimFor.Owner, now + claimFor.LeaseDuration, now);
             }
 
             {
@@ -131,7 +113,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 insert.ExecuteNonQuery();
             }
 
-            InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'");
+            InsertEvent(transaction, run.Id, now, RunEventKind.Created, 0, StoreRules.CreatedMessage(run.RecoveryId));
             if (startedMessage is not null)
             {
                 InsertEvent(transaction, run.Id, now, RunEventKind.Started, 1, startedMessage);

@@ -43,6 +43,28 @@ public sealed class CairnEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Uses a store the engine creates from options, and disposes with itself: the form of a store package's
+    /// <c>UseXxx(…, configure)</c> extension.
+    /// </summary>
+    /// <param name="options">The store's options as the package sets them, from the engine's clock and logging.</param>
+    /// <param name="configure">The caller's changes to them, if any.</param>
+    /// <param name="loggerCategory">The category of the store's logger, for example <c>Cairn.Store.Sqlite</c>.</param>
+    /// <param name="create">Creates the store from its options and logger.</param>
+    public CairnEngineBuilder UseStore<TOptions>(
+        Func<StoreContext, TOptions> options, Action<TOptions>? configure, string loggerCategory, Func<TOptions, ILogger, RunStore> create)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(loggerCategory);
+        ArgumentNullException.ThrowIfNull(create);
+        return UseStore(context =>
+        {
+            var storeOptions = options(context);
+            configure?.Invoke(storeOptions);
+            return create(storeOptions, context.LoggerFactory.CreateLogger(loggerCategory));
+        });
+    }
+
     /// <summary>Registers a flow the engine can execute, including runs of it left by earlier processes.</summary>
     public CairnEngineBuilder AddFlow(FlowDefinition flow)
     {

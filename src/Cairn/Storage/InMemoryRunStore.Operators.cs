@@ -72,7 +72,7 @@ public sealed partial class InMemoryRunStore
             var entry = Get(runId);
             StoreRules.EnsureCanRerun(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
-            entry.Run = entry.Run with { Status = RunStatus.Pending, DueAt = now, FinishedAt = null, UpdatedAt = now };
+            entry.Run = StoreRules.Rerun(entry.Run, now);
             entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message) { RecoveryPoint = entry.Run.LastRecoveryPoint });
             return Task.FromResult(entry.Run);
         }
@@ -94,17 +94,7 @@ public sealed partial class InMemoryRunStore
                 ? source with { Sequence = copySequence, State = edited.ToArray(), Checksum = StoreRules.StateChecksum(edited), CreatedAt = now }
                 : source with { Sequence = copySequence, CreatedAt = now };
             entry.Checkpoints.Add(copy);
-            entry.Run = entry.Run with
-            {
-                Status = RunStatus.Pending,
-                DueAt = now,
-                FinishedAt = null,
-                UpdatedAt = now,
-                Position = copy.Position.ToString(),
-                LastRecoveryPoint = copy.RecoveryPoint,
-                StatusMessage = copy.StatusMessage,
-                CheckpointSequence = copySequence,
-            };
+            entry.Run = StoreRules.RerunFrom(entry.Run, copy.Position, copy.RecoveryPoint, copy.StatusMessage, copySequence, now);
             entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt,
                 StoreRules.RerunFromMessage(message, source.RecoveryPoint, source.Sequence, copySequence, state is not null))
             {
@@ -122,15 +112,7 @@ public sealed partial class InMemoryRunStore
             var entry = Get(runId);
             StoreRules.EnsureCanCancel(runId, entry.Run.Status);
             var now = _timeProvider.GetUtcNow();
-            entry.Run = entry.Run with
-            {
-                Status = RunStatus.Cancelled,
-                LeaseEpoch = entry.Run.LeaseEpoch + 1,
-                LeaseExpiresAt = null,
-                DueAt = null,
-                FinishedAt = now,
-                UpdatedAt = now,
-            };
+            entry.Run = StoreRules.Cancelled(entry.Run, now);
             entry.Events.Add(new RunEvent(now, RunEventKind.Cancelled, entry.Run.Attempt, message));
             return Task.FromResult(entry.Run);
         }

@@ -32,30 +32,15 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
             var now = _timeProvider.GetUtcNow();
             var entry = new Entry
             {
-                Run = new RunRecord
-                {
-                    Id = run.Id,
-                    FlowName = run.FlowName,
-                    FlowVersion = run.FlowVersion,
-                    RecoveryId = run.RecoveryId,
-                    Status = RunStatus.Pending,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                    DueAt = now,
-                    InputChecksum = run.InputChecksum,
-                    Settings = run.Settings,
-                },
+                Run = StoreRules.NewRunRecord(run, now),
                 Input = run.Input.ToArray(),
             };
-            entry.Events.Add(new RunEvent(now, RunEventKind.Created, 0, $"run created for recovery ID '{run.RecoveryId}'"));
+            entry.Events.Add(new RunEvent(now, RunEventKind.Created, 0, StoreRules.CreatedMessage(run.RecoveryId)));
             RunLease? lease = null;
             if (run.ClaimFor is { } claim)
             {
                 var message = StoreRules.StartedMessage(entry.Run, claim.Owner);
-                entry.Run = entry.Run with
-                {
-                    Status = RunStatus.Running, Attempt = 1, Owner = claim.Owner, LeaseEpoch = 1, LeaseExpiresAt = now + claim.LeaseDuration, DueAt = null,
-                };
+                entry.Run = StoreRules.Claimed(entry.Run, claim.Owner, now + claim.LeaseDuration, now);
                 entry.Events.Add(new RunEvent(now, RunEventKind.Started, 1, message));
                 lease = new RunLease(run.Id, claim.Owner, 1);
             }
@@ -103,16 +88,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
             foreach (var entry in due)
             {
                 var message = StoreRules.StartedMessage(entry.Run, request.Owner);
-                entry.Run = entry.Run with
-                {
-                    Status = RunStatus.Running,
-                    Attempt = entry.Run.Attempt + 1,
-                    Owner = request.Owner,
-                    LeaseEpoch = entry.Run.LeaseEpoch + 1,
-                    LeaseExpiresAt = now + request.LeaseDuration,
-                    DueAt = null,
-                    UpdatedAt = now,
-                };
+                entry.Run = StoreRules.Claimed(entry.Run, request.Owner, now + request.LeaseDuration, now);
                 entry.Events.Add(new RunEvent(now, RunEventKind.Started, entry.Run.Attempt, message) { RecoveryPoint = entry.Run.LastRecoveryPoint });
                 claimed.Add(new ClaimedRun(entry.Run, new RunLease(entry.Run.Id, request.Owner, entry.Run.LeaseEpoch)));
             }
@@ -229,7 +205,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
 
                 var previousOwner = entry.Run.Owner;
                 entry.Run = entry.Run with { Status = RunStatus.Interrupted, LeaseExpiresAt = null, DueAt = now + resumeAfter, UpdatedAt = now };
-                entry.Events.Add(new RunEvent(now, RunEventKind.Interrupted, entry.Run.Attempt, $"owner {previousOwner} is gone; the run will resume from its last recovery point")
+                entry.Events.Add(new RunEvent(now, RunEventKind.Interrupted, entry.Run.Attempt, StoreRules.InterruptedMessage(previousOwner))
                 {
                     RecoveryPoint = entry.Run.LastRecoveryPoint,
                 });

@@ -109,16 +109,7 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        WriteAsync(
-            _sql.RequestRerun,
-            parameters =>
-            {
-                Add(parameters, "run_id", runId.Value);
-                Add(parameters, "allowed", RerunnableStatuses);
-                Add(parameters, "message", message);
-            },
-            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanRerun),
-            cancellationToken);
+        OperatorActionAsync(_sql.RequestRerun, runId, RerunnableStatuses, StoreRules.EnsureCanRerun, message, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunRecord> RequestRerunFromAsync(
@@ -158,16 +149,7 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        WriteAsync(
-            _sql.CancelRun,
-            parameters =>
-            {
-                Add(parameters, "run_id", runId.Value);
-                Add(parameters, "allowed", CancellableStatuses);
-                Add(parameters, "message", message);
-            },
-            reader => ReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanCancel),
-            cancellationToken);
+        OperatorActionAsync(_sql.CancelRun, runId, CancellableStatuses, StoreRules.EnsureCanCancel, message, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
@@ -189,4 +171,19 @@ public sealed partial class PostgresRunStore
             throw Unavailable(ex);
         }
     }
+
+    // An operator action on one run that records its message: done only when the run's status is one of 'allowed';
+    // otherwise 'ensure' words the refusal.
+    private Task<RunRecord> OperatorActionAsync(
+        string sql, RunId runId, int[] allowed, Action<RunId, RunStatus> ensure, string message, CancellationToken cancellationToken) =>
+        WriteAsync(
+            sql,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", allowed);
+                Add(parameters, "message", message);
+            },
+            reader => ReadOperatorActionAsync(reader, runId, ensure),
+            cancellationToken);
 }

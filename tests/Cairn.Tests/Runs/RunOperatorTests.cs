@@ -20,6 +20,50 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
         return (retry is null ? builder : builder.Retry(retry)).Build();
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(10_000)]
+    public async Task ListRunsAsync_LimitInRange_GivesThatManyRunsAndACursorOnlyWhenMoreAreLeft(int limit)
+    {
+        var flow = TwoPoints();
+        await using var engine = CreateEngine(flow);
+        for (var i = 0; i < 3; i++)
+        {
+            await engine.RunAsync(flow, new TestState(), $"r{i}");
+            Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var page = await RunOperator.Create(Store).ListRunsAsync(new RunQuery { Limit = limit });
+
+        Assert.Equal(Math.Min(limit, 3), page.Runs.Count);
+        Assert.Equal(limit < 3, page.NextCursor is not null);
+        if (page.NextCursor is { } next)
+        {
+            Assert.Equal(new RunCursor(page.Runs[^1].CreatedAt, page.Runs[^1].Id), next);
+        }
+    }
+
+    [Fact]
+    public async Task RunOperator_NullOrEmptyArguments_AreRefusedByName()
+    {
+        Assert.Equal("store", Assert.Throws<ArgumentNullException>(() => RunOperator.Create(null!)).ParamName);
+        var operators = RunOperator.Create(Store);
+        Assert.Equal("query", (await Assert.ThrowsAsync<ArgumentNullException>(() => operators.ListRunsAsync(null!))).ParamName);
+        Assert.Equal("flowName", (await Assert.ThrowsAnyAsync<ArgumentException>(() => operators.FindRunAsync("", "id"))).ParamName);
+        Assert.Equal("recoveryId", (await Assert.ThrowsAnyAsync<ArgumentException>(() => operators.FindRunAsync("flow", ""))).ParamName);
+        Assert.Equal("run", Assert.Throws<ArgumentNullException>(() => RunCursor.After(null!)).ParamName);
+    }
+
+    [Fact]
+    public void RunCursor_LatestTimeThereIs_ReadsBack()
+    {
+        var cursor = new RunCursor(DateTimeOffset.MaxValue, RunId.New());
+
+        Assert.Equal(cursor, RunCursor.Parse(cursor.ToString()));
+        Assert.False(RunCursor.TryParse($"{DateTimeOffset.MaxValue.UtcTicks + 1}-{cursor.RunId.Value:N}", out _));
+    }
+
     [Fact]
     public async Task ListRunsAsync_PagesOfTwo_WalkEveryRunOnceAndEndWithoutCursor()
     {

@@ -7,8 +7,7 @@ namespace Cairn.Tests.Execution;
 
 public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
 {
-    private readonly TaskCompletionSource _inSlowStage = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _slowStageSawCancellation;
+    private readonly SlowStageFlow _slow = new();
 
     [Fact]
     public async Task StopAsync_StageFinishesBeforeTimeout_SavesNextPointAndLeavesRunInterrupted()
@@ -17,7 +16,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         var flow = ThreeStages(release.Task);
         var engine = CreateEngine(flow);
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
 
         var stopping = engine.StopAsync();
         Assert.True(engine.IsStopping);
@@ -43,7 +42,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         var flow = ThreeStages(release.Task);
         var first = CreateEngine(flow);
         var run = await first.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
         var stopping = first.StopAsync();
         release.TrySetResult();
         await Within(stopping);
@@ -68,13 +67,13 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         var flow = ThreeStages(never.Task);
         var engine = CreateEngine(flow, o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
 
         var stopping = engine.StopAsync();
         await AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => stopping.IsCompleted, "the shutdown timeout");
         await Within(stopping);
 
-        Assert.True(_slowStageSawCancellation);
+        Assert.True(await Within(_slow.Cancelled.Task));
         Assert.True(Time.GetUtcNow() - FakeStart >= TimeSpan.FromSeconds(5));
         var stopped = await GetRunAsync(run.Id);
         Assert.Equal(RunStatus.Interrupted, stopped.Status);
@@ -93,7 +92,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
         var flow = ThreeStages(never.Task);
         var first = CreateEngine(flow, o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var run = await first.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
         var stopping = first.StopAsync();
         await AdvanceUntilAsync(TimeSpan.FromSeconds(1), () => stopping.IsCompleted, "the shutdown timeout");
         await Within(stopping);
@@ -126,27 +125,5 @@ public sealed class ShutdownTests(ITestOutputHelper output) : EngineTest(output)
 
     private DateTimeOffset FakeStart => Time.Start;
 
-    private Flow<TestState> ThreeStages(Task slowStageWaitsFor) =>
-        Flow.Create<TestState>("shutdown")
-            .Stage("first", Counter.Step("first"))
-            .RecoveryPoint("first-done")
-            .Stage("slow", async (context, ct) =>
-            {
-                Counter.Hit("slow");
-                _inSlowStage.TrySetResult();
-                try
-                {
-                    await slowStageWaitsFor.WaitAsync(ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    _slowStageSawCancellation = ct.IsCancellationRequested;
-                    throw;
-                }
-
-                context.State.Trace.Add("slow");
-            })
-            .RecoveryPoint("slow-done")
-            .Stage("last", Counter.Step("last"))
-            .Build();
+    private Flow<TestState> ThreeStages(Task slowStageWaitsFor) => _slow.Build("shutdown", Counter, slowStageWaitsFor);
 }

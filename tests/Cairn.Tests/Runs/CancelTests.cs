@@ -8,8 +8,7 @@ namespace Cairn.Tests.Runs;
 
 public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
 {
-    private readonly TaskCompletionSource _inSlowStage = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<bool> _slowStageCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SlowStageFlow _slow = new();
 
     [Fact]
     public async Task CancelRunAsync_RunningStage_CancelsItsTokenAndEndsCancelled()
@@ -18,12 +17,12 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         var flow = SlowSecondStage(never.Task);
         var engine = CreateEngine(flow);
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
 
         var cancelled = await engine.CancelRunAsync(run.Id);
 
         Assert.Equal(RunStatus.Cancelled, cancelled.Status);
-        Assert.True(await Within(_slowStageCancelled.Task));
+        Assert.True(await Within(_slow.Cancelled.Task));
         var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
         Assert.Equal(RunStatus.Cancelled, outcome.Status);
         Assert.Equal("Cancelled", outcome.Error);
@@ -47,7 +46,7 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         var flow = SlowSecondStage(never.Task);
         var engine = CreateEngine(flow);
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
 
         await engine.CancelRunAsync(run.Id);
         await Within(engine.StopAsync());
@@ -66,9 +65,9 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         var flow = SlowSecondStage(release.Task);
         var engine = CreateEngine(flow);
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
         await engine.CancelRunAsync(run.Id);
-        await Within(_slowStageCancelled.Task);
+        await Within(_slow.Cancelled.Task);
         release.TrySetResult();
 
         await engine.RerunAsync(run.Id);
@@ -176,7 +175,7 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         var flow = Flow.Create<TestState>("stubborn")
             .Stage("stubborn", async (context, _) =>
             {
-                _inSlowStage.TrySetResult();
+                _slow.Entered.TrySetResult();
                 await release.Task; // Deaf to its token: it finishes after the run was cancelled.
                 context.State.Trace.Add("stubborn");
             })
@@ -185,7 +184,7 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
             .Build();
         var engine = CreateEngine(flow);
         var run = await engine.StartRunAsync(flow, new TestState());
-        await Within(_inSlowStage.Task);
+        await Within(_slow.Entered.Task);
         await engine.CancelRunAsync(run.Id);
 
         release.TrySetResult();
@@ -202,27 +201,5 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         Assert.Equal(0, Counter["last"]);
     }
 
-    private Flow<TestState> SlowSecondStage(Task slowStageWaitsFor) =>
-        Flow.Create<TestState>("cancel")
-            .Stage("first", Counter.Step("first"))
-            .RecoveryPoint("first-done")
-            .Stage("slow", async (context, ct) =>
-            {
-                Counter.Hit("slow");
-                _inSlowStage.TrySetResult();
-                try
-                {
-                    await slowStageWaitsFor.WaitAsync(ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    _slowStageCancelled.TrySetResult(ct.IsCancellationRequested);
-                    throw;
-                }
-
-                context.State.Trace.Add("slow");
-            })
-            .RecoveryPoint("slow-done")
-            .Stage("last", Counter.Step("last"))
-            .Build();
+    private Flow<TestState> SlowSecondStage(Task slowStageWaitsFor) => _slow.Build("cancel", Counter, slowStageWaitsFor);
 }

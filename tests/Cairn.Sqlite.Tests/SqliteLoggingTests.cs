@@ -1,6 +1,4 @@
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
+using Cairn.StoreContract;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.Sqlite.Tests;
@@ -15,23 +13,14 @@ public sealed class SqliteLoggingTests : IDisposable
     {
         var logs = new RecordingLoggerFactory();
         await using var engine = CairnEngine.CreateBuilder().UseLoggerFactory(logs).UseSqlite(_path).Build();
-        await engine.StartAsync();
-        var store = engine.Store;
-        var runId = RunId.New();
-        await store.CreateRunAsync(new NewRun(runId, "orders", 1, "order-1", new byte[] { 1 }, "c", "{}"), CancellationToken.None);
-        var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("node-a", ["orders"], 1, TimeSpan.FromMinutes(5)), CancellationToken.None));
-
-        // An operator cancels the run while its attempt works: the attempt's next checkpoint is fenced out.
-        await ((IRunOperations)store).CancelRunAsync(runId, "cancelled by test", CancellationToken.None);
-        await Assert.ThrowsAsync<RunOwnershipLostException>(() =>
-            store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "after-one", null, new byte[] { 2 }, "c2"), 1, CancellationToken.None));
+        var lease = await StoreLogging.RefuseAFencedWriteAsync(engine);
 
         var migration = Assert.Single(logs.Records, r => r.EventId == SqliteEventId.MigrationApplied && (int)r.Parameters["Version"]! == 1);
         Assert.Equal("Cairn.Store.Sqlite", migration.Category);
         var refused = Assert.Single(logs.Records, r => r.EventId == SqliteEventId.FencedWriteRefused);
         Assert.Equal("Cairn.Store.Sqlite", refused.Category);
-        Assert.Equal(runId, refused.Parameters["RunId"]);
-        Assert.Equal(claimed.Lease.Epoch, refused.Parameters["Epoch"]);
+        Assert.Equal(lease.RunId, refused.Parameters["RunId"]);
+        Assert.Equal(lease.Epoch, refused.Parameters["Epoch"]);
         Assert.Contains("{RunId}", (string)refused.Parameters["{OriginalFormat}"]!, StringComparison.Ordinal);
     }
 

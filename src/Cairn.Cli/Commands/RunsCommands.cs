@@ -57,16 +57,10 @@ internal static class RunsCommands
         return command;
     }
 
-    private static Command Show()
-    {
-        var store = StoreOption.Create();
-        var id = RunIdArgument();
-        var command = new Command("show", "Show a run: status, last recovery point, events, kept checkpoints, state as JSON") { store, id };
-        command.SetAction(async (parse, ct) =>
+    private static Command Show() => OnOneRun(
+        "show", "Show a run: status, last recovery point, events, kept checkpoints, state as JSON", async (runs, runId, ct) =>
         {
-            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
-            var runId = RunId.Parse(parse.GetRequiredValue(id));
-            var run = await opened.Operator.GetRunAsync(runId, ct) ?? throw new RunNotFoundException(runId);
+            var run = await runs.GetRunAsync(runId, ct) ?? throw new RunNotFoundException(runId);
             var details = new Grid().AddColumn().AddColumn();
             void Row(string name, string? value) => details.AddRow($"[grey]{name}[/]", Markup.Escape(value ?? "-"));
             Row("Run", run.Id.ToString());
@@ -83,7 +77,7 @@ internal static class RunsCommands
             Row("Finished (UTC)", run.FinishedAt?.ToString("u", CultureInfo.InvariantCulture));
             AnsiConsole.Write(details);
 
-            var events = await opened.Operator.GetEventsAsync(runId, ct);
+            var events = await runs.GetEventsAsync(runId, ct);
             var table = new Table().Border(TableBorder.Rounded).Title("Events").AddColumns("Time (UTC)", "Event", "Attempt", "Message");
             foreach (var e in events)
             {
@@ -91,7 +85,7 @@ internal static class RunsCommands
             }
 
             AnsiConsole.Write(table);
-            var checkpoints = await opened.Operator.GetCheckpointsAsync(runId, ct);
+            var checkpoints = await runs.GetCheckpointsAsync(runId, ct);
             if (checkpoints.Count > 0)
             {
                 var kept = new Table().Border(TableBorder.Rounded)
@@ -111,13 +105,10 @@ internal static class RunsCommands
                 AnsiConsole.Write(kept);
             }
 
-            var (title, state) = await ReadStateAsync(opened.Operator, run, ct);
+            var (title, state) = await ReadStateAsync(runs, run, ct);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
             Console.Out.WriteLine(state);
-            return 0;
         });
-        return command;
-    }
 
     private static Command Rerun()
     {
@@ -208,16 +199,24 @@ internal static class RunsCommands
         return bytes;
     }
 
-    private static Command Cancel()
+    private static Command Cancel() => OnOneRun(
+        "cancel", "Cancel an unfinished run; its checkpoints are kept", async (runs, runId, ct) =>
+        {
+            var run = await runs.CancelAsync(runId, "cancelled from the command line", ct);
+            AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}.");
+        });
+
+    /// <summary>A command on one run: <c>--store</c> and the run's ID, checked before the store is opened, then <paramref name="action"/>.</summary>
+    private static Command OnOneRun(string name, string description, Func<RunOperator, RunId, CancellationToken, Task> action)
     {
         var store = StoreOption.Create();
         var id = RunIdArgument();
-        var command = new Command("cancel", "Cancel an unfinished run; its checkpoints are kept") { store, id };
+        var command = new Command(name, description) { store, id };
         command.SetAction(async (parse, ct) =>
         {
+            var runId = RunId.Parse(parse.GetRequiredValue(id));
             await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
-            var run = await opened.Operator.CancelAsync(RunId.Parse(parse.GetRequiredValue(id)), "cancelled from the command line", ct);
-            AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}.");
+            await action(opened.Operator, runId, ct);
             return 0;
         });
         return command;

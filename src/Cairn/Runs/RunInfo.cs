@@ -1,67 +1,13 @@
 namespace Cairn.Runs;
 
-/// <summary>A run as people and tools see it (<see cref="RunOperator"/>): its identity, status and last recovery point.</summary>
+/// <summary>A run as people and tools see it (<see cref="RunOperator"/>): its identity, status and last recovery point, read from the stored run without its plumbing (lease, position, settings).</summary>
 public sealed record RunInfo
 {
-    /// <summary>The run's ID.</summary>
-    public required RunId Id { get; init; }
+    private readonly RunRecord _run;
 
-    /// <summary>The flow's name.</summary>
-    public required string FlowName { get; init; }
-
-    /// <summary>The flow's version the run started on.</summary>
-    public required int FlowVersion { get; init; }
-
-    /// <summary>The caller's recovery ID.</summary>
-    public required string RecoveryId { get; init; }
-
-    /// <summary>Where the run is in its lifecycle.</summary>
-    public required RunStatus Status { get; init; }
-
-    /// <summary>How many attempts have started (0 before the first).</summary>
-    public required int Attempt { get; init; }
-
-    /// <summary>How many automatic retries were scheduled; manual re-runs do not count.</summary>
-    public required int RetriesUsed { get; init; }
-
-    /// <summary>When the run was created.</summary>
-    public required DateTimeOffset CreatedAt { get; init; }
-
-    /// <summary>When the run last changed.</summary>
-    public required DateTimeOffset UpdatedAt { get; init; }
-
-    /// <summary>When a pending or waiting run becomes due.</summary>
-    public DateTimeOffset? DueAt { get; init; }
-
-    /// <summary>When the run completed, failed or was cancelled.</summary>
-    public DateTimeOffset? FinishedAt { get; init; }
-
-    /// <summary>The node that runs or last ran the run.</summary>
-    public string? Owner { get; init; }
-
-    /// <summary>The name of the last recovery point passed, if any.</summary>
-    public string? LastRecoveryPoint { get; init; }
-
-    /// <summary>The status message of the last recovery point passed.</summary>
-    public string? StatusMessage { get; init; }
-
-    /// <summary>The error that ended the last failed attempt.</summary>
-    public string? LastError { get; init; }
-
-    /// <summary>The sequence number of the last checkpoint (0 before the first).</summary>
-    public required long CheckpointSequence { get; init; }
-
-    /// <summary>The retry policy captured when the run first started; null when the stored settings cannot be read.</summary>
-    public RetryPolicy? RetryPolicy { get; init; }
-
-    /// <summary>The parent run, for the child run of a detached sub-flow.</summary>
-    public RunId? ParentRunId { get; init; }
-
-    /// <summary>Whether the run has finished: completed, failed or cancelled.</summary>
-    public bool IsFinished => Status.IsFinished();
-
-    internal static RunInfo From(RunRecord run)
+    private RunInfo(RunRecord run)
     {
+        _run = run;
         RunSettings? settings = null;
         try
         {
@@ -72,26 +18,66 @@ public sealed record RunInfo
             // Unreadable settings: shown without them; the run itself fails when an engine resumes it.
         }
 
-        return new RunInfo
-        {
-            Id = run.Id,
-            FlowName = run.FlowName,
-            FlowVersion = run.FlowVersion,
-            RecoveryId = run.RecoveryId,
-            Status = run.Status,
-            Attempt = run.Attempt,
-            RetriesUsed = run.RetriesUsed,
-            CreatedAt = run.CreatedAt,
-            UpdatedAt = run.UpdatedAt,
-            DueAt = run.DueAt,
-            FinishedAt = run.FinishedAt,
-            Owner = run.Owner,
-            LastRecoveryPoint = run.LastRecoveryPoint,
-            StatusMessage = run.StatusMessage,
-            LastError = run.LastError,
-            CheckpointSequence = run.CheckpointSequence,
-            RetryPolicy = settings?.RetryPolicy,
-            ParentRunId = settings?.ParentRunId is { } parent && RunId.TryParse(parent, out var parentId) ? parentId : null,
-        };
+        RetryPolicy = settings?.RetryPolicy;
+        ParentRunId = settings?.ParentRunId is { } parent && RunId.TryParse(parent, out var parentId) ? parentId : null;
     }
+
+    /// <summary>The run's ID.</summary>
+    public RunId Id => _run.Id;
+
+    /// <summary>The flow's name.</summary>
+    public string FlowName => _run.FlowName;
+
+    /// <summary>The flow's version the run started on.</summary>
+    public int FlowVersion => _run.FlowVersion;
+
+    /// <summary>The caller's recovery ID.</summary>
+    public string RecoveryId => _run.RecoveryId;
+
+    /// <summary>Where the run is in its lifecycle.</summary>
+    public RunStatus Status => _run.Status;
+
+    /// <summary>How many attempts have started (0 before the first).</summary>
+    public int Attempt => _run.Attempt;
+
+    /// <summary>How many automatic retries were scheduled; manual re-runs do not count.</summary>
+    public int RetriesUsed => _run.RetriesUsed;
+
+    /// <summary>When the run was created.</summary>
+    public DateTimeOffset CreatedAt => _run.CreatedAt;
+
+    /// <summary>When the run last changed.</summary>
+    public DateTimeOffset UpdatedAt => _run.UpdatedAt;
+
+    /// <summary>When a pending or waiting run becomes due.</summary>
+    public DateTimeOffset? DueAt => _run.DueAt;
+
+    /// <summary>When the run completed, failed or was cancelled.</summary>
+    public DateTimeOffset? FinishedAt => _run.FinishedAt;
+
+    /// <summary>The node that runs or last ran the run.</summary>
+    public string? Owner => _run.Owner;
+
+    /// <summary>The name of the last recovery point passed, if any.</summary>
+    public string? LastRecoveryPoint => _run.LastRecoveryPoint;
+
+    /// <summary>The status message of the last recovery point passed.</summary>
+    public string? StatusMessage => _run.StatusMessage;
+
+    /// <summary>The error that ended the last failed attempt.</summary>
+    public string? LastError => _run.LastError;
+
+    /// <summary>The sequence number of the last checkpoint (0 before the first).</summary>
+    public long CheckpointSequence => _run.CheckpointSequence;
+
+    /// <summary>The retry policy captured when the run first started; null when the stored settings cannot be read.</summary>
+    public RetryPolicy? RetryPolicy { get; }
+
+    /// <summary>The parent run, for the child run of a detached sub-flow.</summary>
+    public RunId? ParentRunId { get; }
+
+    /// <summary>Whether the run has finished: completed, failed or cancelled.</summary>
+    public bool IsFinished => Status.IsFinished();
+
+    internal static RunInfo From(RunRecord run) => new(run);
 }

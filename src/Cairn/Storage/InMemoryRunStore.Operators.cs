@@ -65,18 +65,9 @@ public sealed partial class InMemoryRunStore
     }
 
     /// <inheritdoc />
-    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            var entry = Get(runId);
-            StoreRules.EnsureCanRerun(runId, entry.Run.Status);
-            var now = _timeProvider.GetUtcNow();
-            entry.Run = StoreRules.Rerun(entry.Run, now);
-            entry.Events.Add(new RunEvent(now, RunEventKind.RerunRequested, entry.Run.Attempt, message) { RecoveryPoint = entry.Run.LastRecoveryPoint });
-            return Task.FromResult(entry.Run);
-        }
-    }
+    public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        Transition(runId, StoreRules.EnsureCanRerun, StoreRules.Rerun,
+            run => new RunEvent(run.UpdatedAt, RunEventKind.RerunRequested, run.Attempt, message) { RecoveryPoint = run.LastRecoveryPoint });
 
     /// <inheritdoc />
     public Task<RunRecord> RequestRerunFromAsync(
@@ -105,15 +96,20 @@ public sealed partial class InMemoryRunStore
     }
 
     /// <inheritdoc />
-    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken)
+    public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
+        Transition(runId, StoreRules.EnsureCanCancel, StoreRules.Cancelled,
+            run => new RunEvent(run.UpdatedAt, RunEventKind.Cancelled, run.Attempt, message));
+
+    /// <summary>An operator's change of a whole run: checked, applied at the store's time, and recorded as one event.</summary>
+    private Task<RunRecord> Transition(
+        RunId runId, Action<RunId, RunStatus> ensure, Func<RunRecord, DateTimeOffset, RunRecord> change, Func<RunRecord, RunEvent> recorded)
     {
         lock (_lock)
         {
             var entry = Get(runId);
-            StoreRules.EnsureCanCancel(runId, entry.Run.Status);
-            var now = _timeProvider.GetUtcNow();
-            entry.Run = StoreRules.Cancelled(entry.Run, now);
-            entry.Events.Add(new RunEvent(now, RunEventKind.Cancelled, entry.Run.Attempt, message));
+            ensure(runId, entry.Run.Status);
+            entry.Run = change(entry.Run, _timeProvider.GetUtcNow());
+            entry.Events.Add(recorded(entry.Run));
             return Task.FromResult(entry.Run);
         }
     }

@@ -186,4 +186,8 @@ public sealed partial class PostgresRunStore
             },
             reader => ReadOperatorActionAsync(reader, runId, ensure),
             cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("WIP: issue 10");
 }

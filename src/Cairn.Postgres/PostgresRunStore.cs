@@ -284,7 +284,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     }
 
     /// <inheritdoc />
-    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    public override Task CompleteRunAsync(
+        RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return WriteAsync(

@@ -188,4 +188,8 @@ public sealed partial class SqliteRunStore
         Bind(update, "$run_id", Key(runId));
         update.ExecuteNonQuery();
     }
+
+    /// <inheritdoc />
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("WIP: issue 10");
 }

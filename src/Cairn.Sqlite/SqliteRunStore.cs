@@ -250,7 +250,8 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     }
 
     /// <inheritdoc />
-    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    public override Task CompleteRunAsync(
+        RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return WriteAsync((connection, transaction, now) =>

@@ -164,7 +164,7 @@ public abstract partial class RunStoreContract
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.SaveCheckpointAsync(stale.Lease, CheckpointAt(3), keep: 1, Ct));
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.TransitionAsync(stale.Lease, Retry(TimeSpan.FromMinutes(1)), Ct));
-        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(stale.Lease, Result, "done", Ct));
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(stale.Lease, Result, "done", [], Ct));
 
         await AssertUnchangedAsync(before);
         Assert.Equal(RunStatus.Running, before.Run.Status);
@@ -196,7 +196,7 @@ public abstract partial class RunStoreContract
         await Store.CancelRunAsync(run.Id, "cancelled by operator", Ct);
         var before = await SnapshotAsync(run.Id);
 
-        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(claimed.Lease, Result, "done", Ct));
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(claimed.Lease, Result, "done", [], Ct));
 
         await AssertUnchangedAsync(before);
         Assert.Equal(Input, before.Input);
@@ -213,7 +213,7 @@ public abstract partial class RunStoreContract
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1), keep: 3, Ct));
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.TransitionAsync(claimed.Lease, Failure(), Ct));
-        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(claimed.Lease, Result, "done", Ct));
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(claimed.Lease, Result, "done", [], Ct));
 
         await AssertUnchangedAsync(before);
     }
@@ -225,7 +225,7 @@ public abstract partial class RunStoreContract
 
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.SaveCheckpointAsync(lease, CheckpointAt(1), keep: 3, Ct));
         await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.TransitionAsync(lease, Failure(), Ct));
-        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(lease, Result, "done", Ct));
+        await Assert.ThrowsAsync<RunOwnershipLostException>(() => Store.CompleteRunAsync(lease, Result, "done", [], Ct));
         Assert.Null(await Store.GetRunAsync(lease.RunId, Ct));
     }
 }

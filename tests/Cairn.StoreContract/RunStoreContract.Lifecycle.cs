@@ -99,7 +99,7 @@ public abstract partial class RunStoreContract
         await Store.SaveCheckpointAsync(claimed.Lease, CheckpointAt(1), keep: 3, Ct);
         Time.Advance(TimeSpan.FromSeconds(9));
 
-        await Store.CompleteRunAsync(claimed.Lease, Result, "completed in 9 s", Ct);
+        await Store.CompleteRunAsync(claimed.Lease, Result, "completed in 9 s", [], Ct);
 
         var now = Time.GetUtcNow();
         Assert.Equal(Result, (await Store.GetResultAsync(run.Id, Ct))?.ToArray());
@@ -131,7 +131,7 @@ public abstract partial class RunStoreContract
         var claimed = Assert.Single(await ClaimAsync(NodeA));
         var result = RandomBytes(5 * 1024 * 1024, seed: 3);
 
-        await Store.CompleteRunAsync(claimed.Lease, result, "done", Ct);
+        await Store.CompleteRunAsync(claimed.Lease, result, "done", [], Ct);
 
         Assert.True((await Store.GetResultAsync(run.Id, Ct))?.Span.SequenceEqual(result), "the 5 MB result did not round-trip");
     }
@@ -142,7 +142,7 @@ public abstract partial class RunStoreContract
         var run = await CreateAsync();
         var claimed = Assert.Single(await ClaimAsync(NodeA));
 
-        await Store.CompleteRunAsync(claimed.Lease, ReadOnlyMemory<byte>.Empty, "done", Ct);
+        await Store.CompleteRunAsync(claimed.Lease, ReadOnlyMemory<byte>.Empty, "done", [], Ct);
 
         var result = await Store.GetResultAsync(run.Id, Ct);
         Assert.NotNull(result);

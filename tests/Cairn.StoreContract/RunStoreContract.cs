@@ -147,7 +147,7 @@ public abstract partial class RunStoreContract : IAsyncLifetime
                 await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
                 break;
             case RunStatus.Completed:
-                await Store.CompleteRunAsync(claimed.Lease, Result, "done", Ct);
+                await Store.CompleteRunAsync(claimed.Lease, Result, "done", [], Ct);
                 break;
             case RunStatus.Cancelled:
                 await Store.CancelRunAsync(claimed.Run.Id, "cancelled by operator", Ct);

@@ -15,6 +15,9 @@ public static class StoreContracts
     public static IRunOperations Operations(this RunStore store) =>
         Assert.IsAssignableFrom<IRunOperations>(store);
 
+    public static IOutboxStore Outbox(this RunStore store) =>
+        Assert.IsAssignableFrom<IOutboxStore>(store);
+
     public static Task<RunRecord?> FindRunAsync(this RunStore store, string flowName, string recoveryId, CancellationToken cancellationToken) =>
         store.Queries().FindRunAsync(flowName, recoveryId, cancellationToken);
 

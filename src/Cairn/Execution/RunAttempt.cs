@@ -156,7 +156,7 @@ internal sealed partial class RunAttempt<TState>
 
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
-        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", cancellationToken).ConfigureAwait(false);
+        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", [], cancellationToken).ConfigureAwait(false);
         await _context.Host.WakeParentAsync(_run).ConfigureAwait(false);
         _context.Host.NotifyCompleted(_run, result);
         Log.RunCompleted(_context.Logger, _run.Id, _flow.Name);

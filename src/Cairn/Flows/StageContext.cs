@@ -9,8 +9,9 @@ public sealed class StageContext<TState>
 
     internal StageContext(
         TState state, RunId runId, string recoveryId, string flowName, string stageName, RecoveryInfo recovery,
-        IReadOnlyList<int>? iterations = null, Func<object?>? item = null)
+        IReadOnlyList<int>? iterations = null, Func<object?>? item = null, StageOutbox? outbox = null)
     {
+        Outbox = outbox ?? new StageOutbox([]);
         State = state;
         RunId = runId;
         RecoveryId = recoveryId;
@@ -66,6 +67,9 @@ public sealed class StageContext<TState>
             ? item
             : throw new InvalidOperationException($"The current item of stage '{StageName}' is not a {typeof(TItem).Name}.");
     }
+
+    /// <summary>The run's outbox: messages added here leave after the next checkpoint commits.</summary>
+    public StageOutbox Outbox { get; }
 
     /// <summary>
     /// A status message for the next recovery point, replacing the one in the flow definition

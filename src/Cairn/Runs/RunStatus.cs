@@ -23,12 +23,15 @@ public enum RunStatus
 
     /// <summary>An operator cancelled the run.</summary>
     Cancelled = 6,
+
+    /// <summary>The run failed for good or was cancelled with compensation, and the compensations of its completed stages ran.</summary>
+    Compensated = 7,
 }
 
 /// <summary>Helpers over <see cref="RunStatus"/>.</summary>
 public static class RunStatusExtensions
 {
-    /// <summary>Whether the run has ended: completed, failed or cancelled.</summary>
+    /// <summary>Whether the run has ended: completed, failed, cancelled or compensated.</summary>
     public static bool IsFinished(this RunStatus status) =>
-        status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+        status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Compensated;
 }

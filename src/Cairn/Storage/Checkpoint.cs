@@ -17,4 +17,16 @@ public sealed record Checkpoint(
 {
     /// <summary>When the checkpoint was committed (set by the store when read back).</summary>
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// The outbox messages committed with this checkpoint, in order; the store adds them to its outbox
+    /// (<see cref="IOutboxStore"/>) in the checkpoint's transaction. Empty when read back.
+    /// </summary>
+    public IReadOnlyList<OutboxMessage> Outbox { get; init; } = [];
+
+    /// <summary>
+    /// What the engine records of the run's compensations (the completed stages to undo, and whether it is undoing them),
+    /// as opaque text the store keeps and returns with the checkpoint; null when the run has nothing to undo.
+    /// </summary>
+    public string? Compensation { get; init; }
 }

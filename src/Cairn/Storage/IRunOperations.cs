@@ -48,6 +48,20 @@ public interface IRunOperations
     /// <exception cref="InvalidRunStateException">The run is completed or already cancelled (<see cref="StoreRules.EnsureCanCancel"/>).</exception>
     Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken);
 
-    /// <summary>Deletes completed, failed and cancelled runs that finished before <paramref name="finishedBefore"/>, with all their data. Returns how many.</summary>
+    /// <summary>
+    /// Asks a run that has not completed, been cancelled or been compensated to undo its completed stages. In one
+    /// transaction the store appends a copy of the run's latest checkpoint, numbered after it, whose
+    /// <see cref="Checkpoint.Compensation"/> is <paramref name="compensation"/>; moves the run's checkpoint sequence to it;
+    /// makes the run <see cref="RunStatus.Pending"/> and due now with its epoch increased, so that an attempt still
+    /// running cannot write (<see cref="StoreRules.CompensationRequested"/>); and records a
+    /// <see cref="RunEventKind.CompensationRequested"/> event with <paramref name="message"/>. The engine that claims the
+    /// run next runs its compensations.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run is completed, cancelled or compensated (<see cref="StoreRules.EnsureCanCompensate"/>).</exception>
+    /// <exception cref="CheckpointNotFoundException">The run has no checkpoint; nothing changed.</exception>
+    Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken);
+
+    /// <summary>Deletes completed, failed, cancelled and compensated runs that finished before <paramref name="finishedBefore"/>, with all their data (their outbox messages too). Returns how many.</summary>
     Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken);
 }

@@ -115,6 +115,24 @@ public sealed partial class InMemoryRunStore
     }
 
     /// <inheritdoc />
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        lock (_lock)
+        {
+            var entry = Get(runId);
+            StoreRules.EnsureCanCompensate(runId, entry.Run.Status);
+            var latest = entry.Checkpoints.Count > 0 ? entry.Checkpoints[^1] : throw new CheckpointNotFoundException(runId, "checkpoint", []);
+            var now = _timeProvider.GetUtcNow();
+            var copySequence = Math.Max(entry.Run.CheckpointSequence, latest.Sequence) + 1;
+            entry.Checkpoints.Add(latest with { Sequence = copySequence, Compensation = compensation, CreatedAt = now });
+            entry.Run = StoreRules.CompensationRequested(entry.Run, copySequence, now);
+            entry.Events.Add(new RunEvent(now, RunEventKind.CompensationRequested, entry.Run.Attempt, message) { RecoveryPoint = latest.RecoveryPoint });
+            return Task.FromResult(entry.Run);
+        }
+    }
+
+    /// <inheritdoc />
     public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -127,6 +145,9 @@ public sealed partial class InMemoryRunStore
             {
                 _runs.Remove(id);
             }
+
+            var gone = purged.ToHashSet();
+            _outbox.RemoveAll(r => gone.Contains(r.Message.RunId));
 
             return Task.FromResult(purged.Count);
         }

@@ -4,7 +4,7 @@ namespace Cairn.Storage;
 /// A store that keeps everything in memory: a real implementation of the store contract for tests and
 /// experiments. Nothing survives the process.
 /// </summary>
-public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations
+public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -123,7 +123,8 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
         {
             var entry = GetFenced(lease);
             var now = _timeProvider.GetUtcNow();
-            entry.Checkpoints.Add(checkpoint with { State = checkpoint.State.ToArray(), CreatedAt = now });
+            entry.Checkpoints.Add(checkpoint with { State = checkpoint.State.ToArray(), CreatedAt = now, Outbox = [] });
+            AddToOutbox(checkpoint.Outbox, now);
             if (entry.Checkpoints.Count > keep)
             {
                 entry.Checkpoints.RemoveRange(0, entry.Checkpoints.Count - keep);
@@ -167,12 +168,15 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
     }
 
     /// <inheritdoc />
-    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken)
+    public override Task CompleteRunAsync(
+        RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(outbox);
         lock (_lock)
         {
             var entry = GetFenced(lease);
             var now = _timeProvider.GetUtcNow();
+            AddToOutbox(outbox, now);
             entry.Result = result.ToArray();
             entry.Input = null;
             entry.Checkpoints.Clear();

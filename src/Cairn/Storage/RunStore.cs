@@ -62,11 +62,13 @@ public abstract class RunStore : IAsyncDisposable
     public abstract Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Completes a running run, fenced: stores the result, deletes the recovery data (input and checkpoints), releases
-    /// the lease and records a <see cref="RunEventKind.Completed"/> event.
+    /// Completes a running run, fenced: stores the result, deletes the recovery data (input and checkpoints), adds the
+    /// <paramref name="outbox"/> messages the last stages added to its outbox, releases the lease and records a
+    /// <see cref="RunEventKind.Completed"/> event.
     /// </summary>
     /// <exception cref="RunOwnershipLostException">The lease no longer holds.</exception>
-    public abstract Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken);
+    public abstract Task CompleteRunAsync(
+        RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken);
 
     /// <summary>
     /// Marks runs whose owner is gone as <see cref="RunStatus.Interrupted"/>, with an event, so they resume from their

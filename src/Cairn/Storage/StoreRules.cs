@@ -20,8 +20,36 @@ public static class StoreRules
     public static bool CanRerun(RunStatus status) =>
         status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted or RunStatus.Cancelled;
 
-    /// <summary>Whether a run in <paramref name="status"/> can be cancelled: any but completed or already cancelled.</summary>
-    public static bool CanCancel(RunStatus status) => status is not (RunStatus.Completed or RunStatus.Cancelled);
+    /// <summary>Whether a run in <paramref name="status"/> can be cancelled: any but completed, already cancelled or compensated.</summary>
+    public static bool CanCancel(RunStatus status) => status is not (RunStatus.Completed or RunStatus.Cancelled or RunStatus.Compensated);
+
+    /// <summary>Whether a run in <paramref name="status"/> can be asked to compensate: as <see cref="CanCancel"/>.</summary>
+    public static bool CanCompensate(RunStatus status) => CanCancel(status);
+
+    /// <summary>Throws unless a run in <paramref name="status"/> can be asked to compensate.</summary>
+    /// <exception cref="InvalidRunStateException">It cannot.</exception>
+    public static void EnsureCanCompensate(RunId runId, RunStatus status)
+    {
+        if (!CanCompensate(status))
+        {
+            throw new InvalidRunStateException(runId, status, "compensated", "unfinished or failed");
+        }
+    }
+
+    /// <summary>
+    /// The stable ID of an outbox message: made from the run, the checkpoint it is committed with and its place there, so
+    /// that every delivery of one message, on any node, carries the same ID (a UUID of version 8, from SHA-256).
+    /// </summary>
+    public static Guid OutboxMessageId(RunId runId, long checkpointSequence, int index)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(
+            Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"cairn-outbox:{runId}:{checkpointSequence}:{index}")), hash);
+        var bytes = hash[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80); // version 8 (custom)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(bytes, bigEndian: true);
+    }
 
     /// <summary>Throws unless a run in <paramref name="status"/> can be re-run.</summary>
     /// <exception cref="InvalidRunStateException">It cannot.</exception>
@@ -164,6 +192,28 @@ public static class StoreRules
             StatusMessage = statusMessage,
             CheckpointSequence = copySequence,
         };
+
+    /// <summary>
+    /// A run as a request to compensate leaves it: pending and due at once at the checkpoint copy that asks for the
+    /// compensations, its lease fenced off so that an attempt still running cannot write.
+    /// </summary>
+    /// <param name="run">The run before the request.</param>
+    /// <param name="copySequence">The sequence number of the checkpoint copy.</param>
+    /// <param name="now">The store's time of the request.</param>
+    public static RunRecord CompensationRequested(RunRecord run, long copySequence, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run with
+        {
+            Status = RunStatus.Pending,
+            LeaseEpoch = run.LeaseEpoch + 1,
+            LeaseExpiresAt = null,
+            DueAt = now,
+            FinishedAt = null,
+            CheckpointSequence = copySequence,
+            UpdatedAt = now,
+        };
+    }
 
     /// <summary>A run as cancelling leaves it: finished, its lease fenced off so that an attempt still running cannot write.</summary>
     /// <param name="run">The run before it was cancelled.</param>

@@ -215,7 +215,8 @@ public sealed class CairnEngineBuilderTests
 
         public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) => _inner.TransitionAsync(lease, transition, cancellationToken);
 
-        public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken) => _inner.CompleteRunAsync(lease, result, message, cancellationToken);
+        public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken) =>
+            _inner.CompleteRunAsync(lease, result, message, outbox, cancellationToken);
 
         public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) => _inner.InterruptAbandonedRunsAsync(owner, exclusive, resumeAfter, cancellationToken);
 
@@ -224,6 +225,9 @@ public sealed class CairnEngineBuilderTests
         public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) => _inner.CancelRunAsync(runId, message, cancellationToken);
 
         public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => _inner.PurgeAsync(finishedBefore, cancellationToken);
+
+        public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
+            _inner.RequestCompensationAsync(runId, compensation, message, cancellationToken);
 
         public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
             _inner.GetCheckpointsAsync(runId, cancellationToken);

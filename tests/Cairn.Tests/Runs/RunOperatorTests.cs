@@ -249,7 +249,7 @@ public sealed class RunOperatorTests(ITestOutputHelper output) : EngineTest(outp
 
         public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) => throw new NotSupportedException();
     }

@@ -65,8 +65,8 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
     public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) =>
         inner.TransitionAsync(lease, transition, cancellationToken);
 
-    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, CancellationToken cancellationToken) =>
-        inner.CompleteRunAsync(lease, result, message, cancellationToken);
+    public override Task CompleteRunAsync(RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken) =>
+        inner.CompleteRunAsync(lease, result, message, outbox, cancellationToken);
 
     public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
         inner.InterruptAbandonedRunsAsync(owner, exclusive, resumeAfter, cancellationToken);
@@ -78,6 +78,9 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
         inner.CancelRunAsync(runId, message, cancellationToken);
 
     public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) => inner.PurgeAsync(finishedBefore, cancellationToken);
+
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
+        inner.RequestCompensationAsync(runId, compensation, message, cancellationToken);
 
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         inner.GetCheckpointsAsync(runId, cancellationToken);

@@ -4,6 +4,13 @@ public sealed partial class CairnEngine
 {
     private void Register(FlowDefinition flow)
     {
+        if (Store is not ITransactionalRunStore && FlowDefinition.Flatten(flow.Steps).FirstOrDefault(s => s.IsTransactional) is { } transactional)
+        {
+            throw new InvalidOperationException(
+                $"Flow {flow} has the transactional stage '{transactional.Name}', which runs in a transaction of the store's database, and the store " +
+                $"{Store.GetType().Name} has none: use the SQLite or PostgreSQL store.");
+        }
+
         foreach (var child in FlowDefinition.Flatten(flow.Steps).OfType<CompositeStep>().Select(s => s.DetachedChild).OfType<FlowDefinition>())
         {
             Register(child);

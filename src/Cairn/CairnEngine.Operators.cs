@@ -70,6 +70,10 @@ public sealed partial class CairnEngine : IRunOperatorHost
     public Task<RunInfo> CancelRunAsync(RunId runId, CancellationToken cancellationToken = default) =>
         Operator.CancelAsync(runId, message: null, cancellationToken);
 
+    /// <summary>Cancels an unfinished run with compensation (see <see cref="RunOperator.CancelWithCompensationAsync"/>).</summary>
+    public Task<RunInfo> CancelWithCompensationAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        Operator.CancelWithCompensationAsync(runId, message: null, cancellationToken);
+
     /// <summary>Deletes completed, failed and cancelled runs that finished more than <paramref name="olderThan"/> ago. Returns how many.</summary>
     public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {
@@ -83,6 +87,8 @@ public sealed partial class CairnEngine : IRunOperatorHost
     /// <summary>The registered flow a run resumes on: the run's version if registered, else the flow's name; null when neither is.</summary>
     FlowDefinition? IRunOperatorHost.FindFlow(RunRecord run) =>
         Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();
+
+    void IRunOperatorHost.OutboxChanged() => _dispatcher?.Wake();
 
     void IRunOperatorHost.Changed(RunId runId)
     {

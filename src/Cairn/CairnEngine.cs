@@ -20,6 +20,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _abortRuns = new();
+    private readonly CancellationTokenSource _stopDispatching = new();
     private readonly ILogger _logger;
     private readonly IRunQueries _queries;
     private readonly IRunOperations _operations;
@@ -27,6 +28,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private Task _background = Task.CompletedTask;
     private TaskCompletionSource _runFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StoreAttachment? _attachment;
+    private OutboxDispatcher? _dispatcher;
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
@@ -91,6 +93,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
     void IRunHost.NotifyCompleted(RunRecord run, byte[] result) => NotifyCompleted(run, result);
 
+    void IRunHost.OutboxCommitted() => _dispatcher?.Wake();
+
+    /// <summary>The outbox publishers by destination, from the builder.</summary>
+    internal IReadOnlyDictionary<string, IOutboxPublisher> Publishers { get; init; } = new Dictionary<string, IOutboxPublisher>();
+
     /// <summary>What the execution of attempts needs of this engine.</summary>
     internal EngineContext Execution { get; }
 
@@ -113,7 +120,12 @@ public sealed partial class CairnEngine : IAsyncDisposable
             }
 
             await Store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            _attachment = await Store.AttachAsync(NodeName, Wake, cancellationToken).ConfigureAwait(false);
+            if (Publishers.Count > 0 && Store is IOutboxStore outbox)
+            {
+                _dispatcher = new OutboxDispatcher(outbox, Publishers, _options, NodeName, TimeProvider, _logger, Execution.Metrics);
+            }
+
+            _attachment = await Store.AttachAsync(NodeName, WakeAll, cancellationToken).ConfigureAwait(false);
             var resumeAfter = _options.ResumeInterruptedRuns == InterruptedRunResume.AfterRetryInterval
                 ? _options.DefaultRetryPolicy.Interval
                 : TimeSpan.Zero;
@@ -123,7 +135,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
             _background = Task.WhenAll(
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
                 Task.Run(() => HeartbeatLoopAsync(_stopClaiming.Token), CancellationToken.None),
-                Task.Run(() => PurgeLoopAsync(_stopClaiming.Token), CancellationToken.None));
+                Task.Run(() => PurgeLoopAsync(_stopClaiming.Token), CancellationToken.None),
+                _dispatcher is null ? Task.CompletedTask : Task.Run(() => _dispatcher.RunAsync(_stopDispatching.Token), CancellationToken.None));
             _state = 1;
         }
         finally
@@ -162,6 +175,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 await WaitForActiveRunsAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
             }
 
+            // The dispatcher stops last: what the runs committed while they drained still goes out.
+            await _stopDispatching.CancelAsync().ConfigureAwait(false);
             await _background.ConfigureAwait(false);
             if (_attachment is not null)
             {
@@ -176,6 +191,13 @@ public sealed partial class CairnEngine : IAsyncDisposable
         {
             _startLock.Release();
         }
+    }
+
+    /// <summary>A wake-up from the store: due runs or committed outbox messages may be waiting.</summary>
+    private void WakeAll()
+    {
+        Wake();
+        _dispatcher?.Wake();
     }
 
     /// <summary>Stops the engine (see <see cref="StopAsync"/>) and disposes the store if the engine created it.</summary>
@@ -195,6 +217,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
 
         _stopClaiming.Dispose();
         _abortRuns.Dispose();
+        _stopDispatching.Dispose();
         _startLock.Dispose();
         _slots.Dispose();
     }

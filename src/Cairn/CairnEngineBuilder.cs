@@ -8,6 +8,7 @@ namespace Cairn;
 public sealed class CairnEngineBuilder
 {
     private readonly List<FlowDefinition> _flows = [];
+    private readonly Dictionary<string, IOutboxPublisher> _publishers = new(StringComparer.Ordinal);
     private Func<StoreContext, RunStore>? _storeFactory;
     private bool _ownsStore;
     private bool _built;
@@ -89,6 +90,31 @@ public sealed class CairnEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Registers the publisher that delivers the outbox messages of <paramref name="destination"/>
+    /// (<see cref="StageOutbox.Add{T}(string, T)"/>); <c>"*"</c> registers the publisher of every destination without one
+    /// of its own. The engine's dispatcher runs when at least one publisher is registered.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The destination already has a publisher.</exception>
+    public CairnEngineBuilder AddOutboxPublisher(string destination, IOutboxPublisher publisher)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(destination);
+        ArgumentNullException.ThrowIfNull(publisher);
+        if (!_publishers.TryAdd(destination, publisher))
+        {
+            throw new InvalidOperationException($"The outbox destination '{destination}' already has a publisher.");
+        }
+
+        return this;
+    }
+
+    /// <summary>Registers a delegate that delivers the outbox messages of <paramref name="destination"/> (see <see cref="AddOutboxPublisher(string, IOutboxPublisher)"/>).</summary>
+    public CairnEngineBuilder AddOutboxPublisher(string destination, Func<OutboxMessage, CancellationToken, Task> publish)
+    {
+        ArgumentNullException.ThrowIfNull(publish);
+        return AddOutboxPublisher(destination, new DelegateOutboxPublisher(publish));
+    }
+
     /// <summary>Uses another clock (tests use a fake one).</summary>
     public CairnEngineBuilder UseTimeProvider(TimeProvider timeProvider)
     {
@@ -127,7 +153,10 @@ public sealed class CairnEngineBuilder
 
         _built = true;
         var store = _storeFactory(new StoreContext(TimeProvider, LoggerFactory));
-        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics);
+        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics)
+        {
+            Publishers = new Dictionary<string, IOutboxPublisher>(_publishers, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>Records the engine's metrics on <c>meterFactory.Create("Cairn")</c> instead of the static meter.</summary>

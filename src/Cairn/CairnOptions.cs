@@ -47,6 +47,21 @@ public sealed class CairnOptions
 
     /// <summary>A copy that later changes to this instance do not reach; every property is a value or immutable, except
     /// <see cref="Serializer"/>, which is shared as it is a stateless strategy.</summary>
+    /// <summary>How often the outbox dispatcher looks for messages when nothing woke it. Default 1 second.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a dispatcher holds the messages it claimed before another may deliver them again. Default 30 seconds.</summary>
+    public TimeSpan OutboxClaimDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many messages a dispatcher claims at once (one per run at most). Default 32.</summary>
+    public int OutboxBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// How failed deliveries are retried: the waits between them, and after <see cref="RetryPolicy.MaxRetries"/> retries
+    /// (or a permanent error) the message is dead-lettered. Default: 9 retries from 1 second, doubling, at most 5 minutes apart.
+    /// </summary>
+    public RetryPolicy OutboxRetryPolicy { get; set; } = new() { MaxRetries = 9, Interval = TimeSpan.FromSeconds(1), MaxInterval = TimeSpan.FromMinutes(5) };
+
     internal CairnOptions Snapshot() => (CairnOptions)MemberwiseClone();
 
     internal void Validate()
@@ -115,6 +130,30 @@ public sealed class CairnOptions
         if (Serializer is null)
         {
             yield return $"{prefix}Serializer must be set";
+        }
+
+        if (OutboxPollInterval <= TimeSpan.Zero)
+        {
+            yield return $"{prefix}OutboxPollInterval is {OutboxPollInterval}; it must be positive";
+        }
+
+        if (OutboxClaimDuration < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{prefix}OutboxClaimDuration is {OutboxClaimDuration}; it must be at least 1 second";
+        }
+
+        if (OutboxBatchSize < 1)
+        {
+            yield return $"{prefix}OutboxBatchSize is {OutboxBatchSize}; it must be 1 or more";
+        }
+
+        if (OutboxRetryPolicy is null)
+        {
+            yield return $"{prefix}OutboxRetryPolicy must be set";
+        }
+        else if (OutboxRetryPolicy.FindProblem() is { } outboxProblem)
+        {
+            yield return $"{prefix}OutboxRetryPolicy{separator}{outboxProblem}";
         }
 
         if (DefaultRetryPolicy is null)

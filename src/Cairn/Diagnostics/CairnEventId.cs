@@ -63,4 +63,10 @@ public static class CairnEventId
 
     /// <summary>A store call about one run failed and is retried (Error).</summary>
     public const int RunStoreError = 1027;
+
+    /// <summary>An outbox message's delivery failed; it is retried with backoff (Warning).</summary>
+    public const int OutboxRetryScheduled = 1030;
+
+    /// <summary>An outbox message used up its deliveries and is dead-lettered; an operator can re-drive it (Error).</summary>
+    public const int OutboxDeadLettered = 1031;
 }

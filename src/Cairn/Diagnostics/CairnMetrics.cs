@@ -15,7 +15,10 @@ internal sealed class CairnMetrics
         CheckpointDuration = meter.CreateHistogram<double>("cairn.checkpoint.duration", "s", "Time to serialize and commit one checkpoint.");
         CheckpointSize = meter.CreateHistogram<long>("cairn.checkpoint.size", "By", "Size of one serialized checkpoint state.");
         RunsFinished = meter.CreateCounter<long>("cairn.run.attempts", "{attempt}", "Attempts of runs that ended, by outcome.");
+        OutboxDeliveryLatency = meter.CreateHistogram<double>("cairn.outbox.delivery.latency", "s", "Time from an outbox message's commit to its publisher's acceptance.");
     }
+
+    public Histogram<double> OutboxDeliveryLatency { get; }
 
     public Histogram<double> CheckpointDuration { get; }
 

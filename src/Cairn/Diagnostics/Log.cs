@@ -73,6 +73,12 @@ internal static partial class Log
             _ => "the store is unavailable",
         });
 
+    [LoggerMessage(CairnEventId.OutboxRetryScheduled, LogLevel.Warning, "Outbox message {MessageId} of run {RunId} to '{Destination}' failed on delivery {Attempt}; retry in {Delay}: {Error}")]
+    public static partial void OutboxRetryScheduled(ILogger logger, Guid messageId, RunId runId, string destination, int attempt, TimeSpan delay, string error);
+
+    [LoggerMessage(CairnEventId.OutboxDeadLettered, LogLevel.Error, "Outbox message {MessageId} of run {RunId} to '{Destination}' is dead-lettered after {Attempt} deliveries: {Error}")]
+    public static partial void OutboxDeadLettered(ILogger logger, Guid messageId, RunId runId, string destination, int attempt, string error);
+
     [LoggerMessage(CairnEventId.RunStoreError, LogLevel.Error, "The store failed while {Action} run {RunId}; retrying in {Delay}")]
     public static partial void RunStoreError(ILogger logger, Exception exception, string action, RunId runId, TimeSpan delay);
 }

@@ -19,6 +19,9 @@ internal interface IRunHost
     /// <summary>Hands a run completed here to its waiters, with its result.</summary>
     void NotifyCompleted(RunRecord run, byte[] result);
 
+    /// <summary>Wakes the outbox dispatcher: a commit has just added messages to the outbox.</summary>
+    void OutboxCommitted();
+
     /// <summary>Wakes the parent of a detached sub-flow's child that has just finished.</summary>
     Task WakeParentAsync(RunRecord child);
 

@@ -76,7 +76,7 @@ internal sealed class ParallelRunner<TState, TSlice>
                         var label = $"{_step.Name}/{frame.Name}";
                         await SaveFrameAsync(
                             envelope, saving, index, BranchStatus.Finished, FlowPath.Start, SerializeSlice(frame, runner.State, label), label, $"branch '{frame.Name}' finished",
-                            stopOthers.Token).ConfigureAwait(false);
+                            new SaveExtras(runner.TakeOutbox()), stopOthers.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex)
                     {
@@ -184,12 +184,12 @@ internal sealed class ParallelRunner<TState, TSlice>
         return new StepRunner<TSlice>(
             Scope,
             default!,
-            (point, at, slice, statusMessage, ct) => SaveFrameAsync(
-                envelope, saving, index, BranchStatus.InProgress, at, SerializeSlice(frame, slice, point.Name), point.Name, statusMessage, ct),
+            (point, at, slice, statusMessage, extras, ct) => SaveFrameAsync(
+                envelope, saving, index, BranchStatus.InProgress, at, SerializeSlice(frame, slice, point.Name), point.Name, statusMessage, extras, ct),
 
             // A parallel step or sub-flow nested in the branch (its envelope), or the branch's state where it waits for a
             // detached child: it becomes the branch's saved progress.
-            (label, at, statusMessage, bytes, ct) => SaveFrameAsync(envelope, saving, index, BranchStatus.InProgress, at, bytes, label, statusMessage, ct),
+            (label, at, statusMessage, bytes, extras, ct) => SaveFrameAsync(envelope, saving, index, BranchStatus.InProgress, at, bytes, label, statusMessage, extras, ct),
             whereSuffix: $" in {_step.BranchLabel(index, frame.Name)}{_host.WhereSuffix}",
             outerIterations: fanOut is null ? _host.Iterations : [.. _host.Iterations, index],
             outerItem: fanOut is null ? _host.CurrentItem() : () => fanOut.ItemAt(_host.State, index));
@@ -205,7 +205,7 @@ internal sealed class ParallelRunner<TState, TSlice>
     /// </summary>
     private async Task SaveFrameAsync(
         ParallelEnvelope envelope, SemaphoreSlim saving, int index, BranchStatus status, FlowPath at, byte[] bytes, string label, string? statusMessage,
-        CancellationToken cancellationToken)
+        SaveExtras extras, CancellationToken cancellationToken)
     {
         var frame = envelope.Branches[index];
         await saving.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -214,7 +214,7 @@ internal sealed class ParallelRunner<TState, TSlice>
             frame.Status = status;
             frame.Position = at;
             frame.Slice = bytes;
-            await _host.SaveRaw(label, _envelopeAt, statusMessage, envelope.ToBytes(), cancellationToken).ConfigureAwait(false);
+            await _host.SaveRaw(label, _envelopeAt, statusMessage, envelope.ToBytes(), extras, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -13,6 +13,8 @@ internal sealed partial class RunAttempt<TState>
     private StepRunner<TState>? _runner;
     private string _restoring = "while restoring its state";
     private long _sequence;
+    private CompensationLog _compensations = CompensationLog.Empty();
+    private FlowPath _position = FlowPath.Start;
 
     /// <summary>Where the attempt is, for messages: the runner's place once steps run.</summary>
     private string Where => _runner?.Where ?? _restoring;
@@ -125,6 +127,14 @@ internal sealed partial class RunAttempt<TState>
             throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has an unreadable position: {ex.Message}");
         }
 
+        _sequence = _run.CheckpointSequence;
+        _compensations = ReadCompensations(data.Checkpoint);
+        _position = data.Checkpoint?.Position ?? FlowPath.Start;
+        if (_compensations.Undoing)
+        {
+            return await CompensateAsync(ReadCompensatingState(data.Checkpoint!), cancellationToken).ConfigureAwait(false);
+        }
+
         var (state, resumeAt, resumedFrom, parallel) = Restore(data);
         if (resumedFrom is null)
         {
@@ -141,14 +151,13 @@ internal sealed partial class RunAttempt<TState>
         }
 
         var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        var scope = new AttemptScope(_context, _run, _flow, recovery);
-        _sequence = _run.CheckpointSequence;
+        var scope = new AttemptScope(_context, _run, _flow, recovery, _lease, _compensations);
         _runner = new StepRunner<TState>(
             scope,
             state,
-            (point, position, current, statusMessage, ct) => SaveCheckpointAsync(
-                point.Name, position, statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), ct),
-            (label, position, statusMessage, bytes, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, ct))
+            (point, position, current, statusMessage, extras, ct) => SaveCheckpointAsync(
+                point.Name, position, statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), extras, ct),
+            (label, position, statusMessage, bytes, extras, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, extras, ct))
         {
             PendingResume = parallel,
         };
@@ -156,7 +165,13 @@ internal sealed partial class RunAttempt<TState>
 
         _runner.Where = "while saving its result";
         var result = Serialize(_runner.State, "save its result");
-        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", [], cancellationToken).ConfigureAwait(false);
+        var outbox = ToOutbox(_runner.TakeOutbox(), _sequence + 1);
+        await store.CompleteRunAsync(_lease, result, $"completed on attempt {_run.Attempt}", outbox, cancellationToken).ConfigureAwait(false);
+        if (outbox.Count > 0)
+        {
+            _context.Host.OutboxCommitted();
+        }
+
         await _context.Host.WakeParentAsync(_run).ConfigureAwait(false);
         _context.Host.NotifyCompleted(_run, result);
         Log.RunCompleted(_context.Logger, _run.Id, _flow.Name);
@@ -192,15 +207,30 @@ internal sealed partial class RunAttempt<TState>
     /// <param name="statusMessage">The status message to show.</param>
     /// <param name="serialize">Produces what to save; timed with the save.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
-    private async Task SaveCheckpointAsync(string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, CancellationToken cancellationToken)
+    /// <param name="extras">The outbox messages and the transactional stage's transaction that commit with it.</param>
+    private async Task SaveCheckpointAsync(
+        string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, SaveExtras extras, CancellationToken cancellationToken)
     {
         using var activity = _runner?.StartActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag);
 
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();
         var sequence = Interlocked.Increment(ref _sequence);
-        var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes));
-        await _context.Store.SaveCheckpointAsync(_lease, checkpoint, _context.Options.CheckpointsToKeep, cancellationToken).ConfigureAwait(false);
+        var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes))
+        {
+            Outbox = ToOutbox(extras.Outbox, sequence),
+            Compensation = _compensations.ToText(),
+        };
+        var keep = _context.Options.CheckpointsToKeep;
+        await (extras.Transaction is { } transaction
+            ? transaction.CommitAsync(checkpoint, keep, cancellationToken)
+            : _context.Store.SaveCheckpointAsync(_lease, checkpoint, keep, cancellationToken)).ConfigureAwait(false);
+        _position = position;
+        if (checkpoint.Outbox.Count > 0)
+        {
+            _context.Host.OutboxCommitted();
+        }
+
         activity?.SetStatus(ActivityStatusCode.Ok);
         _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         _context.Metrics.CheckpointSize.Record(bytes.Length);
@@ -218,6 +248,12 @@ internal sealed partial class RunAttempt<TState>
             return null;
         }
     }
+
+    /// <summary>The messages a save commits, with their stable IDs: made from the run, the checkpoint and their place in it.</summary>
+    private IReadOnlyList<OutboxMessage> ToOutbox(IReadOnlyList<StageOutbox.PendingMessage> pending, long sequence) =>
+        pending.Count == 0
+            ? []
+            : [.. pending.Select((m, i) => new OutboxMessage(StoreRules.OutboxMessageId(_run.Id, sequence, i), _run.Id, sequence, i, m.Destination, m.Payload))];
 
     private byte[] Serialize(TState state, string purpose) =>
         _context.Codec.Serialize(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
@@ -269,6 +305,11 @@ internal sealed partial class RunAttempt<TState>
         var reason = permanent ? "the error is permanent"
             : retry > policy.MaxRetries ? $"all {policy.MaxRetries} retries are used up"
             : $"the next retry would fall outside the retry window of {policy.Window}";
+        if (_compensations.Undoing || _compensations.Entries.Count > 0)
+        {
+            return await FailOrCompensateAsync(description, reason).ConfigureAwait(false);
+        }
+
         Log.RunFailed(_context.Logger, _run.Id, _flow.Name, description);
         return await RecordAsync(
             new RunTransition(RunStatus.Failed, RunEventKind.Failed, $"attempt {_run.Attempt} failed {description}; not retried: {reason}")

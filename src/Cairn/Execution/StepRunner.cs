@@ -7,7 +7,10 @@ namespace Cairn.Execution;
 /// <param name="Run">The run as claimed.</param>
 /// <param name="Flow">The definition the attempt runs, for messages: <c>order-import v3</c>.</param>
 /// <param name="Recovery">What stages may ask about the attempt.</param>
-internal sealed record AttemptScope(EngineContext Context, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery);
+/// <param name="Lease">The attempt's lease: what fences its writes.</param>
+/// <param name="Compensations">The stages with a compensation the run has completed.</param>
+internal sealed record AttemptScope(
+    EngineContext Context, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery, RunLease Lease, CompensationLog Compensations);
 
 /// <summary>The engine stopped the attempt before a stage; the run is left to resume from its last recovery point.</summary>
 internal sealed class AttemptStoppedException(string stage) : Exception($"stopped before stage '{stage}'")
@@ -23,7 +26,8 @@ internal sealed class AttemptStoppedException(string stage) : Exception($"stoppe
 internal sealed class StepRunner<TS>
 {
     private readonly AttemptScope _scope;
-    private readonly Func<RecoveryPointStep, FlowPath, TS, string?, CancellationToken, Task> _save;
+    private readonly Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> _save;
+    private readonly List<StageOutbox.PendingMessage> _outbox = [];
     private readonly string _whereSuffix;
     private readonly IReadOnlyList<int> _outerIterations;
     private readonly Func<object?>? _outerItem;
@@ -32,15 +36,16 @@ internal sealed class StepRunner<TS>
 
     /// <param name="scope">The attempt.</param>
     /// <param name="state">The state the steps start from.</param>
-    /// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status message.</param>
+    /// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status
+    /// message, and what commits with it (<see cref="SaveExtras"/>).</param>
     /// <param name="saveRaw">Saves what a step nested here already serialized (a parallel step's envelope, a parent
-    /// waiting for its child): label, position in this sequence, status message, bytes.</param>
+    /// waiting for its child): label, position in this sequence, status message, bytes, what commits with it.</param>
     /// <param name="whereSuffix">Added to every place named in messages: <c> in branch 'x' of parallel 'y'</c>.</param>
     /// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
     /// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
     public StepRunner(
-        AttemptScope scope, TS state, Func<RecoveryPointStep, FlowPath, TS, string?, CancellationToken, Task> save,
-        Func<string, FlowPath, string?, byte[], CancellationToken, Task> saveRaw, string whereSuffix = "",
+        AttemptScope scope, TS state, Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> save,
+        Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> saveRaw, string whereSuffix = "",
         IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
     {
         _scope = scope;
@@ -64,8 +69,21 @@ internal sealed class StepRunner<TS>
     /// <summary>What every place named in messages ends with: where this sequence is nested.</summary>
     public string WhereSuffix => _whereSuffix;
 
-    /// <summary>Saves what a step nested in this sequence serialized itself: label, position, status message, bytes.</summary>
-    public Func<string, FlowPath, string?, byte[], CancellationToken, Task> SaveRaw { get; }
+    /// <summary>Saves what a step nested in this sequence serialized itself: label, position, status message, bytes, extras.</summary>
+    public Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> SaveRaw { get; }
+
+    /// <summary>Takes the outbox messages the stages of this sequence added since the last save, for the next one.</summary>
+    public IReadOnlyList<StageOutbox.PendingMessage> TakeOutbox()
+    {
+        if (_outbox.Count == 0)
+        {
+            return [];
+        }
+
+        var messages = _outbox.ToArray();
+        _outbox.Clear();
+        return messages;
+    }
 
     /// <summary>The envelope of the parallel step (or inline sub-flow) in this sequence that a resumed attempt continues inside; taken by that step.</summary>
     public ParallelEnvelope? PendingResume { get; set; }
@@ -107,13 +125,16 @@ internal sealed class StepRunner<TS>
         {
             switch (steps[i])
             {
+                case StageStep<TS> { InTransaction: not null } stage:
+                    // Validated when the flow was built: the next step is the recovery point that commits the transaction.
+                    await ExecuteTransactionalStageAsync(stage, (RecoveryPointStep)steps[i + 1], at.StepAt(i + 1), cancellationToken).ConfigureAwait(false);
+                    i++;
+                    break;
                 case StageStep<TS> stage:
-                    await ExecuteStageAsync(stage, cancellationToken).ConfigureAwait(false);
+                    await ExecuteStageAsync(stage, null, cancellationToken).ConfigureAwait(false);
                     break;
                 case RecoveryPointStep point:
-                    Where = $"at recovery point '{point.Name}'{_whereSuffix}";
-                    await _save(point, at.StepAt(i), State, _statusMessage ?? point.StatusMessage, cancellationToken).ConfigureAwait(false);
-                    _statusMessage = null;
+                    await SaveAtAsync(point, at.StepAt(i), null, cancellationToken).ConfigureAwait(false);
                     break;
                 case CompositeStep composite:
                     await ExecuteCompositeAsync(composite, at.StepAt(i), FlowPath.Start, cancellationToken).ConfigureAwait(false);
@@ -180,7 +201,32 @@ internal sealed class StepRunner<TS>
         }
     }
 
-    private async Task ExecuteStageAsync(StageStep<TS> stage, CancellationToken cancellationToken)
+    private async Task SaveAtAsync(RecoveryPointStep point, FlowPath position, StageTransaction? transaction, CancellationToken cancellationToken)
+    {
+        Where = $"at recovery point '{point.Name}'{_whereSuffix}";
+        await _save(point, position, State, _statusMessage ?? point.StatusMessage, new SaveExtras(TakeOutbox(), transaction), cancellationToken).ConfigureAwait(false);
+        _statusMessage = null;
+    }
+
+    /// <summary>
+    /// Runs a transactional stage in a transaction of the store's database and commits it with the checkpoint of the
+    /// recovery point after it: both or neither. A failure before the commit rolls back the stage's writes.
+    /// </summary>
+    private async Task ExecuteTransactionalStageAsync(StageStep<TS> stage, RecoveryPointStep point, FlowPath position, CancellationToken cancellationToken)
+    {
+        if (_scope.Context.Host.IsStopping)
+        {
+            throw new AttemptStoppedException(stage.Name);
+        }
+
+        var store = (ITransactionalRunStore)_scope.Context.Store; // Checked when the engine was built.
+        Where = $"while opening the transaction of stage '{stage.Name}'{_whereSuffix}";
+        await using var transaction = await store.BeginStageTransactionAsync(_scope.Lease, cancellationToken).ConfigureAwait(false);
+        await ExecuteStageAsync(stage, transaction, cancellationToken).ConfigureAwait(false);
+        await SaveAtAsync(point, position, transaction, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ExecuteStageAsync(StageStep<TS> stage, StageTransaction? transaction, CancellationToken cancellationToken)
     {
         var engine = _scope.Context.Host;
         if (engine.IsStopping)
@@ -193,15 +239,32 @@ internal sealed class StepRunner<TS>
             ? $"in stage '{stage.Name}'{_whereSuffix}"
             : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){_whereSuffix}";
         var run = _scope.Run;
-        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem());
+        var added = _outbox.Count;
+        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox));
         using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
         {
-            await stage.Execute(context, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await (transaction is null
+                    ? stage.Execute!(context, cancellationToken)
+                    : stage.InTransaction!(context, transaction.Transaction, cancellationToken)).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed stage sends nothing: it adds its messages again when it runs again.
+                _outbox.RemoveRange(added, _outbox.Count - added);
+                throw;
+            }
+
             activity?.SetStatus(ActivityStatusCode.Ok);
         }
 
         State = context.State;
         _statusMessage = context.StatusMessage ?? _statusMessage;
+        if (stage.Compensation is not null)
+        {
+            _scope.Compensations.Record(stage.Name, iterations);
+        }
     }
 
     /// <summary>The iterations of the loops (and fan-out branches) around the current step, outermost first.</summary>

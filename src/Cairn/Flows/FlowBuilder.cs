@@ -142,6 +142,14 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
                 problems.Add($"the name '{step.Name}' is used twice; names of stages, recovery points, loops and branches must be unique in the flow");
             }
 
+            if (step is CompositeStep { Kind: "parallel" or "sub-flow" } parallel
+                && parallel.Bodies.SelectMany(FlowDefinition.Flatten).FirstOrDefault(s => s.IsTransactional || s.HasCompensation) is { } inside)
+            {
+                problems.Add(
+                    $"{(inside.IsTransactional ? "transactional stage" : "stage")} '{inside.Name}' is inside {parallel.Kind} '{parallel.Name}'{where}: " +
+                    "transactional stages and compensations are not supported inside parallel branches and inline sub-flows yet");
+            }
+
             switch (step)
             {
                 case RecoveryPointStep when topLevel && i == 0:
@@ -153,6 +161,10 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
                 case RecoveryPointStep when topLevel && i == steps.Count - 1:
                     problems.Add($"recovery point '{step.Name}' is the last step; the result is saved when the run completes");
                     break;
+                case { IsTransactional: true } when i == steps.Count - 1 || steps[i + 1] is not RecoveryPointStep:
+                    problems.Add($"transactional stage '{step.Name}'{where} must be followed by a recovery point: its checkpoint commits in the stage's transaction");
+                    break;
+
                 case CompositeStep composite:
                     foreach (var problem in composite.Problems)
                     {

@@ -5,11 +5,31 @@ internal abstract record FlowStep(string Name)
 {
     /// <summary>What messages call this kind of step: "stage", "recovery point", "loop", "branch".</summary>
     public abstract string Kind { get; }
+
+    /// <summary>Whether the step is a transactional stage.</summary>
+    public virtual bool IsTransactional => false;
+
+    /// <summary>Whether the step is a stage with a compensation.</summary>
+    public virtual bool HasCompensation => false;
 }
 
-internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>, CancellationToken, Task> Execute) : FlowStep(Name)
+/// <summary>A stage: its work, or for a transactional stage its work inside the store's transaction; and its compensation.</summary>
+internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>, CancellationToken, Task>? Execute) : FlowStep(Name)
 {
     public override string Kind => "stage";
+
+    public override bool IsTransactional => InTransaction is not null;
+
+    public override bool HasCompensation => Compensation is not null;
+
+    /// <summary>The work of a transactional stage, given the store's open transaction; null for a plain stage.</summary>
+    public Func<StageContext<TState>, System.Data.Common.DbTransaction, CancellationToken, Task>? InTransaction { get; init; }
+
+    /// <summary>What undoes the stage's effects when the run fails for good or is cancelled with compensation; null for none.</summary>
+    public Func<StageContext<TState>, CancellationToken, Task>? Compensation { get; init; }
+
+    /// <summary>How the compensation is retried; null for <see cref="Runs.RetryPolicy.Default"/>.</summary>
+    public RetryPolicy? CompensationRetry { get; init; }
 }
 
 internal sealed record RecoveryPointStep(string Name, string? StatusMessage) : FlowStep(Name)

@@ -5,7 +5,7 @@ namespace Cairn.Flows;
 /// <summary>
 /// The outbox a stage adds messages to (<see cref="StageContext{TState}.Outbox"/>). A message is committed with the
 /// run's next checkpoint — in a transactional stage, with the stage's own transaction — and delivered after that commit
-/// to the publisher registered for its destination (<c>CairnEngineBuilder.AddOutboxPublisher</c>): at least once,
+/// to the publisher registered for its destination (<see cref="CairnEngineBuilder.AddOutboxPublisher(string, Outbox.IOutboxPublisher)"/>): at least once,
 /// in order per run, each delivery with the same <see cref="Storage.OutboxMessage.Id"/>. Messages of a stage that
 /// fails, or of an attempt that dies before the commit, are never sent: the stage adds them again when it runs again.
 /// </summary>
@@ -21,12 +21,12 @@ public sealed class StageOutbox
     /// <param name="message">The message.</param>
     /// <exception cref="NotSupportedException">The message cannot be serialized.</exception>
     public void Add<T>(string destination, T message) =>
-        Add(destination, JsonSerializer.SerializeToUtf8Bytes(message, Json));
+        AddPayload(destination, JsonSerializer.SerializeToUtf8Bytes(message, Json));
 
-    /// <summary>Adds a message with a body already serialized.</summary>
+    /// <summary>Adds a message with a body already serialized (JSON, Protobuf, anything the publisher understands).</summary>
     /// <param name="destination">Where it goes: the name a publisher is registered under.</param>
     /// <param name="payload">The message's body.</param>
-    public void Add(string destination, ReadOnlyMemory<byte> payload)
+    public void AddPayload(string destination, ReadOnlyMemory<byte> payload)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(destination);
         _pending.Add(new PendingMessage(destination, payload.ToArray()));

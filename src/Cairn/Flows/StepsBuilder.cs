@@ -1,3 +1,5 @@
+using System.Data.Common;
+
 namespace Cairn.Flows;
 
 /// <summary>
@@ -38,6 +40,60 @@ public abstract class StepsBuilder<TState, TSelf>
 
     /// <summary>Adds a stage written as a class with a parameterless constructor; one instance serves every run.</summary>
     public TSelf Stage<TStage>(string name) where TStage : IStage<TState>, new() => Stage(name, new TStage());
+
+    /// <summary>
+    /// Adds a transactional stage: it runs inside a transaction of the store's own database (SQLite or PostgreSQL), and
+    /// the recovery point that must follow it commits in that same transaction. The stage's writes to the application's
+    /// tables in that database (the same SQLite file, or another schema of the same PostgreSQL database) and the
+    /// checkpoint commit together, fenced like every write of the run: a crash anywhere leaves both or neither, and an
+    /// attempt that lost its lease commits neither. Messages the stage adds to <see cref="StageContext{TState}.Outbox"/>
+    /// commit with them. A stage before the committed recovery point never runs again, so its writes happen once.
+    /// </summary>
+    /// <param name="name">The stage's name, unique in the flow.</param>
+    /// <param name="execute">
+    /// The stage's work: write through the transaction's <see cref="DbTransaction.Connection"/>, with the transaction set
+    /// on every command (<c>command.Transaction = transaction</c>). Keep it short: on SQLite the store's other writes wait
+    /// while it is open. Do not commit or roll it back; throw to roll it back.
+    /// </param>
+    public TSelf TransactionalStage(string name, Func<StageContext<TState>, DbTransaction, CancellationToken, Task> execute)
+    {
+        ArgumentNullException.ThrowIfNull(execute);
+        Steps.Add(new StageStep<TState>(name, null) { InTransaction = execute });
+        return Self;
+    }
+
+    /// <summary>
+    /// Gives the stage just added a compensation: when the run fails for good, or an operator cancels it with
+    /// compensation, the compensations of the stages that completed run in reverse order — durably, each checkpointed
+    /// when done so that it never runs twice once recorded, resumed after a crash, and retried by
+    /// <paramref name="retry"/>. The run ends <see cref="RunStatus.Compensated"/>, or <see cref="RunStatus.Failed"/> when a
+    /// compensation fails for good. A compensation sees the state as the run left it, and the stage's iterations and
+    /// idempotency key, which it can pass on to undo exactly what the stage did.
+    /// </summary>
+    /// <param name="compensation">Undoes the stage's effects.</param>
+    /// <param name="retry">How a failed compensation is retried, in the same attempt. Default <see cref="RetryPolicy.Default"/>.</param>
+    /// <exception cref="InvalidOperationException">The step just added is not a stage, or already has a compensation.</exception>
+    public TSelf CompensateWith(Func<StageContext<TState>, CancellationToken, Task> compensation, RetryPolicy? retry = null)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        if (Steps.Count == 0 || Steps[^1] is not StageStep<TState> stage)
+        {
+            throw new InvalidOperationException("CompensateWith follows the stage it compensates: add a stage first.");
+        }
+
+        if (stage.Compensation is not null)
+        {
+            throw new InvalidOperationException($"Stage '{stage.Name}' already has a compensation.");
+        }
+
+        if (retry?.FindProblem() is { } problem)
+        {
+            throw new ArgumentException($"The retry policy of the compensation of stage '{stage.Name}' is invalid: {problem}", nameof(retry));
+        }
+
+        Steps[^1] = stage with { Compensation = compensation, CompensationRetry = retry };
+        return Self;
+    }
 
     /// <summary>Adds a recovery point: passing it saves the state and the position, and a failed run resumes after it.</summary>
     /// <param name="name">The recovery point's name, unique in the flow.</param>

@@ -15,6 +15,9 @@ internal interface IRunOperatorHost
     /// <summary>A run was changed by an operator: wake the claim loop and the run's waiters.</summary>
     void Changed(RunId runId);
 
+    /// <summary>Outbox messages were re-driven: wake the dispatcher.</summary>
+    void OutboxChanged();
+
     /// <summary>A run was cancelled: cancel its stage if it runs here.</summary>
     Task CancelRunningAsync(RunId runId);
 

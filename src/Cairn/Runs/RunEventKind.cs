@@ -33,15 +33,12 @@ public enum RunEventKind
     /// <summary>The run started undoing its completed stages (it failed for good, or an operator asked).</summary>
     Compensating = 9,
 
-    /// <summary>One stage's compensation ran and was recorded as done.</summary>
-    StageCompensated = 10,
-
     /// <summary>Every compensation ran: the run is compensated.</summary>
-    Compensated = 11,
+    Compensated = 10,
 
     /// <summary>A compensation failed for good: the run failed with its error.</summary>
-    CompensationFailed = 12,
+    CompensationFailed = 11,
 
     /// <summary>An operator asked for the run to be cancelled with compensation.</summary>
-    CompensationRequested = 13,
+    CompensationRequested = 12,
 }

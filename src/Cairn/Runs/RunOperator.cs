@@ -14,7 +14,7 @@ namespace Cairn.Runs;
 /// also checks an edited state against the run's flow, cancels a stage that runs in the engine, and sees the engine's
 /// own changes without polling.
 /// </remarks>
-public sealed class RunOperator
+public sealed partial class RunOperator
 {
     private static readonly MethodInfo ReadAsMethod = typeof(RunOperator).GetMethod(nameof(ReadAs), BindingFlags.NonPublic | BindingFlags.Static)!;
 

@@ -33,9 +33,11 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
     protected ITestOutputHelper Output { get; } = output;
 
     /// <summary>Builds an engine on the test's store and clock, with no scheduled purge unless <paramref name="configure"/> sets one.</summary>
-    protected CairnEngine CreateEngine(FlowDefinition flow, Action<CairnOptions>? configure = null)
+    protected CairnEngine CreateEngine(FlowDefinition flow, Action<CairnOptions>? configure = null, Action<CairnEngineBuilder>? build = null)
     {
-        var engine = CairnEngine.CreateBuilder()
+        var builder = CairnEngine.CreateBuilder();
+        build?.Invoke(builder);
+        var engine = builder
             .UseStore(Store)
             .UseTimeProvider(Time)
             .UseLoggerFactory(new TestLoggerFactory(Output, Logs))

@@ -13,6 +13,7 @@ internal static class CairnCli
         DemoWorkerCommand.Create(),
         ServeCommand.Create(),
         RunsCommands.Create(),
+        OutboxCommands.Create(),
         PurgeCommand.Create(),
     }, args);
 

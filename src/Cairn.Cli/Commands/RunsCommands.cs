@@ -199,24 +199,45 @@ internal static class RunsCommands
         return bytes;
     }
 
-    private static Command Cancel() => OnOneRun(
-        "cancel", "Cancel an unfinished run; its checkpoints are kept", async (runs, runId, ct) =>
+    private static Command Cancel()
+    {
+        var compensate = new Option<bool>("--compensate")
         {
-            var run = await runs.CancelAsync(runId, "cancelled from the command line", ct);
-            AnsiConsole.MarkupLine($"Run {run.Id} is {StatusMarkup(run.Status)}.");
-        });
+            Description = "Undo the run's completed stages first: their compensations run in reverse order on the engine that claims it, and it ends Compensated",
+        };
+        return OnOneRun(
+            "cancel", "Cancel an unfinished run; its checkpoints are kept", async (parse, runs, runId, ct) =>
+            {
+                var run = parse.GetValue(compensate)
+                    ? await runs.CancelWithCompensationAsync(runId, "cancelled with compensation from the command line", ct)
+                    : await runs.CancelAsync(runId, "cancelled from the command line", ct);
+                AnsiConsole.MarkupLine(run.Status == RunStatus.Pending
+                    ? $"Run {run.Id} is {StatusMarkup(run.Status)}: an engine serving flow '{Markup.Escape(run.FlowName)}' runs its compensations, then it is Compensated."
+                    : $"Run {run.Id} is {StatusMarkup(run.Status)}.");
+            },
+            compensate);
+    }
 
     /// <summary>A command on one run: <c>--store</c> and the run's ID, checked before the store is opened, then <paramref name="action"/>.</summary>
-    private static Command OnOneRun(string name, string description, Func<RunOperator, RunId, CancellationToken, Task> action)
+    private static Command OnOneRun(string name, string description, Func<RunOperator, RunId, CancellationToken, Task> action) =>
+        OnOneRun(name, description, (_, runs, runId, ct) => action(runs, runId, ct));
+
+    private static Command OnOneRun(
+        string name, string description, Func<ParseResult, RunOperator, RunId, CancellationToken, Task> action, params Option[] options)
     {
         var store = StoreOption.Create();
         var id = RunIdArgument();
         var command = new Command(name, description) { store, id };
+        foreach (var option in options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             var runId = RunId.Parse(parse.GetRequiredValue(id));
             await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
-            await action(opened.Operator, runId, ct);
+            await action(parse, opened.Operator, runId, ct);
             return 0;
         });
         return command;
@@ -264,6 +285,7 @@ internal static class RunsCommands
         RunStatus.Running => "[blue]Running[/]",
         RunStatus.WaitingForRetry => "[yellow]WaitingForRetry[/]",
         RunStatus.Interrupted => "[yellow]Interrupted[/]",
+        RunStatus.Compensated => "[grey]Compensated[/]",
         _ => status.ToString(),
     };
 }

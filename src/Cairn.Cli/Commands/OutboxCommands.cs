@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using Cairn.Runs;
+using Cairn.Storage;
+using Spectre.Console;
+
+namespace Cairn.Cli.Commands;
+
+/// <summary><c>cairn outbox list|redrive</c>: the messages waiting to leave, and the dead letters.</summary>
+internal static class OutboxCommands
+{
+    public static Command Create() => new("outbox", "List the outbox's pending and dead-lettered messages, and re-drive dead letters")
+    {
+        List(),
+        Redrive(),
+    };
+
+    private static Command List()
+    {
+        var store = StoreOption.Create();
+        var status = new Option<OutboxStatus?>("--status") { Description = "Only messages with this status (Pending, DeadLettered)" };
+        var run = new Option<string?>("--run") { Description = "Only the messages of this run" };
+        var limit = new Option<int>("--limit") { Description = "The most messages shown, oldest first", DefaultValueFactory = _ => 50 };
+        var command = new Command("list", "List pending and dead-lettered outbox messages, oldest first") { store, status, run, limit };
+        command.SetAction(async (parse, ct) =>
+        {
+            var query = new OutboxQuery
+            {
+                Status = parse.GetValue(status),
+                RunId = parse.GetValue(run) is { } id ? RunId.Parse(id) : null,
+                Limit = parse.GetValue(limit),
+            };
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
+            var messages = await opened.Operator.ListOutboxAsync(query, ct);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Message ID", "Run", "Destination", "Status", "Attempts", "Committed (UTC)", "Last error");
+            foreach (var message in messages)
+            {
+                table.AddRow(
+                    message.Id.ToString(),
+                    message.RunId.ToString(),
+                    Markup.Escape(message.Destination),
+                    message.Status == OutboxStatus.DeadLettered ? "[red]DeadLettered[/]" : "Pending",
+                    message.Attempts.ToString(CultureInfo.InvariantCulture),
+                    message.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                    Markup.Escape(message.LastError ?? "-"));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"[grey]{messages.Count} message(s)[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Redrive()
+    {
+        var store = StoreOption.Create();
+        var ids = new Option<string[]>("--id") { Description = "The dead-lettered messages to send again (repeat the option); without it, every dead letter", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("redrive", "Send dead-lettered outbox messages again, with their own message IDs") { store, ids };
+        command.SetAction(async (parse, ct) =>
+        {
+            IReadOnlyList<Guid>? chosen = parse.GetValue(ids) is { Length: > 0 } given
+                ? [.. given.Select(id => Guid.TryParse(id, out var guid) ? guid : throw new FormatException($"--id '{id}' is not a message ID; 'cairn outbox list' shows them."))]
+                : null;
+            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
+            var count = await opened.Operator.RedriveOutboxAsync(chosen, ct);
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{count} dead-lettered message(s) are pending again; an engine with their publishers delivers them.");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -12,10 +12,11 @@ namespace Cairn.Sqlite;
 /// make operator changes while it runs.
 /// </summary>
 /// <remarks>
-/// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes are
-/// waited for up to <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
+/// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes, and
+/// an open stage transaction (<see cref="BeginStageTransactionAsync"/>), are waited for up to
+/// <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
 /// </remarks>
-public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore
+public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore
 {
     private const string RunColumns =
         "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
@@ -32,6 +33,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private readonly string _connectionPragmas;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly TimeSpan _busyTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
@@ -48,6 +50,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         _timeProvider = options.TimeProvider;
         _writes = new GroupCommitQueue<IPendingWrite>(options.MaxGroupCommitSize, Commit);
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _busyTimeout = options.BusyTimeout;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -190,7 +193,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     /// <summary>
     /// The statements of a checkpoint, fenced: the run moves to it, it is stored (older ones beyond <paramref name="keep"/>
     /// pruned), its outbox messages are added and the event is recorded. Runs on the writer inside the write lock, in a
-    /// group commit's transaction or in a stage transaction.
+    /// group commit's transaction or in a stage transaction (<see cref="BeginStageTransactionAsync"/>).
     /// </summary>
     /// <exception cref="RunOwnershipLostException">The lease no longer holds; nothing was written.</exception>
     private void WriteCheckpoint(SqliteTransaction transaction, RunLease lease, Checkpoint checkpoint, int keep, DateTimeOffset now)

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cairn.Sqlite;
 
 /// <summary>
-/// The embedded store: runs, checkpoints and events in one SQLite file with a WAL journal. One engine works on a file
-/// at a time (see <see cref="AcquireWorkerLockAsync"/>); other processes, such as the <c>cairn</c> tool, may read and
-/// make operator changes while it runs.
+/// The embedded store: runs, checkpoints, events and the outbox in one SQLite file with a WAL journal. One engine works
+/// on a file at a time (see <see cref="AcquireWorkerLockAsync"/>); other processes, such as the <c>cairn</c> tool, may
+/// read and make operator changes while it runs.
 /// </summary>
 /// <remarks>
 /// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes, and
@@ -295,12 +295,13 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     }
 
     /// <inheritdoc />
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            // Let a batch being committed finish; writes queued behind it fail with ObjectDisposedException.
-            _writeLock.Wait();
+            // Let a batch being committed (or an open stage transaction) finish; writes queued behind it fail with
+            // ObjectDisposedException.
+            await _writeLock.WaitAsync().ConfigureAwait(false);
             // Pooled connections keep the file open; close them so that the file can be moved or deleted.
             using (var connection = new SqliteConnection(_connectionString))
             {
@@ -311,7 +312,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
             _writeLock.Dispose();
         }
 
-        return base.DisposeAsync();
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Opens a pooled connection with the store's per-connection settings. Internal for tests.</summary>

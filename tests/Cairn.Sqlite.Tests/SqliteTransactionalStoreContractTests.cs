@@ -1,5 +1,4 @@
 using Cairn.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Cairn.Sqlite.Tests;
 
@@ -17,7 +16,6 @@ public sealed class SqliteTransactionalStoreContractTests : TransactionalStoreCo
         using var command = connection.CreateCommand();
         command.CommandText = "CREATE TABLE app_effects (effect TEXT NOT NULL)";
         command.ExecuteNonQuery();
-        SqliteConnection.ClearPool(connection);
         return store;
     }
 

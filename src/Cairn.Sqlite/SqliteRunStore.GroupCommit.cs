@@ -4,6 +4,8 @@ namespace Cairn.Sqlite;
 
 public sealed partial class SqliteRunStore
 {
+    private const int SqliteBusy = 5; // SQLITE_BUSY
+
     private SqliteConnection? _writer;
     private readonly Dictionary<string, SqliteCommand> _writerCommands = new(StringComparer.Ordinal);
 
@@ -30,17 +32,38 @@ public sealed partial class SqliteRunStore
         return pending.Task;
     }
 
-    /// <summary>Commits a batch of writes and completes or fails each of them; throws only if the store was disposed meanwhile.</summary>
-    private ValueTask Commit(List<IPendingWrite> batch)
+    /// <summary>Commits a batch of writes and completes or fails each of them; never throws.</summary>
+    private async ValueTask Commit(List<IPendingWrite> batch)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
             var disposed = new ObjectDisposedException(nameof(SqliteRunStore));
             batch.ForEach(write => write.Fail(disposed));
-            return ValueTask.CompletedTask;
+            return;
         }
 
-        _writeLock.Wait();
+        // The lock is free but for an open stage transaction (or a schema migration): wait for it, without holding a
+        // thread, as SQLite waits for another process's write, and fail as busy after as long.
+        bool entered;
+        try
+        {
+            entered = await _writeLock.WaitAsync(_busyTimeout).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            batch.ForEach(write => write.Fail(ex));
+            return;
+        }
+
+        if (!entered)
+        {
+            var busy = new SqliteException(
+                $"The SQLite store's writer stayed busy longer than the busy timeout ({_busyTimeout}): a stage transaction is open " +
+                "(or the schema is being migrated); the write was not committed.", SqliteBusy);
+            batch.ForEach(write => write.Fail(busy));
+            return;
+        }
+
         try
         {
             _writer ??= OpenConnection();
@@ -92,8 +115,6 @@ public sealed partial class SqliteRunStore
         {
             _writeLock.Release();
         }
-
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>How many write transactions were committed. For tests.</summary>

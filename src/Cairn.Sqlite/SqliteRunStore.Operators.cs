@@ -125,8 +125,8 @@ public sealed partial class SqliteRunStore
 
             // The copy is made inside the database: an unedited state is never read into memory.
             using (var copy = Command(connection, transaction,
-                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
-                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state) " +
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state), compensation " +
                 "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
             {
                 Bind(copy, "$run_id", Key(runId));
@@ -173,9 +173,9 @@ public sealed partial class SqliteRunStore
     public Task<int> PurgeAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction, _) =>
         {
-            // Checkpoints and events go with their run (ON DELETE CASCADE); the count is of runs only.
+            // Checkpoints, events and outbox messages go with their run (ON DELETE CASCADE); the count is of runs only.
             using var command = Command(connection, transaction,
-                "DELETE FROM runs WHERE status IN (4, 5, 6) AND finished_at < $finished_before");
+                "DELETE FROM runs WHERE status IN (4, 5, 6, 7) AND finished_at < $finished_before");
             Bind(command, "$finished_before", Ticks(finishedBefore));
             return command.ExecuteNonQuery();
         }, cancellationToken);
@@ -190,6 +190,43 @@ public sealed partial class SqliteRunStore
     }
 
     /// <inheritdoc />
-    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("WIP: issue 10");
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        return WriteAsync((connection, transaction, now) =>
+        {
+            var run = GetRun(connection, transaction, runId) ?? throw new RunNotFoundException(runId);
+            StoreRules.EnsureCanCompensate(runId, run.Status);
+            var kept = GetCheckpoints(connection, transaction, runId);
+            var latest = kept.Count > 0 ? kept[0] : throw new CheckpointNotFoundException(runId, "checkpoint", []);
+            var copySequence = Math.Max(run.CheckpointSequence, latest.Sequence) + 1;
+
+            // As a re-run's copy, made inside the database: the state is never read into memory.
+            using (var copy = Command(connection, transaction,
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, checksum, $now, state, $compensation " +
+                "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
+            {
+                Bind(copy, "$run_id", Key(runId));
+                Bind(copy, "$sequence", latest.Sequence);
+                Bind(copy, "$copy_sequence", copySequence);
+                Bind(copy, "$compensation", compensation);
+                Bind(copy, "$now", Ticks(now));
+                copy.ExecuteNonQuery();
+            }
+
+            using (var update = Command(connection, transaction,
+                "UPDATE runs SET status = 0, lease_epoch = lease_epoch + 1, lease_expires_at = NULL, due_at = $now, finished_at = NULL, " +
+                "checkpoint_sequence = $copy_sequence, updated_at = $now WHERE run_id = $run_id"))
+            {
+                Bind(update, "$now", Ticks(now));
+                Bind(update, "$copy_sequence", copySequence);
+                Bind(update, "$run_id", Key(runId));
+                update.ExecuteNonQuery();
+            }
+
+            InsertEvent(transaction, runId, now, RunEventKind.CompensationRequested, run.Attempt, message, latest.RecoveryPoint);
+            return StoreRules.CompensationRequested(run, copySequence, now);
+        }, cancellationToken);
+    }
 }

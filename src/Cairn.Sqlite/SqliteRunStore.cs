@@ -7,15 +7,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cairn.Sqlite;
 
 /// <summary>
-/// The embedded store: runs, checkpoints and events in one SQLite file with a WAL journal. One engine works on a file
-/// at a time (see <see cref="AcquireWorkerLockAsync"/>); other processes, such as the <c>cairn</c> tool, may read and
-/// make operator changes while it runs.
+/// The embedded store: runs, checkpoints, events and the outbox in one SQLite file with a WAL journal. One engine works
+/// on a file at a time (see <see cref="AcquireWorkerLockAsync"/>); other processes, such as the <c>cairn</c> tool, may
+/// read and make operator changes while it runs.
 /// </summary>
 /// <remarks>
-/// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes are
-/// waited for up to <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
+/// Writes run in <c>BEGIN IMMEDIATE</c> transactions, one at a time per store instance; writes of other processes, and
+/// an open stage transaction (<see cref="BeginStageTransactionAsync"/>), are waited for up to
+/// <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
 /// </remarks>
-public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations
+public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore
 {
     private const string RunColumns =
         "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +
@@ -32,6 +33,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private readonly string _connectionPragmas;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly TimeSpan _busyTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
@@ -48,6 +50,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         _timeProvider = options.TimeProvider;
         _writes = new GroupCommitQueue<IPendingWrite>(options.MaxGroupCommitSize, Commit);
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _busyTimeout = options.BusyTimeout;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -149,7 +152,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
 
             Checkpoint? checkpoint = null;
             using (var command = Command(connection, transaction,
-                "SELECT sequence, position, recovery_point, status_message, checksum, created_at, state FROM checkpoints " +
+                "SELECT sequence, position, recovery_point, status_message, checksum, created_at, state, compensation FROM checkpoints " +
                 "WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1"))
             {
                 Bind(command, "$run_id", Key(runId));
@@ -165,6 +168,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                         reader.GetString(4))
                     {
                         CreatedAt = Time(reader.GetInt64(5)),
+                        Compensation = reader.IsDBNull(7) ? null : reader.GetString(7),
                     };
                 }
             }
@@ -181,48 +185,62 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         return WriteAsync((connection, transaction, now) =>
         {
-            var attempt = UpdateFenced(transaction, lease,
-                "position = $position, last_recovery_point = $recovery_point, status_message = $status_message, " +
-                "checkpoint_sequence = $sequence, updated_at = $now",
-                command =>
-                {
-                    Bind(command, "$position", checkpoint.Position.ToString());
-                    Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
-                    Bind(command, "$status_message", checkpoint.StatusMessage);
-                    Bind(command, "$sequence", checkpoint.Sequence);
-                    Bind(command, "$now", Ticks(now));
-                });
-
-            {
-                var insert = Cached(transaction,
-                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
-                "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state) " +
-                "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
-                "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state");
-                Bind(insert, "$run_id", Key(lease.RunId));
-                Bind(insert, "$sequence", checkpoint.Sequence);
-                Bind(insert, "$position", checkpoint.Position.ToString());
-                Bind(insert, "$recovery_point", checkpoint.RecoveryPoint);
-                Bind(insert, "$status_message", checkpoint.StatusMessage);
-                Bind(insert, "$checksum", checkpoint.Checksum);
-                Bind(insert, "$now", Ticks(now));
-                Bind(insert, "$state", Bytes(checkpoint.State));
-                insert.ExecuteNonQuery();
-            }
-
-            {
-                var prune = Cached(transaction,
-                "DELETE FROM checkpoints WHERE run_id = $run_id AND sequence <= " +
-                "(SELECT sequence FROM checkpoints WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1 OFFSET $keep)");
-                Bind(prune, "$run_id", Key(lease.RunId));
-                Bind(prune, "$keep", keep);
-                prune.ExecuteNonQuery();
-            }
-
-            InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
-                StoreRules.RecoveryPointPassedMessage(checkpoint), checkpoint.RecoveryPoint);
+            WriteCheckpoint(transaction, lease, checkpoint, keep, now);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The statements of a checkpoint, fenced: the run moves to it, it is stored (older ones beyond <paramref name="keep"/>
+    /// pruned), its outbox messages are added and the event is recorded. Runs on the writer inside the write lock, in a
+    /// group commit's transaction or in a stage transaction (<see cref="BeginStageTransactionAsync"/>).
+    /// </summary>
+    /// <exception cref="RunOwnershipLostException">The lease no longer holds; nothing was written.</exception>
+    private void WriteCheckpoint(SqliteTransaction transaction, RunLease lease, Checkpoint checkpoint, int keep, DateTimeOffset now)
+    {
+        var attempt = UpdateFenced(transaction, lease,
+            "position = $position, last_recovery_point = $recovery_point, status_message = $status_message, " +
+            "checkpoint_sequence = $sequence, updated_at = $now",
+            command =>
+            {
+                Bind(command, "$position", checkpoint.Position.ToString());
+                Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
+                Bind(command, "$status_message", checkpoint.StatusMessage);
+                Bind(command, "$sequence", checkpoint.Sequence);
+                Bind(command, "$now", Ticks(now));
+            });
+
+        {
+            var insert = Cached(transaction,
+            "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
+            "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state, $compensation) " +
+            "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
+            "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state, " +
+            "compensation = excluded.compensation");
+            Bind(insert, "$run_id", Key(lease.RunId));
+            Bind(insert, "$sequence", checkpoint.Sequence);
+            Bind(insert, "$position", checkpoint.Position.ToString());
+            Bind(insert, "$recovery_point", checkpoint.RecoveryPoint);
+            Bind(insert, "$status_message", checkpoint.StatusMessage);
+            Bind(insert, "$checksum", checkpoint.Checksum);
+            Bind(insert, "$now", Ticks(now));
+            Bind(insert, "$state", Bytes(checkpoint.State));
+            Bind(insert, "$compensation", checkpoint.Compensation);
+            insert.ExecuteNonQuery();
+        }
+
+        {
+            var prune = Cached(transaction,
+            "DELETE FROM checkpoints WHERE run_id = $run_id AND sequence <= " +
+            "(SELECT sequence FROM checkpoints WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1 OFFSET $keep)");
+            Bind(prune, "$run_id", Key(lease.RunId));
+            Bind(prune, "$keep", keep);
+            prune.ExecuteNonQuery();
+        }
+
+        InsertOutbox(transaction, checkpoint.Outbox, now);
+        InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
+            StoreRules.RecoveryPointPassedMessage(checkpoint), checkpoint.RecoveryPoint);
     }
 
     /// <inheritdoc />
@@ -254,6 +272,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(outbox);
         return WriteAsync((connection, transaction, now) =>
         {
             var attempt = UpdateFenced(transaction, lease,
@@ -269,18 +288,20 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                 data.ExecuteNonQuery();
             }
 
+            InsertOutbox(transaction, outbox, now);
             InsertEvent(transaction, lease.RunId, now, RunEventKind.Completed, attempt, message);
             return true;
         }, cancellationToken);
     }
 
     /// <inheritdoc />
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            // Let a batch being committed finish; writes queued behind it fail with ObjectDisposedException.
-            _writeLock.Wait();
+            // Let a batch being committed (or an open stage transaction) finish; writes queued behind it fail with
+            // ObjectDisposedException.
+            await _writeLock.WaitAsync().ConfigureAwait(false);
             // Pooled connections keep the file open; close them so that the file can be moved or deleted.
             using (var connection = new SqliteConnection(_connectionString))
             {
@@ -291,7 +312,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
             _writeLock.Dispose();
         }
 
-        return base.DisposeAsync();
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Opens a pooled connection with the store's per-connection settings. Internal for tests.</summary>

@@ -96,6 +96,56 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InitializeAsync_SchemaVersion2_MigratesTo3_KeepsItsRuns_WhichThenUseTheOutboxAndCompensation()
+    {
+        // A file as Cairn with schema version 2 left it: only the old migrations, and a run waiting for a retry after one checkpoint.
+        var runId = RunId.New();
+        var key = runId.Value.ToString("N");
+        var ticks = _time.GetUtcNow().UtcTicks;
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _database.Path, Pooling = false }.ToString()))
+        {
+            old.Open();
+            Execute(old, "CREATE TABLE cairn_schema (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+            foreach (var migration in SqliteMigration.All.Where(m => m.Version <= 2))
+            {
+                Execute(old, migration.Sql);
+                Execute(old, $"INSERT INTO cairn_schema (version, name, applied_at) VALUES ({migration.Version}, '{migration.Name}', 0)");
+            }
+
+            Execute(old,
+                "INSERT INTO runs (run_id, flow_name, flow_version, recovery_id, status, attempt, created_at, updated_at, due_at, lease_epoch, " +
+                "position, last_recovery_point, status_message, checkpoint_sequence, input_checksum, settings) " +
+                $"VALUES ('{key}', 'orders', 1, 'order-42', 2, 1, {ticks}, {ticks}, {ticks}, 1, '1', 'point-1', 'step 1 done', 1, 'sha256:0', '{{}}'); " +
+                $"INSERT INTO run_data (run_id, input) VALUES ('{key}', x'7B7D'); " +
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state) " +
+                $"VALUES ('{key}', 1, '1', 'point-1', 'step 1 done', 'sha256:1', {ticks}, x'7B7D'); " +
+                $"INSERT INTO events (run_id, time, kind, attempt, message, recovery_point) VALUES ('{key}', {ticks}, 0, 1, 'run created', NULL)");
+        }
+
+        var store = await OpenAsync();
+
+        using (var connection = store.OpenConnection())
+        {
+            Assert.Equal(3L, Scalar(connection, "SELECT MAX(version) FROM cairn_schema"));
+            Assert.Equal("0003_outbox_compensation", Scalar(connection, "SELECT name FROM cairn_schema WHERE version = 3"));
+        }
+
+        var run = await store.GetRunAsync(runId, Ct);
+        Assert.Equal((RunStatus.WaitingForRetry, "point-1", 1L), (run!.Status, run.LastRecoveryPoint, run.CheckpointSequence));
+        var recovery = await store.GetRecoveryDataAsync(runId, Ct);
+        Assert.Equal("{}"u8.ToArray(), recovery.Input!.Value.ToArray());
+        Assert.Equal((1L, "point-1", (string?)null), (recovery.Checkpoint!.Sequence, recovery.Checkpoint.RecoveryPoint, recovery.Checkpoint.Compensation));
+        Assert.Single(await store.GetEventsAsync(runId, Ct));
+
+        var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("node-a", ["orders"], 1, TimeSpan.FromSeconds(30)), Ct));
+        var message = new OutboxMessage(StoreRules.OutboxMessageId(runId, 2, 0), runId, 2, 0, "orders", "{}"u8.ToArray());
+        await store.SaveCheckpointAsync(claimed.Lease,
+            new Checkpoint(2, FlowPath.Of(2), "point-2", null, "{}"u8.ToArray(), "sha256:2") { Outbox = [message], Compensation = "undo" }, keep: 3, Ct);
+        Assert.Equal(message.Id, Assert.Single(await store.ListOutboxAsync(new OutboxQuery(), Ct)).Id);
+        Assert.Equal("undo", (await store.GetRecoveryDataAsync(runId, Ct)).Checkpoint!.Compensation);
+    }
+
+    [Fact]
     public async Task InitializeAsync_NewerSchemaVersion_ThrowsStoreUnavailableNamingFileAndVersions()
     {
         var store = await OpenAsync();

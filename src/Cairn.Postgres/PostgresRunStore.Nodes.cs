@@ -50,8 +50,10 @@ public sealed partial class PostgresRunStore
     /// <summary>Subscribes to the store's wake-ups.</summary>
     /// <remarks>
     /// LISTENs on the channel <c>cairn_</c> and the schema name, on a connection of its own taken from the data source
-    /// for as long as the subscription lasts. Creating a run, a re-run, and finding runs of a dead node send a NOTIFY
-    /// when their transaction commits (retries are due later: the engines' polling finds them). A lost connection is
+    /// for as long as the subscription lasts. Creating a run, a re-run, a request to compensate, and finding runs of a
+    /// dead node send a NOTIFY when their transaction commits (retries are due later: the engines' polling finds them);
+    /// so do commits that add outbox messages and re-drives, with the payload <c>outbox</c>, so that the outbox
+    /// dispatchers of other nodes look for them (the subscriber is called for every notification). A lost connection is
     /// opened again with a growing delay, logged as a warning, and the subscriber is woken once it is back.
     /// </remarks>
     public async ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)

@@ -188,6 +188,39 @@ public sealed partial class PostgresRunStore
             cancellationToken);
 
     /// <inheritdoc />
-    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("WIP: issue 10");
+    /// <remarks>One statement: the checkpoint copy is made inside the database, so the state never travels.</remarks>
+    public Task<RunRecord> RequestCompensationAsync(RunId runId, string compensation, string message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        return WriteAsync(
+            _sql.RequestCompensation,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "allowed", CompensatableStatuses);
+                Add(parameters, "compensation", compensation);
+                Add(parameters, "message", message);
+            },
+            async reader =>
+            {
+                if (!await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                if (!reader.IsDBNull(1))
+                {
+                    return ReadRun(reader, first: 1);
+                }
+
+                StoreRules.EnsureCanCompensate(runId, (RunStatus)reader.GetInt32(0));
+                if (!reader.GetBoolean(1 + RunColumnCount))
+                {
+                    throw new CheckpointNotFoundException(runId, "checkpoint", []);
+                }
+
+                throw new InvalidOperationException($"Run {runId} was refused a compensation request its status allows.");
+            },
+            cancellationToken);
+    }
 }

@@ -135,6 +135,25 @@ public sealed partial class PostgresRunStore
         Add(parameters, "epoch", lease.Epoch);
     }
 
+    // The outbox messages of a write as the parallel arrays its INSERT unnests; nothing when there are none (the
+    // statement without outbox has no such parameters).
+    private static void AddOutbox(NpgsqlParameterCollection parameters, IReadOnlyList<OutboxMessage> outbox)
+    {
+        if (outbox.Count == 0)
+        {
+            return;
+        }
+
+        Add(parameters, "outbox_ids", outbox.Select(m => m.Id).ToArray());
+        Add(parameters, "outbox_sequences", outbox.Select(m => m.CheckpointSequence).ToArray());
+        Add(parameters, "outbox_indexes", outbox.Select(m => m.Index).ToArray());
+        Add(parameters, "outbox_destinations", outbox.Select(m => m.Destination).ToArray());
+        parameters.Add(new NpgsqlParameter("outbox_payloads", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea)
+        {
+            Value = outbox.Select(m => m.Payload.ToArray()).ToArray(),
+        });
+    }
+
     private static void Add<T>(NpgsqlParameterCollection parameters, string name, T value) =>
         parameters.Add(new NpgsqlParameter<T>(name, value));
 }

@@ -27,7 +27,7 @@ namespace Cairn.Postgres;
 /// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
 /// </remarks>
-public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations
+public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore
 {
     /// <summary>How many statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPreparedStatements = 32;
@@ -37,6 +37,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
 
     private static readonly int[] RerunnableStatuses = StatusesAllowedBy(StoreRules.EnsureCanRerun);
     private static readonly int[] CancellableStatuses = StatusesAllowedBy(StoreRules.EnsureCanCancel);
+    private static readonly int[] CompensatableStatuses = StatusesAllowedBy(StoreRules.EnsureCanCompensate);
+    private static readonly int RunColumnCount = PostgresSql.RunColumnList.Split(", ").Length;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -182,6 +184,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                         reader.GetString(5))
                     {
                         CreatedAt = Time(reader, 6),
+                        Compensation = NullableString(reader, 8),
                     };
                 return new RecoveryData(input, checkpoint);
             },
@@ -236,11 +239,22 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     /// <inheritdoc />
     public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken)
     {
+        var (sql, bind) = CheckpointWrite(lease, checkpoint, keep);
+        return WriteAsync(sql, bind, reader => ReadFencedAsync(reader, lease), cancellationToken);
+    }
+
+    /// <summary>
+    /// The statement that saves a checkpoint, fenced, with its outbox messages, and its parameters: for
+    /// <see cref="SaveCheckpointAsync"/> in group commit and for a stage transaction's commit alike.
+    /// </summary>
+    private (string Sql, Action<NpgsqlParameterCollection> Bind) CheckpointWrite(RunLease lease, Checkpoint checkpoint, int keep)
+    {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
-        return WriteAsync(
-            _sql.SaveCheckpoint,
+        var outbox = checkpoint.Outbox;
+        return (
+            outbox.Count == 0 ? _sql.SaveCheckpoint : _sql.SaveCheckpointWithOutbox,
             parameters =>
             {
                 AddFence(parameters, lease);
@@ -250,11 +264,11 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "status_message", checkpoint.StatusMessage);
                 Add(parameters, "checksum", checkpoint.Checksum);
                 Add(parameters, "state", checkpoint.State);
+                Add(parameters, "compensation", checkpoint.Compensation);
                 Add(parameters, "keep", keep);
                 Add(parameters, "message", StoreRules.RecoveryPointPassedMessage(checkpoint));
-            },
-            reader => ReadFencedAsync(reader, lease),
-            cancellationToken);
+                AddOutbox(parameters, outbox);
+            });
     }
 
     /// <inheritdoc />
@@ -288,13 +302,15 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         RunLease lease, ReadOnlyMemory<byte> result, string message, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(outbox);
         return WriteAsync(
-            _sql.CompleteRun,
+            outbox.Count == 0 ? _sql.CompleteRun : _sql.CompleteRunWithOutbox,
             parameters =>
             {
                 AddFence(parameters, lease);
                 Add(parameters, "result", result);
                 Add(parameters, "message", message);
+                AddOutbox(parameters, outbox);
             },
             reader => ReadFencedAsync(reader, lease),
             cancellationToken);

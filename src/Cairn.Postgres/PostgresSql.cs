@@ -36,6 +36,7 @@ internal sealed class PostgresSql
         var runData = $"\"{schema}\".run_data";
         var checkpoints = $"\"{schema}\".checkpoints";
         var events = $"\"{schema}\".events";
+        var outbox = $"\"{schema}\".outbox";
         var r = Columns("r.");
         const string Fence = "run_id = @run_id AND lease_epoch = @epoch AND status = 1";
         const string Micros = "* interval '1 microsecond'"; // Durations travel as microseconds: exact, and no DST rules.
@@ -50,9 +51,23 @@ internal sealed class PostgresSql
         // NOTIFY is a hint to listening nodes that a run may be due: it is sent when the transaction commits, duplicates
         // within a transaction are merged, and a node that misses it finds the run at its next poll. A CTE without data
         // changes runs only when referenced, hence the count the final SELECT joins (always one row).
-        string Notify(string source, string condition = "true") =>
-            $"notified AS (SELECT pg_notify('{WakeUpChannel}', '') FROM {source} WHERE {condition} LIMIT 1)";
+        string Notify(string source, string condition = "true", string payload = "") =>
+            $"notified AS (SELECT pg_notify('{WakeUpChannel}', '{payload}') FROM {source} WHERE {condition} LIMIT 1)";
         const string Notified = "CROSS JOIN (SELECT count(*) FROM notified) notified_count";
+
+        // The outbox messages of a fenced write, all in one INSERT from parallel arrays (@outbox_*), hanging on the write's
+        // "run" CTE: a write that lost its fence adds none. A message committed again (same ID: same run, checkpoint and
+        // place) is kept once. The NOTIFY, with the payload 'outbox', wakes the dispatchers of the other nodes.
+        var insertOutbox = $"""
+            outboxed AS (
+                INSERT INTO {outbox} (message_id, run_id, checkpoint_sequence, idx, destination, payload, status, attempts, created_at, due_at)
+                SELECT m.message_id, run.run_id, m.checkpoint_sequence, m.idx, m.destination, m.payload, 0, 0, {now}, {now}
+                FROM run CROSS JOIN unnest(@outbox_ids, @outbox_sequences, @outbox_indexes, @outbox_destinations, @outbox_payloads)
+                    AS m(message_id, checkpoint_sequence, idx, destination, payload)
+                ON CONFLICT (message_id) DO NOTHING
+                RETURNING 1
+            ), {Notify("outboxed", payload: OutboxNotification)}
+            """;
 
         // @owner set: the run is created already claimed by it (status Running, attempt and epoch 1, a lease), with its
         // Started event after the Created one, and no wake-up since no other node should take it.
@@ -91,7 +106,7 @@ internal sealed class PostgresSql
 
         // One statement, so the input and the checkpoint come from the same snapshot.
         GetRecoveryData = $"""
-            SELECT d.input, c.sequence, c.position, c.recovery_point, c.status_message, c.checksum, c.created_at, c.state
+            SELECT d.input, c.sequence, c.position, c.recovery_point, c.status_message, c.checksum, c.created_at, c.state, c.compensation
             FROM {runs} r
             LEFT JOIN {runData} d ON d.run_id = r.run_id
             LEFT JOIN LATERAL (
@@ -139,17 +154,18 @@ internal sealed class PostgresSql
 
         // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
         // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
-        SaveCheckpoint = $"""
+        string SaveCheckpointSql(bool outbox) => $"""
             WITH run AS (
                 UPDATE {runs} SET position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
                     checkpoint_sequence = @sequence, updated_at = {now}
                 WHERE {Fence}
                 RETURNING run_id, attempt
             ), saved AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state)
-                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state FROM run
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
+                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
-                    status_message = EXCLUDED.status_message, checksum = EXCLUDED.checksum, created_at = EXCLUDED.created_at, state = EXCLUDED.state
+                    status_message = EXCLUDED.status_message, checksum = EXCLUDED.checksum, created_at = EXCLUDED.created_at, state = EXCLUDED.state,
+                    compensation = EXCLUDED.compensation
             ), pruned AS (
                 DELETE FROM {checkpoints}
                 WHERE run_id = (SELECT run_id FROM run) AND sequence < (
@@ -160,9 +176,12 @@ internal sealed class PostgresSql
                     ) newest)
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
-            )
-            SELECT attempt FROM run
+            ){(outbox ? $", {insertOutbox}" : "")}
+            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
             """;
+
+        SaveCheckpoint = SaveCheckpointSql(outbox: false);
+        SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
 
         Transition = $"""
             WITH run AS (
@@ -179,7 +198,7 @@ internal sealed class PostgresSql
             SELECT attempt FROM run {Notified}
             """;
 
-        CompleteRun = $"""
+        string CompleteRunSql(bool outbox) => $"""
             WITH run AS (
                 UPDATE {runs} SET status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}
                 WHERE {Fence}
@@ -191,9 +210,12 @@ internal sealed class PostgresSql
                 DELETE FROM {checkpoints} WHERE run_id = (SELECT run_id FROM run)
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
-            )
-            SELECT attempt FROM run
+            ){(outbox ? $", {insertOutbox}" : "")}
+            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
             """;
+
+        CompleteRun = CompleteRunSql(outbox: false);
+        CompleteRunWithOutbox = CompleteRunSql(outbox: true);
 
         // SKIP LOCKED: a run whose row is locked is being written by its owner or taken by another node right now; the
         // next pass finds it if its lease is still expired. Exclusive: the caller holds the node lock of its name, so
@@ -250,9 +272,9 @@ internal sealed class PostgresSql
                 FROM target t JOIN {checkpoints} c ON c.run_id = t.run_id AND c.sequence = @sequence
                 WHERE t.status = ANY(@allowed)
             ), copied AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state)
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
                 SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, COALESCE(@checksum, c.checksum), {now},
-                    COALESCE(@state, c.state)
+                    COALESCE(@state, c.state), c.compensation
                 FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
             ), rerun AS (
                 UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now},
@@ -286,8 +308,96 @@ internal sealed class PostgresSql
             SELECT target.status, {Columns("cancelled.")} FROM target LEFT JOIN cancelled ON true
             """;
 
-        // Checkpoints, data and events go with their run (ON DELETE CASCADE); the count is of runs only.
-        Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6) AND finished_at < @finished_before";
+        // A request to compensate: a copy of the latest checkpoint, numbered after it, with the compensation text; the
+        // run pending at the copy under a new epoch (StoreRules.CompensationRequested); the event. All hang on "source",
+        // which holds a row only when the status allows it and the run has a checkpoint; the result row's status and
+        // "has_checkpoint" tell the caller which failed.
+        RequestCompensation = $"""
+            WITH target AS (
+                SELECT run_id, status, checkpoint_sequence FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
+            ), latest AS (
+                SELECT c.run_id, c.sequence, c.recovery_point FROM {checkpoints} c JOIN target t ON c.run_id = t.run_id
+                ORDER BY c.sequence DESC LIMIT 1
+            ), source AS (
+                SELECT l.run_id, l.sequence, l.recovery_point, GREATEST(t.checkpoint_sequence, l.sequence) + 1 AS copy_sequence
+                FROM latest l JOIN target t ON t.run_id = l.run_id
+                WHERE t.status = ANY(@allowed)
+            ), copied AS (
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
+                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, c.checksum, {now}, c.state, @compensation
+                FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
+            ), requested AS (
+                UPDATE {runs} r SET status = 0, lease_epoch = r.lease_epoch + 1, lease_expires_at = NULL, due_at = {now}, claim_at = {now},
+                    finished_at = NULL, checkpoint_sequence = s.copy_sequence, updated_at = {now}
+                FROM source s WHERE r.run_id = s.run_id
+                RETURNING {r}, s.recovery_point AS source_recovery_point
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
+                SELECT run_id, {now}, 12, attempt, @message, source_recovery_point FROM requested
+            ), {Notify("requested")}
+            SELECT target.status, {Columns("requested.")}, EXISTS (SELECT FROM latest) AS has_checkpoint
+            FROM target LEFT JOIN requested ON true {Notified}
+            """;
+
+        // The outbox. A claim takes, oldest first, due pending messages that nobody claims (or whose claim expired) and
+        // that are the first pending message of their run; SKIP LOCKED: dispatchers on other nodes pass over the messages
+        // this one is taking, and a row claimed meanwhile fails the recheck of the claim condition.
+        const string OutboxColumnList = "message_id, run_id, checkpoint_sequence, idx, destination, payload, status, attempts, created_at, due_at, last_error";
+        const string OutboxOrder = "created_at, run_id, checkpoint_sequence, idx";
+        ClaimOutbox = $"""
+            WITH candidates AS (
+                SELECT o.message_id FROM {outbox} o
+                WHERE o.status = 0 AND o.due_at <= {now} AND (o.claimed_until IS NULL OR o.claimed_until <= {now})
+                    AND NOT EXISTS (
+                        SELECT FROM {outbox} e
+                        WHERE e.run_id = o.run_id AND e.status = 0 AND (e.checkpoint_sequence, e.idx) < (o.checkpoint_sequence, o.idx))
+                ORDER BY o.created_at, o.run_id, o.checkpoint_sequence, o.idx
+                LIMIT @max_messages
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE {outbox} o SET owner = @owner, claimed_until = {now} + @claim_us {Micros}, attempts = o.attempts + 1
+                FROM candidates c WHERE o.message_id = c.message_id
+                RETURNING {string.Join(", ", OutboxColumnList.Split(", ").Select(column => "o." + column))}
+            )
+            SELECT {OutboxColumnList} FROM claimed ORDER BY {OutboxOrder}
+            """;
+
+        MarkOutboxDelivered = $"""
+            WITH delivered AS (
+                DELETE FROM {outbox} WHERE message_id = ANY(@ids) AND owner = @owner AND claimed_until IS NOT NULL
+                RETURNING 1
+            )
+            SELECT count(*)::integer FROM delivered
+            """;
+
+        MarkOutboxFailed = $"""
+            WITH failed AS (
+                UPDATE {outbox} SET claimed_until = NULL, last_error = @error, due_at = @retry_at,
+                    status = CASE WHEN @retry_at::timestamptz IS NULL THEN 1 ELSE 0 END
+                WHERE message_id = @id AND owner = @owner AND claimed_until IS NOT NULL
+                RETURNING 1
+            )
+            SELECT count(*)::integer FROM failed
+            """;
+
+        ListOutbox = $"""
+            SELECT {OutboxColumnList} FROM {outbox}
+            WHERE (@status::integer IS NULL OR status = @status) AND (@run_id::uuid IS NULL OR run_id = @run_id)
+            ORDER BY {OutboxOrder}
+            LIMIT @limit
+            """;
+
+        RedriveOutbox = $"""
+            WITH redriven AS (
+                UPDATE {outbox} SET status = 0, due_at = {now}, attempts = 0, last_error = NULL
+                WHERE status = 1 AND (@ids::uuid[] IS NULL OR message_id = ANY(@ids))
+                RETURNING 1
+            ), {Notify("redriven", payload: OutboxNotification)}
+            SELECT count(*)::integer FROM redriven {Notified}
+            """;
+
+        // Checkpoints, data, events and outbox messages go with their run (ON DELETE CASCADE); the count is of runs only.
+        Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6, 7) AND finished_at < @finished_before";
     }
 
     public string Schema { get; }
@@ -296,6 +406,12 @@ internal sealed class PostgresSql
 
     /// <summary>The channel of the store's wake-up notifications: <c>cairn_</c> and the schema name.</summary>
     public string WakeUpChannel { get; }
+
+    /// <summary>
+    /// The payload of the notification on <see cref="WakeUpChannel"/> that a commit sends when it added outbox messages
+    /// (or re-drove some), so that the dispatchers of other nodes look for them; other wake-ups have an empty payload.
+    /// </summary>
+    public const string OutboxNotification = "outbox";
 
     /// <summary>Subscribes a connection to <see cref="WakeUpChannel"/>.</summary>
     public string Listen { get; }
@@ -336,6 +452,24 @@ internal sealed class PostgresSql
     public string CancelRun { get; }
 
     public string Purge { get; }
+
+    /// <summary>Like <see cref="SaveCheckpoint"/>, and adds the checkpoint's outbox messages (@outbox_* arrays).</summary>
+    public string SaveCheckpointWithOutbox { get; }
+
+    /// <summary>Like <see cref="CompleteRun"/>, and adds the completion's outbox messages (@outbox_* arrays).</summary>
+    public string CompleteRunWithOutbox { get; }
+
+    public string RequestCompensation { get; }
+
+    public string ClaimOutbox { get; }
+
+    public string MarkOutboxDelivered { get; }
+
+    public string MarkOutboxFailed { get; }
+
+    public string ListOutbox { get; }
+
+    public string RedriveOutbox { get; }
 
     private static string Columns(string prefix) =>
         string.Join(", ", RunColumnList.Split(", ").Select(column => prefix + column));

@@ -142,4 +142,90 @@ public sealed class PostgresMultiNodeTests(PostgresCluster cluster) : IAsyncLife
         var after = await _nodes[0].GetRunAsync(run.Id, Ct);
         Assert.Equal(("node-1", 2L, "p"), (after!.Owner, after.LeaseEpoch, after.LastRecoveryPoint));
     }
+
+    [Fact]
+    public async Task ClaimOutboxAsync_DispatchersOnTwoNodes_NeverHoldOneMessageAtOnce_AndDeliverEachOnceInRunOrder()
+    {
+        const int RunCount = 40;
+        const int Checkpoints = 3;
+        const int MessagesPerCheckpoint = 3;
+        const int MessageCount = RunCount * Checkpoints * MessagesPerCheckpoint;
+        await Task.WhenAll(Enumerable.Range(0, RunCount).Select(i =>
+            _nodes[i % 2].CreateRunAsync(new NewRun(RunId.New(), "orders", 1, $"outbox-{i}", new byte[] { 1 }, "c", "{}"), Ct)));
+        var runs = await _nodes[0].ClaimDueRunsAsync(new ClaimRequest("node-0", ["orders"], RunCount, Lease), Ct);
+        Assert.Equal(RunCount, runs.Count);
+        for (var sequence = 1; sequence <= Checkpoints; sequence++)
+        {
+            var current = sequence;
+            await Task.WhenAll(runs.Select((claimed, i) => _nodes[i % 2].SaveCheckpointAsync(
+                claimed.Lease,
+                new Checkpoint(current, FlowPath.Of(current), $"point-{current}", null, new byte[] { 1 }, "c")
+                {
+                    Outbox =
+                    [
+                        .. Enumerable.Range(0, MessagesPerCheckpoint).Select(index => new OutboxMessage(
+                            StoreRules.OutboxMessageId(claimed.Run.Id, current, index), claimed.Run.Id, current, index, "orders", new byte[] { (byte)index })),
+                    ],
+                },
+                keep: 3,
+                Ct)));
+        }
+
+        var held = new ConcurrentDictionary<Guid, string>();
+        var overlaps = new ConcurrentBag<Guid>();
+        var claims = new ConcurrentBag<Guid>();
+        var orderByRun = new ConcurrentDictionary<RunId, List<(long, int)>>();
+        var delivered = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var dispatchers = Enumerable.Range(0, 6).Select(n => Task.Run(async () =>
+        {
+            var node = _nodes[n % 2];
+            var owner = $"dispatcher-{n % 2}-{n}";
+            while (Volatile.Read(ref delivered) < MessageCount && !timeout.IsCancellationRequested)
+            {
+                var batch = await node.ClaimOutboxAsync(owner, 5, TimeSpan.FromMinutes(5), Ct);
+                if (batch.Count == 0)
+                {
+                    await Task.Delay(5, Ct);
+                    continue;
+                }
+
+                foreach (var message in batch)
+                {
+                    claims.Add(message.Id);
+                    if (!held.TryAdd(message.Id, owner))
+                    {
+                        overlaps.Add(message.Id);
+                    }
+
+                    var order = orderByRun.GetOrAdd(message.RunId, _ => []);
+                    lock (order)
+                    {
+                        order.Add((message.CheckpointSequence, message.Index));
+                    }
+                }
+
+                var count = await node.MarkOutboxDeliveredAsync([.. batch.Select(m => m.Id)], owner, Ct);
+                Assert.Equal(batch.Count, count);
+                foreach (var message in batch)
+                {
+                    held.TryRemove(message.Id, out _);
+                }
+
+                Interlocked.Add(ref delivered, count);
+            }
+        }));
+        await Task.WhenAll(dispatchers).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Empty(overlaps);
+        Assert.Equal(MessageCount, claims.Count);
+        Assert.Equal(MessageCount, claims.Distinct().Count());
+        Assert.Equal(MessageCount, delivered);
+        var expected = Enumerable.Range(1, Checkpoints)
+            .SelectMany(sequence => Enumerable.Range(0, MessagesPerCheckpoint).Select(index => ((long)sequence, index)))
+            .ToList();
+        Assert.Equal(RunCount, orderByRun.Count);
+        Assert.All(orderByRun.Values, order => Assert.Equal(expected, order));
+        Assert.Equal(0L, await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema}\".outbox"));
+    }
 }

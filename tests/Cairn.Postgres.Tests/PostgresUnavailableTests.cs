@@ -53,6 +53,31 @@ public sealed class PostgresUnavailableTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StageTransactionsAndOutbox_DatabaseStopped_ThrowStoreUnavailable_AndNothingOfTheStageIsCommitted()
+    {
+        await using var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = Server.ConnectionString() });
+        await store.InitializeAsync(Ct);
+        var run = (await store.CreateRunAsync(NewRun("stage"), Ct)).Run;
+        var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("node", ["orders"], 1, TimeSpan.FromMinutes(5)), Ct));
+        var transaction = await store.BeginStageTransactionAsync(claimed.Lease, Ct);
+
+        await Server.StopAsync();
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => transaction.CommitAsync(Checkpoint(1), 3, Ct));
+        await transaction.DisposeAsync();
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.BeginStageTransactionAsync(claimed.Lease, Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ClaimOutboxAsync("node", 10, TimeSpan.FromMinutes(1), Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ListOutboxAsync(new OutboxQuery(), Ct));
+
+        await Server.StartAsync();
+
+        Assert.Equal(0, (await store.GetRunAsync(run.Id, Ct))!.CheckpointSequence);
+        await using var again = await store.BeginStageTransactionAsync(claimed.Lease, Ct);
+        await again.CommitAsync(Checkpoint(1), 3, Ct);
+        Assert.Equal(1, (await store.GetRunAsync(run.Id, Ct))!.CheckpointSequence);
+    }
+
+    [Fact]
     public async Task InitializeAsync_NothingListening_ThrowsStoreUnavailableNamingHostAndPort()
     {
         var port = Server.Port == 1 ? 2 : 1;

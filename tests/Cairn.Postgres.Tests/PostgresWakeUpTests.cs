@@ -69,6 +69,30 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task AttachAsync_OutboxMessagesCommittedOnAnotherNode_WakeTheAttachedEngine()
+    {
+        var node = await OpenAsync();
+        var other = await OpenAsync();
+        var wakeUps = Channel.CreateUnbounded<bool>();
+        _disposables.Add(await node.AttachAsync("node", () => wakeUps.Writer.TryWrite(true), Ct));
+
+        // Created already claimed: no wake-up, since no other node should take the run.
+        var runId = RunId.New();
+        var created = await other.CreateRunAsync(NewRun("order-4") with { Id = runId, ClaimFor = new NewRunClaim("other", TimeSpan.FromMinutes(5)) }, Ct);
+        var lease = created.Lease!;
+        var message = new OutboxMessage(StoreRules.OutboxMessageId(runId, 1, 0), runId, 1, 0, "orders", new byte[] { 1 });
+        await other.SaveCheckpointAsync(lease, new Checkpoint(1, FlowPath.Of(1), "saved", null, new byte[] { 2 }, "c") { Outbox = [message] }, 1, Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        while (wakeUps.Reader.TryRead(out _))
+        {
+        }
+
+        await other.CompleteRunAsync(lease, new byte[] { 3 }, "done", [message with { Id = StoreRules.OutboxMessageId(runId, 2, 0), CheckpointSequence = 2 }], Ct);
+        await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(2, (await node.ListOutboxAsync(new OutboxQuery { RunId = runId }, Ct)).Count);
+    }
+
+    [Fact]
     public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgain()
     {
         var node = await OpenAsync();

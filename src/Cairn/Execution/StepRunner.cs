@@ -261,6 +261,7 @@ internal sealed class StepRunner<TS>
         // that commits in between makes this one's insert fail on the primary key.
         Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
         var recorded = await FindCompletionAsync(source, runId, key, cancellationToken).ConfigureAwait(false);
+        var lostRace = recorded is null;
         if (recorded is null)
         {
             Where = $"while opening the transaction of stage '{stage.Name}' on data source '{source.Name}'{_whereSuffix}";
@@ -317,7 +318,9 @@ internal sealed class StepRunner<TS>
         }
 
         Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
-        Log.StageCompletionFound(_scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt, _scope.Run.Attempt);
+        Log.StageCompletionFound(
+            _scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt,
+            lostRace ? "committed first by a racing attempt; this attempt's writes were rolled back" : "found before running it", _scope.Run.Attempt);
         State = _scope.Context.Codec.Deserialize<TS>(
             recorded.State, $"The state recorded by stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {table.TableName})");
         try

@@ -231,6 +231,7 @@ public sealed partial class CairnEngine
             try
             {
                 await PurgeAsync(retention, stopping).ConfigureAwait(false);
+                await PurgeStageCompletionsAsync(TimeProvider.GetUtcNow() - retention, stopping).ConfigureAwait(false);
                 await Task.Delay(_options.PurgeInterval, TimeProvider, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -248,6 +249,31 @@ public sealed partial class CairnEngine
                 {
                     return;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the completion records older than <paramref name="cutoff"/> from the data sources of the registered flows:
+    /// those of runs that failed or were cancelled, and those a completed run could not delete. A data source that fails
+    /// is logged and tried again at the next purge.
+    /// </summary>
+    private async Task PurgeStageCompletionsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        foreach (var source in Flows.SelectMany(f => f.DataSources).Distinct())
+        {
+            try
+            {
+                var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
+                await using (unit.ConfigureAwait(false))
+                {
+                    await source.Completions.DeleteOlderThanAsync(unit.Connection, unit.Transaction, cutoff, cancellationToken).ConfigureAwait(false);
+                    await unit.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.StageCompletionsNotPurged(_logger, ex, cutoff, source.Name);
             }
         }
     }

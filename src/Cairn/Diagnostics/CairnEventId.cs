@@ -69,4 +69,16 @@ public static class CairnEventId
 
     /// <summary>An outbox message used up its deliveries and is dead-lettered; an operator can re-drive it (Error).</summary>
     public const int OutboxDeadLettered = 1031;
+
+    /// <summary>
+    /// A stage bound to an application data source found its completion recorded there (by an earlier attempt, or by a
+    /// racing one that committed first) and was not run again; its recorded state is used (Information).
+    /// </summary>
+    public const int StageCompletionFound = 1040;
+
+    /// <summary>The completion records of a completed run could not be deleted from an application data source; the purge deletes them later (Warning).</summary>
+    public const int StageCompletionsNotDeleted = 1041;
+
+    /// <summary>Old completion records could not be purged from an application data source; the next purge tries again (Warning).</summary>
+    public const int StageCompletionsNotPurged = 1042;
 }

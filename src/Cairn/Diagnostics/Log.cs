@@ -81,4 +81,13 @@ internal static partial class Log
 
     [LoggerMessage(CairnEventId.RunStoreError, LogLevel.Error, "The store failed while {Action} run {RunId}; retrying in {Delay}")]
     public static partial void RunStoreError(ILogger logger, Exception exception, string action, RunId runId, TimeSpan delay);
+
+    [LoggerMessage(CairnEventId.StageCompletionFound, LogLevel.Information, "Stage '{Stage}' of run {RunId} was completed in data source '{DataSource}' by attempt {RecordedAttempt} ({How}); attempt {Attempt} uses its recorded state")]
+    public static partial void StageCompletionFound(ILogger logger, string stage, RunId runId, string dataSource, int recordedAttempt, string how, int attempt);
+
+    [LoggerMessage(CairnEventId.StageCompletionsNotDeleted, LogLevel.Warning, "The stage completions of completed run {RunId} could not be deleted from data source '{DataSource}'; the purge deletes them later")]
+    public static partial void StageCompletionsNotDeleted(ILogger logger, Exception exception, RunId runId, string dataSource);
+
+    [LoggerMessage(CairnEventId.StageCompletionsNotPurged, LogLevel.Warning, "Stage completions older than {Cutoff} could not be purged from data source '{DataSource}'; the next purge tries again")]
+    public static partial void StageCompletionsNotPurged(ILogger logger, Exception exception, DateTimeOffset cutoff, string dataSource);
 }

@@ -172,10 +172,36 @@ internal sealed partial class RunAttempt<TState>
             _context.Host.OutboxCommitted();
         }
 
+        await DeleteStageCompletionsAsync(cancellationToken).ConfigureAwait(false);
+
         await _context.Host.WakeParentAsync(_run).ConfigureAwait(false);
         _context.Host.NotifyCompleted(_run, result);
         Log.RunCompleted(_context.Logger, _run.Id, _flow.Name);
         return "completed";
+    }
+
+    /// <summary>
+    /// Deletes the completion records of the run's stages from the application data sources, now that the run completed
+    /// and none of its stages runs again. Best effort: a failure is logged, and the purge deletes the rows later.
+    /// </summary>
+    private async Task DeleteStageCompletionsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var source in _flow.DataSources)
+        {
+            try
+            {
+                var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
+                await using (unit.ConfigureAwait(false))
+                {
+                    await source.Completions.DeleteRunAsync(unit.Connection, unit.Transaction, _run.Id, cancellationToken).ConfigureAwait(false);
+                    await unit.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                Log.StageCompletionsNotDeleted(_context.Logger, ex, _run.Id, source.Name);
+            }
+        }
     }
 
     /// <summary>

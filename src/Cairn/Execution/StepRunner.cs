@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 
 namespace Cairn.Execution;
@@ -130,6 +131,9 @@ internal sealed class StepRunner<TS>
                     await ExecuteTransactionalStageAsync(stage, (RecoveryPointStep)steps[i + 1], at.StepAt(i + 1), cancellationToken).ConfigureAwait(false);
                     i++;
                     break;
+                case StageStep<TS> { DataSource: not null } stage:
+                    await ExecuteDataSourceStageAsync(stage, cancellationToken).ConfigureAwait(false);
+                    break;
                 case StageStep<TS> stage:
                     await ExecuteStageAsync(stage, null, cancellationToken).ConfigureAwait(false);
                     break;
@@ -228,8 +232,126 @@ internal sealed class StepRunner<TS>
 
     private async Task ExecuteStageAsync(StageStep<TS> stage, StageTransaction? transaction, CancellationToken cancellationToken)
     {
-        var engine = _scope.Context.Host;
-        if (engine.IsStopping)
+        var iterations = EnterStage(stage);
+        var context = await InvokeStageAsync(
+            stage,
+            iterations,
+            context => transaction is null
+                ? stage.Execute!(context, cancellationToken)
+                : stage.InTransaction!(context, transaction.Transaction, cancellationToken)).ConfigureAwait(false);
+        FinishStage(stage, iterations, context.State, context.StatusMessage);
+    }
+
+    /// <summary>
+    /// Runs a stage bound to an application data source, unless the data source has its completion recorded: in a
+    /// transaction of that database, which commits the stage's writes and its completion record (the state it produced,
+    /// the messages it added) together. An attempt that finds the record, or loses the race to commit one, takes the
+    /// recorded state and messages instead of running the stage.
+    /// </summary>
+    private async Task ExecuteDataSourceStageAsync(StageStep<TS> stage, CancellationToken cancellationToken)
+    {
+        var iterations = EnterStage(stage);
+        var stageWhere = Where;
+        var source = stage.DataSource!;
+        var table = source.Completions;
+        var runId = _scope.Run.Id;
+        var key = iterations.Count == 0 ? stage.Name : $"{stage.Name}:{string.Join(':', iterations)}";
+
+        // Looked up in a transaction of its own: the stage's transaction is begun only when it runs, and a racing attempt
+        // that commits in between makes this one's insert fail on the primary key.
+        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
+        var recorded = await FindCompletionAsync(source, runId, key, cancellationToken).ConfigureAwait(false);
+        var lostRace = recorded is null;
+        if (recorded is null)
+        {
+            Where = $"while opening the transaction of stage '{stage.Name}' on data source '{source.Name}'{_whereSuffix}";
+            var added = _outbox.Count;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? lost = null;
+            var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
+            await using (unit.ConfigureAwait(false))
+            {
+                Where = stageWhere;
+                var context = await InvokeStageAsync(stage, iterations, context => stage.InUnitOfWork!(context, unit, cancellationToken)).ConfigureAwait(false);
+                try
+                {
+                    Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
+                    await unit.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
+                    var flow = _scope.Flow;
+                    var state = _scope.Context.Codec.Serialize(
+                        context.State, $"Flow {flow} could not record the completion of stage '{stage.Name}' for run {runId}: the state", " The stage's writes were rolled back.");
+                    var completion = new StageCompletion(
+                        runId, key, _scope.Run.Attempt, state, StageOutbox.Serialize(_outbox[added..]), _scope.Context.Clock.GetUtcNow());
+                    try
+                    {
+                        await table.InsertAsync(unit.Connection, unit.Transaction, completion, cancellationToken).ConfigureAwait(false);
+                        await unit.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DbException ex)
+                    {
+                        // Most likely the primary key: another attempt committed the stage first. Rolled back when the unit
+                        // is disposed; the record decides below.
+                        lost = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+                    }
+                }
+                catch
+                {
+                    _outbox.RemoveRange(added, _outbox.Count - added);
+                    throw;
+                }
+
+                if (lost is null)
+                {
+                    FinishStage(stage, iterations, context.State, context.StatusMessage);
+                    return;
+                }
+
+                _outbox.RemoveRange(added, _outbox.Count - added);
+            }
+
+            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}' after its commit failed{_whereSuffix}";
+            recorded = await FindCompletionAsync(source, runId, key, cancellationToken).ConfigureAwait(false);
+            if (recorded is null)
+            {
+                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
+                lost.Throw();
+            }
+        }
+
+        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
+        Log.StageCompletionFound(
+            _scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt,
+            lostRace ? "committed first by a racing attempt; this attempt's writes were rolled back" : "found before running it", _scope.Run.Attempt);
+        State = _scope.Context.Codec.Deserialize<TS>(
+            recorded.State, $"The state recorded by stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {table.TableName})");
+        try
+        {
+            _outbox.AddRange(StageOutbox.Deserialize(recorded.Outbox));
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new CheckpointCorruptedException(
+                $"The outbox messages recorded by stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {table.TableName}) are unreadable: {ex.Message}");
+        }
+
+        if (stage.Compensation is not null)
+        {
+            _scope.Compensations.Record(stage.Name, iterations);
+        }
+    }
+
+    private static async Task<StageCompletion?> FindCompletionAsync(StageDataSource source, RunId runId, string key, CancellationToken cancellationToken)
+    {
+        var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await using (unit.ConfigureAwait(false))
+        {
+            return await source.Completions.FindAsync(unit.Connection, unit.Transaction, runId, key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Checks that the engine is not stopping and says where the runner is; returns the stage's iterations.</summary>
+    private List<int> EnterStage(StageStep<TS> stage)
+    {
+        if (_scope.Context.Host.IsStopping)
         {
             throw new AttemptStoppedException(stage.Name);
         }
@@ -238,29 +360,36 @@ internal sealed class StepRunner<TS>
         Where = iterations.Count == 0
             ? $"in stage '{stage.Name}'{_whereSuffix}"
             : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){_whereSuffix}";
+        return iterations;
+    }
+
+    /// <summary>Runs a stage's work on a new context in its activity; a stage that fails takes back the messages it added.</summary>
+    private async Task<StageContext<TS>> InvokeStageAsync(StageStep<TS> stage, List<int> iterations, Func<StageContext<TS>, Task> work)
+    {
         var run = _scope.Run;
         var added = _outbox.Count;
         var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox));
-        using (var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag))
+        using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
+        try
         {
-            try
-            {
-                await (transaction is null
-                    ? stage.Execute!(context, cancellationToken)
-                    : stage.InTransaction!(context, transaction.Transaction, cancellationToken)).ConfigureAwait(false);
-            }
-            catch
-            {
-                // A failed stage sends nothing: it adds its messages again when it runs again.
-                _outbox.RemoveRange(added, _outbox.Count - added);
-                throw;
-            }
-
-            activity?.SetStatus(ActivityStatusCode.Ok);
+            await work(context).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed stage sends nothing: it adds its messages again when it runs again.
+            _outbox.RemoveRange(added, _outbox.Count - added);
+            throw;
         }
 
-        State = context.State;
-        _statusMessage = context.StatusMessage ?? _statusMessage;
+        activity?.SetStatus(ActivityStatusCode.Ok);
+        return context;
+    }
+
+    /// <summary>Takes in what a stage that completed produced: its state, its status message, its place in the compensation log.</summary>
+    private void FinishStage(StageStep<TS> stage, List<int> iterations, TS state, string? statusMessage)
+    {
+        State = state;
+        _statusMessage = statusMessage ?? _statusMessage;
         if (stage.Compensation is not null)
         {
             _scope.Compensations.Record(stage.Name, iterations);

@@ -143,10 +143,10 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
             }
 
             if (step is CompositeStep { Kind: "parallel" or "sub-flow" } parallel
-                && parallel.Bodies.SelectMany(FlowDefinition.Flatten).FirstOrDefault(s => s.IsTransactional || s.HasCompensation) is { } inside)
+                && parallel.Bodies.SelectMany(FlowDefinition.Flatten).FirstOrDefault(s => s.IsTransactional || s.DataSource is not null || s.HasCompensation) is { } inside)
             {
                 problems.Add(
-                    $"{(inside.IsTransactional ? "transactional stage" : "stage")} '{inside.Name}' is inside {parallel.Kind} '{parallel.Name}'{where}: " +
+                    $"{(inside.IsTransactional || inside.DataSource is not null ? "transactional stage" : "stage")} '{inside.Name}' is inside {parallel.Kind} '{parallel.Name}'{where}: " +
                     "transactional stages and compensations are not supported inside parallel branches and inline sub-flows yet");
             }
 

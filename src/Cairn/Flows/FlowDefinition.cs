@@ -31,6 +31,9 @@ public abstract class FlowDefinition
 
     internal IReadOnlyList<FlowStep> Steps { get; }
 
+    /// <summary>The application data sources the flow's stages are bound to, each once.</summary>
+    internal IReadOnlyList<StageDataSource> DataSources => field ??= [.. Flatten(Steps).Select(s => s.DataSource).OfType<StageDataSource>().Distinct()];
+
     /// <summary>
     /// A fingerprint of the flow's structure — the kinds, names and nesting of its steps — recorded with each run when it
     /// starts, so that a run resumed on changed code can say that the structure changed. 16 hexadecimal digits.

@@ -11,9 +11,15 @@ internal abstract record FlowStep(string Name)
 
     /// <summary>Whether the step is a stage with a compensation.</summary>
     public virtual bool HasCompensation => false;
+
+    /// <summary>The application data source a stage is bound to, whose completion table records it; null for other steps.</summary>
+    public StageDataSource? DataSource { get; init; }
 }
 
-/// <summary>A stage: its work, or for a transactional stage its work inside the store's transaction; and its compensation.</summary>
+/// <summary>
+/// A stage: its work, or for a transactional stage its work inside the store's transaction, or for a stage bound to a
+/// data source its work in a transaction of that database; and its compensation.
+/// </summary>
 internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>, CancellationToken, Task>? Execute) : FlowStep(Name)
 {
     public override string Kind => "stage";
@@ -24,6 +30,12 @@ internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>,
 
     /// <summary>The work of a transactional stage, given the store's open transaction; null for a plain stage.</summary>
     public Func<StageContext<TState>, System.Data.Common.DbTransaction, CancellationToken, Task>? InTransaction { get; init; }
+
+    /// <summary>
+    /// The work of a stage bound to <see cref="FlowStep.DataSource"/>, given the data source's open unit of work; null for
+    /// other stages.
+    /// </summary>
+    public Func<StageContext<TState>, StageUnitOfWork, CancellationToken, Task>? InUnitOfWork { get; init; }
 
     /// <summary>What undoes the stage's effects when the run fails for good or is cancelled with compensation; null for none.</summary>
     public Func<StageContext<TState>, CancellationToken, Task>? Compensation { get; init; }

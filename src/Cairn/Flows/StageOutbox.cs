@@ -34,4 +34,17 @@ public sealed class StageOutbox
 
     /// <summary>A message added and not yet committed.</summary>
     internal readonly record struct PendingMessage(string Destination, byte[] Payload);
+
+    /// <summary>Messages as a stage's completion record keeps them (JSON, payloads in base64); null for none.</summary>
+    internal static byte[]? Serialize(IReadOnlyList<PendingMessage> messages) =>
+        messages.Count == 0 ? null : JsonSerializer.SerializeToUtf8Bytes(messages.Select(m => new SavedMessage(m.Destination, m.Payload)).ToArray(), Json);
+
+    /// <summary>Reads what <see cref="Serialize"/> wrote.</summary>
+    /// <exception cref="JsonException">The bytes are not saved messages.</exception>
+    internal static IReadOnlyList<PendingMessage> Deserialize(byte[]? saved) =>
+        saved is null || saved.Length == 0
+            ? []
+            : [.. (JsonSerializer.Deserialize<SavedMessage[]>(saved, Json) ?? []).Select(m => new PendingMessage(m.Destination, m.Payload))];
+
+    private sealed record SavedMessage(string Destination, byte[] Payload);
 }

@@ -63,6 +63,44 @@ public abstract class StepsBuilder<TState, TSelf>
     }
 
     /// <summary>
+    /// Adds a transactional stage on the application's own database (another PostgreSQL database, another SQLite file,
+    /// SQL Server, MySQL): it runs in a transaction of <paramref name="dataSource"/>, and the engine records its
+    /// completion — the state it produced and the outbox messages it added — in that database's completion table, in the
+    /// same transaction, as the last statement before COMMIT. A stage whose completion is recorded never runs again for
+    /// its run: an attempt that reaches it again (after a crash, a retry, a re-run) takes the recorded state and messages
+    /// instead, so its writes happen once; of two attempts racing (a node that lost its lease and its successor) only one
+    /// commits, and the other's writes roll back. No recovery point needs to follow it, and it works on every store.
+    /// Messages it adds to <see cref="StageContext{TState}.Outbox"/> commit with the run's next checkpoint.
+    /// </summary>
+    /// <param name="name">The stage's name, unique in the flow.</param>
+    /// <param name="dataSource">The application's database, for example an <see cref="ApplicationDataSource"/>.</param>
+    /// <param name="execute">
+    /// The stage's work: write through the transaction's <see cref="DbTransaction.Connection"/>, with the transaction set
+    /// on every command. Do not commit or roll it back; throw to roll it back.
+    /// </param>
+    public TSelf TransactionalStage(string name, StageDataSource dataSource, Func<StageContext<TState>, DbTransaction, CancellationToken, Task> execute)
+    {
+        ArgumentNullException.ThrowIfNull(execute);
+        return UnitOfWorkStage(name, dataSource, (context, unit, cancellationToken) => execute(context, unit.Transaction, cancellationToken));
+    }
+
+    /// <summary>
+    /// Adds a transactional stage on the application's own database that works on the data source's unit of work itself:
+    /// what integration packages build their own stage shapes on (Entity Framework Core's hands the stage its DbContext).
+    /// It behaves as <see cref="TransactionalStage(string, StageDataSource, Func{StageContext{TState}, DbTransaction, CancellationToken, Task})"/>.
+    /// </summary>
+    /// <param name="name">The stage's name, unique in the flow.</param>
+    /// <param name="dataSource">The application's database.</param>
+    /// <param name="execute">The stage's work in the open unit of work. Do not commit it; throw to roll it back.</param>
+    public TSelf UnitOfWorkStage(string name, StageDataSource dataSource, Func<StageContext<TState>, StageUnitOfWork, CancellationToken, Task> execute)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(execute);
+        Steps.Add(new StageStep<TState>(name, null) { DataSource = dataSource, InUnitOfWork = execute });
+        return Self;
+    }
+
+    /// <summary>
     /// Gives the stage just added a compensation: when the run fails for good, or an operator cancels it with
     /// compensation, the compensations of the stages that completed run in reverse order — durably, each checkpointed
     /// when done so that it never runs twice once recorded, resumed after a crash, and retried by

@@ -104,30 +104,29 @@ internal sealed class CrashTestDriver(CrashTestSettings settings, IAnsiConsole c
         _storeChecks++;
         _checkpointsVerified += check.CheckpointsVerified;
         var violations = _violations.Concat(check.Violations).ToList();
-        return new CrashTestReport
-        {
-            Seed = settings.Seed,
-            Broken = settings.Broken,
-            KillsRequested = settings.Kills,
-            Kills = _kills,
-            KillsByMoment = _killsByMoment.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value),
-            Rounds = round,
-            RunsPerRound = settings.Runs,
-            Runs = expected.Count,
-            RunsCompleted = check.RunsCompleted,
-            Concurrency = settings.Concurrency,
-            WorkerProcesses = _processes,
-            StagesStarted = check.JournalStageStarts,
-            CheckpointsCommitted = check.CheckpointsCommitted,
-            CheckpointsJournaled = check.JournalCommits,
-            StoreChecks = _storeChecks,
-            CheckpointsVerified = _checkpointsVerified,
-            Sabotaged = _sabotaged,
-            TornJournalLines = check.TornJournalLines,
-            DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
-            ViolationsByKind = Enum.GetValues<ViolationKind>().ToDictionary(k => k, k => violations.Count(v => v.Kind == k)),
-            Violations = violations,
-        };
+        return new CrashTestReport(
+            Seed: settings.Seed,
+            Broken: settings.Broken,
+            KillsRequested: settings.Kills,
+            Kills: _kills,
+            KillsByMoment: _killsByMoment.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value),
+            Rounds: round,
+            RunsPerRound: settings.Runs,
+            Runs: expected.Count,
+            RunsCompleted: check.RunsCompleted,
+            Concurrency: settings.Concurrency,
+            WorkerProcesses: _processes,
+            Restarts: Math.Max(0, _processes - 1),
+            StagesStarted: check.JournalStageStarts,
+            CheckpointsCommitted: check.CheckpointsCommitted,
+            CheckpointsJournaled: check.JournalCommits,
+            StoreChecks: _storeChecks,
+            CheckpointsVerified: _checkpointsVerified,
+            Sabotaged: _sabotaged,
+            TornJournalLines: check.TornJournalLines,
+            DurationSeconds: Math.Round(clock.Elapsed.TotalSeconds, 1),
+            ViolationsByKind: Enum.GetValues<ViolationKind>().ToDictionary(k => k, k => violations.Count(v => v.Kind == k)),
+            Violations: violations);
     }
 
     private KillPlan NextPlan()

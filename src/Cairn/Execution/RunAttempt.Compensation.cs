@@ -19,12 +19,7 @@ internal sealed partial class RunAttempt<TState>
     /// <summary>The state a compensating run undoes its stages with: the checkpoint's (a parallel step's envelope holds the flow's state).</summary>
     private TState ReadCompensatingState(Checkpoint checkpoint)
     {
-        var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
-        if (!StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum))
-        {
-            throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
-        }
-
+        var where = EnsureIntact(checkpoint);
         return checkpoint.Position is [.., ParallelStep<TState>.Lane]
             ? ReadState(ParallelEnvelope.Read(checkpoint.State).State, where)
             : ReadState(checkpoint.State, where);

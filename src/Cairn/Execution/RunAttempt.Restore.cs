@@ -8,12 +8,7 @@ internal sealed partial class RunAttempt<TState>
     {
         if (data.Checkpoint is { } checkpoint)
         {
-            var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
-            if (!StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum))
-            {
-                throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
-            }
-
+            var where = EnsureIntact(checkpoint);
             var resumeAt = FindRecoveryPoint(checkpoint, out var envelope);
             return envelope is null
                 ? (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null)
@@ -27,6 +22,16 @@ internal sealed partial class RunAttempt<TState>
         }
 
         return (ReadState(input, $"the input of run {_run.Id} (flow {_flow})"), FlowPath.Start, null, null);
+    }
+
+    /// <summary>Checks a checkpoint's checksum; returns how messages name it.</summary>
+    /// <exception cref="CheckpointCorruptedException">The checksum does not match its data.</exception>
+    private string EnsureIntact(Checkpoint checkpoint)
+    {
+        var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
+        return StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum)
+            ? where
+            : throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 
 namespace Cairn.Execution;
@@ -24,11 +23,12 @@ internal sealed class AttemptStoppedException(string stage) : Exception($"stoppe
 /// <typeparamref name="TS"/>: the flow's state, or a parallel branch's slice. Recovery points are handed to a save
 /// function, which writes the checkpoint the way the sequence's place in the run needs.
 /// </summary>
-internal sealed class StepRunner<TS>
+internal sealed partial class StepRunner<TS>
 {
     private readonly AttemptScope _scope;
     private readonly Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> _save;
     private readonly List<StageOutbox.PendingMessage> _outbox = [];
+    private readonly StageOutbox _stageOutbox;
     private readonly string _whereSuffix;
     private readonly IReadOnlyList<int> _outerIterations;
     private readonly Func<object?>? _outerItem;
@@ -50,6 +50,7 @@ internal sealed class StepRunner<TS>
         IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
     {
         _scope = scope;
+        _stageOutbox = new StageOutbox(_outbox);
         State = state;
         _save = save;
         SaveRaw = saveRaw;
@@ -242,112 +243,6 @@ internal sealed class StepRunner<TS>
         FinishStage(stage, iterations, context.State, context.StatusMessage);
     }
 
-    /// <summary>
-    /// Runs a stage bound to an application data source, unless the data source has its completion recorded: in a
-    /// transaction of that database, which commits the stage's writes and its completion record (the state it produced,
-    /// the messages it added) together. An attempt that finds the record, or loses the race to commit one, takes the
-    /// recorded state and messages instead of running the stage.
-    /// </summary>
-    private async Task ExecuteDataSourceStageAsync(StageStep<TS> stage, CancellationToken cancellationToken)
-    {
-        var iterations = EnterStage(stage);
-        var stageWhere = Where;
-        var source = stage.DataSource!;
-        var table = source.Completions;
-        var runId = _scope.Run.Id;
-        var key = iterations.Count == 0 ? stage.Name : $"{stage.Name}:{string.Join(':', iterations)}";
-
-        // Looked up in a transaction of its own: the stage's transaction is begun only when it runs, and a racing attempt
-        // that commits in between makes this one's insert fail on the primary key.
-        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
-        var recorded = await FindCompletionAsync(source, runId, key, cancellationToken).ConfigureAwait(false);
-        var lostRace = recorded is null;
-        if (recorded is null)
-        {
-            Where = $"while opening the transaction of stage '{stage.Name}' on data source '{source.Name}'{_whereSuffix}";
-            var added = _outbox.Count;
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo? lost = null;
-            var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
-            await using (unit.ConfigureAwait(false))
-            {
-                Where = stageWhere;
-                var context = await InvokeStageAsync(stage, iterations, context => stage.InUnitOfWork!(context, unit, cancellationToken)).ConfigureAwait(false);
-                try
-                {
-                    Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
-                    await unit.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
-                    var flow = _scope.Flow;
-                    var state = _scope.Context.Codec.Serialize(
-                        context.State, $"Flow {flow} could not record the completion of stage '{stage.Name}' for run {runId}: the state", " The stage's writes were rolled back.");
-                    var completion = new StageCompletion(
-                        runId, key, _scope.Run.Attempt, state, StageOutbox.Serialize(_outbox[added..]), _scope.Context.Clock.GetUtcNow());
-                    try
-                    {
-                        await table.InsertAsync(unit.Connection, unit.Transaction, completion, cancellationToken).ConfigureAwait(false);
-                        await unit.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (DbException ex)
-                    {
-                        // Most likely the primary key: another attempt committed the stage first. Rolled back when the unit
-                        // is disposed; the record decides below.
-                        lost = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
-                    }
-                }
-                catch
-                {
-                    _outbox.RemoveRange(added, _outbox.Count - added);
-                    throw;
-                }
-
-                if (lost is null)
-                {
-                    FinishStage(stage, iterations, context.State, context.StatusMessage);
-                    return;
-                }
-
-                _outbox.RemoveRange(added, _outbox.Count - added);
-            }
-
-            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}' after its commit failed{_whereSuffix}";
-            recorded = await FindCompletionAsync(source, runId, key, cancellationToken).ConfigureAwait(false);
-            if (recorded is null)
-            {
-                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
-                lost.Throw();
-            }
-        }
-
-        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
-        Log.StageCompletionFound(
-            _scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt,
-            lostRace ? "committed first by a racing attempt; this attempt's writes were rolled back" : "found before running it", _scope.Run.Attempt);
-        State = _scope.Context.Codec.Deserialize<TS>(
-            recorded.State, $"The state recorded by stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {table.TableName})");
-        try
-        {
-            _outbox.AddRange(StageOutbox.Deserialize(recorded.Outbox));
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new CheckpointCorruptedException(
-                $"The outbox messages recorded by stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {table.TableName}) are unreadable: {ex.Message}");
-        }
-
-        if (stage.Compensation is not null)
-        {
-            _scope.Compensations.Record(stage.Name, iterations);
-        }
-    }
-
-    private static async Task<StageCompletion?> FindCompletionAsync(StageDataSource source, RunId runId, string key, CancellationToken cancellationToken)
-    {
-        var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await using (unit.ConfigureAwait(false))
-        {
-            return await source.Completions.FindAsync(unit.Connection, unit.Transaction, runId, key, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Checks that the engine is not stopping and says where the runner is; returns the stage's iterations.</summary>
     private List<int> EnterStage(StageStep<TS> stage)
     {
@@ -368,7 +263,7 @@ internal sealed class StepRunner<TS>
     {
         var run = _scope.Run;
         var added = _outbox.Count;
-        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox));
+        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem(), _stageOutbox);
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {

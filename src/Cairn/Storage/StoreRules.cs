@@ -203,16 +203,7 @@ public static class StoreRules
     public static RunRecord CompensationRequested(RunRecord run, long copySequence, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return run with
-        {
-            Status = RunStatus.Pending,
-            LeaseEpoch = run.LeaseEpoch + 1,
-            LeaseExpiresAt = null,
-            DueAt = now,
-            FinishedAt = null,
-            CheckpointSequence = copySequence,
-            UpdatedAt = now,
-        };
+        return Rerun(run, now) with { LeaseEpoch = run.LeaseEpoch + 1, LeaseExpiresAt = null, CheckpointSequence = copySequence };
     }
 
     /// <summary>A run as cancelling leaves it: finished, its lease fenced off so that an attempt still running cannot write.</summary>

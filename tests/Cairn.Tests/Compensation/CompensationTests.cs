@@ -207,14 +207,4 @@ public sealed class CompensationTests(ITestOutputHelper output) : EngineTest(out
         _journal.Enqueue(entry);
         return Task.CompletedTask;
     }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
-            await Task.Delay(10);
-        }
-    }
 }

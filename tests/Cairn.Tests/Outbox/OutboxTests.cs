@@ -171,14 +171,4 @@ public sealed class OutboxTests(ITestOutputHelper output) : EngineTest(output)
     }
 
     private Task WaitForDeliveriesAsync(int count) => WaitUntilAsync(() => _delivered.Count >= count && Store.ListOutboxAsync(new OutboxQuery(), Ct).Result.Count == 0);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the outbox did not get there in time");
-            await Task.Delay(10);
-        }
-    }
 }

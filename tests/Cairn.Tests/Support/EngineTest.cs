@@ -78,6 +78,17 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
     protected Task<RunRecord> WaitForStatusAsync(CairnEngine engine, RunId runId, RunStatus status) =>
         WaitForAsync(engine, runId, r => r.Status == status, status.ToString());
 
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after <see cref="Timeout"/> of real time.</summary>
+    protected static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the condition did not hold within {Timeout}");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Awaits a task that the engine should complete soon, failing after <see cref="Timeout"/> of real time.</summary>
     protected static Task<T> Within<T>(Task<T> task) => task.WaitAsync(Timeout);
 

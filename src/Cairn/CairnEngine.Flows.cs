@@ -4,10 +4,11 @@ public sealed partial class CairnEngine
 {
     private void Register(FlowDefinition flow)
     {
-        if (Store is not ITransactionalRunStore && FlowDefinition.Flatten(flow.Steps).FirstOrDefault(s => s.IsTransactional) is { } transactional)
+        if (Store is not ITransactionalRunStore && FlowDefinition.Flatten(flow.Steps).FirstOrDefault(s => s.NeedsStoreTransaction) is { } transactional)
         {
+            var what = transactional.IsTransactional ? "the transactional stage" : "a transactional compensation on stage";
             throw new InvalidOperationException(
-                $"Flow {flow} has the transactional stage '{transactional.Name}', which runs in a transaction of the store's database, and the store " +
+                $"Flow {flow} has {what} '{transactional.Name}', which runs in a transaction of the store's database, and the store " +
                 $"{Store.GetType().Name} has none: use the SQLite or PostgreSQL store.");
         }
 

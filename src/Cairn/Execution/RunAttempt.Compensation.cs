@@ -77,8 +77,9 @@ internal sealed partial class RunAttempt<TState>
 
     /// <summary>
     /// Runs the compensations of the completed stages, newest first, each retried by its own policy in this attempt and
-    /// checkpointed once done, so that a compensation recorded as done never runs again. The run ends compensated, or
-    /// failed with the error of the compensation that failed for good.
+    /// checkpointed once done, so that a compensation recorded as done never runs again (a transactional one commits its
+    /// writes with that checkpoint). The run ends compensated, or failed with the error of the compensation that failed
+    /// for good.
     /// </summary>
     private async Task<string> CompensateAsync(TState state, CancellationToken cancellationToken)
     {
@@ -88,19 +89,13 @@ internal sealed partial class RunAttempt<TState>
         var done = 0;
         foreach (var entry in Enumerable.Reverse(undo))
         {
-            var stage = FlowDefinition.Flatten(_flow.Steps).OfType<StageStep<TState>>().FirstOrDefault(s => s.Name == entry.Stage && s.Compensation is not null)
+            var stage = FlowDefinition.Flatten(_flow.Steps).OfType<StageStep<TState>>().FirstOrDefault(s => s.Name == entry.Stage && s.HasCompensation)
                 ?? throw new FlowChangedException(
                     $"Run {_run.Id} cannot compensate {entry}: {_flow} has no such stage with a compensation (the run started on v{_run.FlowVersion}). " +
                     "Its checkpoint is kept; restore the compensation to finish undoing the run.");
             _restoring = $"in the compensation of {entry}";
-            var outbox = new List<StageOutbox.PendingMessage>();
-            state = await RunCompensationAsync(stage, entry, state, recovery, outbox, cancellationToken).ConfigureAwait(false);
-            _compensations.Undone(entry);
             done++;
-            var current = state;
-            await SaveCheckpointAsync(
-                $"undo-{stage.Name}", _position, $"compensated {entry} ({done} of {total})", () => Serialize(current, $"save the compensation of {entry}"),
-                new SaveExtras(outbox), cancellationToken).ConfigureAwait(false);
+            state = await RunCompensationAsync(stage, entry, state, recovery, $"compensated {entry} ({done} of {total})", cancellationToken).ConfigureAwait(false);
         }
 
         _restoring = "while recording its compensation";
@@ -112,22 +107,29 @@ internal sealed partial class RunAttempt<TState>
         return "compensated";
     }
 
+    /// <summary>
+    /// Runs one compensation until it succeeds or fails for good, then records it done in a checkpoint; a transactional
+    /// compensation runs each try in a new transaction of the store's database, which commits with that checkpoint.
+    /// </summary>
     private async Task<TState> RunCompensationAsync(
-        StageStep<TState> stage, CompensationLog.Entry entry, TState state, RecoveryInfo recovery, List<StageOutbox.PendingMessage> outbox, CancellationToken cancellationToken)
+        StageStep<TState> stage, CompensationLog.Entry entry, TState state, RecoveryInfo recovery, string statusMessage, CancellationToken cancellationToken)
     {
         var policy = stage.CompensationRetry ?? RetryPolicy.Default;
         for (var retry = 1; ; retry++)
         {
+            var outbox = new List<StageOutbox.PendingMessage>();
             var context = new StageContext<TState>(state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, recovery, entry.Iterations, null, new StageOutbox(outbox));
-            var added = outbox.Count;
+            await using var transaction = stage.CompensationInTransaction is null
+                ? null
+                : await ((ITransactionalRunStore)_context.Store).BeginStageTransactionAsync(_lease, cancellationToken).ConfigureAwait(false);
             try
             {
-                await stage.Compensation!(context, cancellationToken).ConfigureAwait(false);
-                return context.State;
+                await (transaction is null
+                    ? stage.Compensation!(context, cancellationToken)
+                    : stage.CompensationInTransaction!(context, transaction.Transaction, cancellationToken)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                outbox.RemoveRange(added, outbox.Count - added);
                 if (retry > policy.MaxRetries || policy.IsPermanent(ex) || ex is CairnException { IsPermanent: true })
                 {
                     throw new CompensationFailedException($"failed after {retry} attempt(s): {ex.GetType().Name}: {ex.Message}", ex);
@@ -136,7 +138,15 @@ internal sealed partial class RunAttempt<TState>
                 var delay = policy.DelayBefore(retry);
                 Log.RetryScheduled(_context.Logger, _run.Id, _flow.Name, _run.Attempt, delay, $"in the compensation of {entry}: {ex.GetType().Name}: {ex.Message}");
                 await Task.Delay(delay, _context.Clock, cancellationToken).ConfigureAwait(false);
+                continue;
             }
+
+            _compensations.Undone(entry);
+            var current = context.State;
+            await SaveCheckpointAsync(
+                $"undo-{stage.Name}", _position, statusMessage, () => Serialize(current, $"save the compensation of {entry}"),
+                new SaveExtras(outbox, transaction), cancellationToken).ConfigureAwait(false);
+            return current;
         }
     }
 }

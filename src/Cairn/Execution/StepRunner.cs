@@ -285,7 +285,7 @@ internal sealed partial class StepRunner<TS>
     {
         State = state;
         _statusMessage = statusMessage ?? _statusMessage;
-        if (stage.Compensation is not null)
+        if (stage.HasCompensation)
         {
             _scope.Compensations.Record(stage.Name, iterations);
         }

@@ -12,6 +12,9 @@ internal abstract record FlowStep(string Name)
     /// <summary>Whether the step is a stage with a compensation.</summary>
     public virtual bool HasCompensation => false;
 
+    /// <summary>Whether the step needs a transaction of the store's database: a transactional stage or a transactional compensation.</summary>
+    public virtual bool NeedsStoreTransaction => false;
+
     /// <summary>The application data source a stage is bound to, whose completion table records it; null for other steps.</summary>
     public StageDataSource? DataSource { get; init; }
 }
@@ -26,7 +29,9 @@ internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>,
 
     public override bool IsTransactional => InTransaction is not null;
 
-    public override bool HasCompensation => Compensation is not null;
+    public override bool HasCompensation => Compensation is not null || CompensationInTransaction is not null;
+
+    public override bool NeedsStoreTransaction => InTransaction is not null || CompensationInTransaction is not null;
 
     /// <summary>The work of a transactional stage, given the store's open transaction; null for a plain stage.</summary>
     public Func<StageContext<TState>, System.Data.Common.DbTransaction, CancellationToken, Task>? InTransaction { get; init; }
@@ -39,6 +44,12 @@ internal sealed record StageStep<TState>(string Name, Func<StageContext<TState>,
 
     /// <summary>What undoes the stage's effects when the run fails for good or is cancelled with compensation; null for none.</summary>
     public Func<StageContext<TState>, CancellationToken, Task>? Compensation { get; init; }
+
+    /// <summary>
+    /// A compensation that runs inside a transaction of the store's database and commits with the checkpoint that records
+    /// it done; null for none or a plain one.
+    /// </summary>
+    public Func<StageContext<TState>, System.Data.Common.DbTransaction, CancellationToken, Task>? CompensationInTransaction { get; init; }
 
     /// <summary>How the compensation is retried; null for <see cref="Runs.RetryPolicy.Default"/>.</summary>
     public RetryPolicy? CompensationRetry { get; init; }

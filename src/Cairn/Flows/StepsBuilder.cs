@@ -114,12 +114,40 @@ public abstract class StepsBuilder<TState, TSelf>
     public TSelf CompensateWith(Func<StageContext<TState>, CancellationToken, Task> compensation, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(compensation);
+        var stage = StageToCompensate(retry);
+        Steps[^1] = stage with { Compensation = compensation, CompensationRetry = retry };
+        return Self;
+    }
+
+    /// <summary>
+    /// Gives the stage just added a transactional compensation: it runs inside a transaction of the store's own database
+    /// (SQLite or PostgreSQL), and the checkpoint that records it done commits in that same transaction, so its writes to
+    /// the application's tables in that database happen exactly once, even when the process dies while it runs. Otherwise
+    /// it behaves as <see cref="CompensateWith(Func{StageContext{TState}, CancellationToken, Task}, RetryPolicy?)"/>: a
+    /// failed try rolls back its writes and is retried by <paramref name="retry"/>.
+    /// </summary>
+    /// <param name="compensation">
+    /// Undoes the stage's effects through the transaction's <see cref="DbTransaction.Connection"/>, with the transaction set
+    /// on every command. Do not commit or roll it back; throw to roll it back.
+    /// </param>
+    /// <param name="retry">How a failed compensation is retried, in the same attempt. Default <see cref="RetryPolicy.Default"/>.</param>
+    /// <exception cref="InvalidOperationException">The step just added is not a stage, or already has a compensation.</exception>
+    public TSelf CompensateInTransaction(Func<StageContext<TState>, DbTransaction, CancellationToken, Task> compensation, RetryPolicy? retry = null)
+    {
+        ArgumentNullException.ThrowIfNull(compensation);
+        var stage = StageToCompensate(retry);
+        Steps[^1] = stage with { CompensationInTransaction = compensation, CompensationRetry = retry };
+        return Self;
+    }
+
+    private StageStep<TState> StageToCompensate(RetryPolicy? retry)
+    {
         if (Steps.Count == 0 || Steps[^1] is not StageStep<TState> stage)
         {
-            throw new InvalidOperationException("CompensateWith follows the stage it compensates: add a stage first.");
+            throw new InvalidOperationException("A compensation follows the stage it compensates: add a stage first.");
         }
 
-        if (stage.Compensation is not null)
+        if (stage.HasCompensation)
         {
             throw new InvalidOperationException($"Stage '{stage.Name}' already has a compensation.");
         }
@@ -129,8 +157,7 @@ public abstract class StepsBuilder<TState, TSelf>
             throw new ArgumentException($"The retry policy of the compensation of stage '{stage.Name}' is invalid: {problem}", nameof(retry));
         }
 
-        Steps[^1] = stage with { Compensation = compensation, CompensationRetry = retry };
-        return Self;
+        return stage;
     }
 
     /// <summary>Adds a recovery point: passing it saves the state and the position, and a failed run resumes after it.</summary>

@@ -174,7 +174,7 @@ public sealed class CompensationTests(ITestOutputHelper output) : EngineTest(out
     {
         var error = Assert.Throws<InvalidOperationException>(() => Flow.Create<TestState>("shop").CompensateWith((c, _) => Task.CompletedTask));
 
-        Assert.Equal("CompensateWith follows the stage it compensates: add a stage first.", error.Message);
+        Assert.Equal("A compensation follows the stage it compensates: add a stage first.", error.Message);
     }
 
     [Fact]
@@ -185,6 +185,28 @@ public sealed class CompensationTests(ITestOutputHelper output) : EngineTest(out
             .Build());
 
         Assert.Contains("stage 'x' is inside parallel 'both': transactional stages and compensations are not supported inside parallel branches", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATransactionalCompensation_OnAStoreWithoutTransactions_IsRefusedWhenTheEngineIsBuilt()
+    {
+        var flow = Flow.Create<TestState>("shop")
+            .Stage("reserve", (c, _) => Task.CompletedTask).CompensateInTransaction((c, transaction, _) => Task.CompletedTask)
+            .Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => CreateEngine(flow));
+
+        Assert.StartsWith("Flow shop v1 has a transactional compensation on stage 'reserve', which runs in a transaction of the store's database", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASecondCompensation_OnOneStage_IsRefused()
+    {
+        var builder = Flow.Create<TestState>("shop").Stage("reserve", (c, _) => Task.CompletedTask).CompensateWith((c, _) => Task.CompletedTask);
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.CompensateInTransaction((c, transaction, _) => Task.CompletedTask));
+
+        Assert.Equal("Stage 'reserve' already has a compensation.", error.Message);
     }
 
     /// <summary>reserve (compensated by release), save (compensated by unsave), recovery point, pay, finish.</summary>

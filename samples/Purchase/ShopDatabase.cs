@@ -132,39 +132,30 @@ public sealed class ShopDatabase : IAsyncDisposable
         return Convert.ToInt64(available, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The order log, oldest first: one (order, event) per write of an order — <c>received</c>, <c>paid</c>, <c>stock-released</c>.</summary>
-    public async Task<IReadOnlyList<(string OrderId, string Event)>> ReadLogAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT order_id, event FROM {OrderLog}";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var log = new List<(string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            log.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return log;
-    }
+    /// <summary>The order log: one (order, event) per write of an order — <c>received</c>, <c>paid</c>, <c>stock-released</c>.</summary>
+    public Task<IReadOnlyList<(string OrderId, string Event)>> ReadLogAsync(CancellationToken cancellationToken = default) =>
+        ReadPairsAsync($"SELECT order_id, event FROM {OrderLog}", cancellationToken);
 
     /// <summary>Each order's status (<c>received</c>, <c>paid</c>, <c>cancelled</c>), one row per order row.</summary>
-    public async Task<IReadOnlyList<(string OrderId, string Status)>> ReadOrdersAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<(string OrderId, string Status)>> ReadOrdersAsync(CancellationToken cancellationToken = default) =>
+        ReadPairsAsync($"SELECT order_id, status FROM {Orders} ORDER BY order_id", cancellationToken);
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private async Task<IReadOnlyList<(string, string)>> ReadPairsAsync(string sql, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT order_id, status FROM {Orders} ORDER BY order_id";
+        command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var orders = new List<(string, string)>();
+        var rows = new List<(string, string)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            orders.Add((reader.GetString(0), reader.GetString(1)));
+            rows.Add((reader.GetString(0), reader.GetString(1)));
         }
 
-        return orders;
+        return rows;
     }
-
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     private Task LogAsync(DbTransaction transaction, string orderId, string what, CancellationToken cancellationToken) =>
         ExecuteAsync(transaction, $"INSERT INTO {OrderLog} (order_id, event) VALUES (@order_id, @event)", cancellationToken, ("order_id", orderId), ("event", what));

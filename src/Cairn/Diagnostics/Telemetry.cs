@@ -39,4 +39,24 @@ public static class Telemetry
     internal static readonly ActivitySource Source = new(Name);
 
     internal static readonly Meter Meter = new(Name);
+
+    /// <summary>Starts a stage or checkpoint activity of a run with its tags set at creation, so listeners see them when it starts.</summary>
+    internal static Activity? StartRunActivity(string operation, string name, string nameTag, string flowName, RunId runId, int attempt)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityTagsCollection tags = new()
+        {
+            [nameTag] = name,
+            [FlowTag] = flowName,
+            [RunIdTag] = runId.ToString(),
+            [AttemptTag] = attempt,
+        };
+        var activity = Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
+        activity?.DisplayName = name;
+        return activity;
+    }
 }

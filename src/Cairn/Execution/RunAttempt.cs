@@ -237,7 +237,7 @@ internal sealed partial class RunAttempt<TState>
     private async Task SaveCheckpointAsync(
         string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, SaveExtras extras, CancellationToken cancellationToken)
     {
-        using var activity = _runner?.StartActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag);
+        using var activity = Telemetry.StartRunActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag, _flow.Name, _run.Id, _run.Attempt);
 
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();

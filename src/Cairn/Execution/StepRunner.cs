@@ -310,24 +310,8 @@ internal sealed partial class StepRunner<TS>
     }
 
     /// <summary>Starts a stage or checkpoint activity with its tags set at creation, so listeners see them when it starts.</summary>
-    public Activity? StartActivity(string operation, string name, string nameTag)
-    {
-        if (!Telemetry.Source.HasListeners())
-        {
-            return null;
-        }
-
-        ActivityTagsCollection tags = new()
-        {
-            [nameTag] = name,
-            [Telemetry.FlowTag] = _scope.Flow.Name,
-            [Telemetry.RunIdTag] = _scope.Run.Id.ToString(),
-            [Telemetry.AttemptTag] = _scope.Run.Attempt,
-        };
-        var activity = Telemetry.Source.StartActivity(operation, ActivityKind.Internal, parentContext: default, tags);
-        activity?.DisplayName = name;
-        return activity;
-    }
+    public Activity? StartActivity(string operation, string name, string nameTag) =>
+        Telemetry.StartRunActivity(operation, name, nameTag, _scope.Flow.Name, _scope.Run.Id, _scope.Run.Attempt);
 
     /// <summary>Runs a step whose parts have types of their own, once the step handed them over.</summary>
     /// <param name="Host">The runner of the sequence the step is in.</param>

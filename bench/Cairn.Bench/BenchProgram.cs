@@ -22,6 +22,7 @@ public static class BenchProgram
         workloads.Add(TakeoverWorkload.CreateCommand());
         workloads.Add(SizeWorkload.CreateCommand());
         workloads.Add(MemoryWorkload.CreateCommand());
+        workloads.Add(PurchaseWorkload.CreateCommand());
         workloads.Add(RecoveryChild.CreateCommand());
         workloads.Add(ThroughputNode.CreateCommand());
         workloads.Add(MemoryChild.CreateCommand());

@@ -1,6 +1,8 @@
 using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
+using System.Data.Common;
 using Cairn.Sqlite;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -77,10 +79,13 @@ internal sealed class BenchStore : IAsyncDisposable
     /// <param name="maxConcurrentRuns">The engine's slots.</param>
     /// <param name="nodeName">The node's name; null for a new one.</param>
     /// <param name="leaseDuration">The lease; null for the engine's default.</param>
-    public CairnEngine BuildEngine(FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null, TimeSpan? leaseDuration = null)
+    /// <param name="configure">More of the engine's configuration, such as outbox publishers.</param>
+    public CairnEngine BuildEngine(
+        FlowDefinition flow, int maxConcurrentRuns, string? nodeName = null, TimeSpan? leaseDuration = null, Action<CairnEngineBuilder>? configure = null)
     {
         var builder = CairnEngine.CreateBuilder().UseLoggerFactory(LoggerFactory);
         builder = IsPostgres ? builder.UsePostgres(ConnectionString, ConfigurePostgres) : builder.UseSqlite(_location, ConfigureSqlite);
+        configure?.Invoke(builder);
         return builder
             .AddFlow(flow)
             .Configure(o =>
@@ -95,6 +100,20 @@ internal sealed class BenchStore : IAsyncDisposable
             })
             .Build();
     }
+
+    /// <summary>
+    /// The store's database as an application sees it, for workloads whose stages write tables of their own there: the
+    /// SQLite file, or the PostgreSQL database (with the engines' session settings).
+    /// </summary>
+    public DbDataSource OpenApplicationDataSource() => IsPostgres
+        ? NpgsqlDataSource.Create(ConnectionString)
+        : SqliteFactory.Instance.CreateDataSource(new SqliteConnectionStringBuilder { DataSource = _location, DefaultTimeout = 30 }.ToString());
+
+    /// <summary>The store's database named as the <c>cairn</c> tool names a store: the SQLite file, or the PostgreSQL connection string.</summary>
+    public string ApplicationDatabase => IsPostgres ? ConnectionString : _location;
+
+    /// <summary>An application table's name in the store's database: in the run's schema on PostgreSQL.</summary>
+    public string ApplicationTable(string name) => IsPostgres ? $"\"{_schema}\".{name}" : name;
 
     /// <summary>Opens the store without an engine, to watch runs that an engine in another process executes.</summary>
     public async Task<RunStore> OpenReaderAsync(CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ namespace Cairn.Bench;
 
 /// <summary>
 /// Listens to the engine's telemetry: counts checkpoints (the <c>cairn.checkpoint.duration</c> histogram), sums their
-/// serialized sizes (<c>cairn.checkpoint.size</c>), counts completed runs (<c>cairn.run.attempts</c>), and, while
+/// serialized sizes (<c>cairn.checkpoint.size</c>), counts completed runs (<c>cairn.run.attempts</c>), keeps outbox delivery latencies, and, while
 /// <see cref="Recording"/>, keeps the duration of every <c>cairn.checkpoint</c> activity by recovery point.
 /// </summary>
 internal sealed class CairnListener : IDisposable
@@ -14,6 +14,7 @@ internal sealed class CairnListener : IDisposable
     private readonly MeterListener _meters = new();
     private readonly ActivityListener? _activities;
     private readonly ConcurrentQueue<CheckpointSample> _samples = new();
+    private readonly ConcurrentQueue<double> _outboxLatencies = new();
     private long _checkpoints;
     private long _checkpointBytes;
     private long _completedRuns;
@@ -28,11 +29,15 @@ internal sealed class CairnListener : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _meters.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        _meters.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
         {
             if (instrument.Name == "cairn.checkpoint.duration")
             {
                 Interlocked.Increment(ref _checkpoints);
+            }
+            else if (instrument.Name == "cairn.outbox.delivery.latency")
+            {
+                _outboxLatencies.Enqueue(value * 1_000_000);
             }
         });
         _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
@@ -94,6 +99,21 @@ internal sealed class CairnListener : IDisposable
         }
 
         return samples;
+    }
+
+    /// <summary>
+    /// Returns and forgets the outbox delivery latencies (<c>cairn.outbox.delivery.latency</c>: from the message's commit
+    /// to its publisher's acceptance) seen so far, in microseconds.
+    /// </summary>
+    public List<double> TakeOutboxLatencies()
+    {
+        var latencies = new List<double>(_outboxLatencies.Count);
+        while (_outboxLatencies.TryDequeue(out var latency))
+        {
+            latencies.Add(latency);
+        }
+
+        return latencies;
     }
 
     public void Dispose()

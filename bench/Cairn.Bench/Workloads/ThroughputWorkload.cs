@@ -101,13 +101,24 @@ internal static class ThroughputWorkload
     {
         await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, nodeName);
         await engine.StartAsync(cancellationToken);
+        return await MeasureAsync(engine, flow, () => new BenchState { Payload = payload }, concurrency, durationSeconds, warmup, listener, cancellationToken);
+    }
 
+    /// <summary>Keeps <paramref name="concurrency"/> runs of <paramref name="flow"/> in flight on a started engine and measures a window.</summary>
+    /// <param name="newInput">Makes each run's input.</param>
+    /// <param name="warmup">How long to run before the measured window starts.</param>
+    /// <param name="onWindowStart">Called when the measured window starts.</param>
+    internal static async Task<Level> MeasureAsync<TState>(
+        CairnEngine engine, Flow<TState> flow, Func<TState> newInput, int concurrency, double durationSeconds, TimeSpan warmup, CairnListener listener,
+        CancellationToken cancellationToken, Action? onWindowStart = null)
+    {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var loops = Enumerable.Range(0, concurrency)
-            .Select(_ => Task.Run(() => LoopAsync(engine, flow, payload, stop.Token), CancellationToken.None))
+            .Select(_ => Task.Run(() => LoopAsync(engine, flow, newInput, stop.Token), CancellationToken.None))
             .ToArray();
 
         await Task.Delay(warmup, cancellationToken);
+        onWindowStart?.Invoke();
         using var process = Process.GetCurrentProcess();
         var windowStart = Stopwatch.GetTimestamp();
         var checkpointsAtStart = listener.Checkpoints;
@@ -133,7 +144,7 @@ internal static class ThroughputWorkload
             Percentiles.Of(inWindow.Select(t => Stopwatch.GetElapsedTime(t.Start, t.End).TotalMicroseconds)));
     }
 
-    private static async Task<List<(long Start, long End)>> LoopAsync(CairnEngine engine, Flow<BenchState> flow, string payload, CancellationToken stop)
+    private static async Task<List<(long Start, long End)>> LoopAsync<TState>(CairnEngine engine, Flow<TState> flow, Func<TState> newInput, CancellationToken stop)
     {
         var timings = new List<(long Start, long End)>();
         while (!stop.IsCancellationRequested)
@@ -141,7 +152,7 @@ internal static class ThroughputWorkload
             var started = Stopwatch.GetTimestamp();
 
             // Not cancelled by 'stop': a run under way finishes, so that stopping does not leave errors behind.
-            var outcome = await engine.RunAsync(flow, new BenchState { Payload = payload }, cancellationToken: CancellationToken.None);
+            var outcome = await engine.RunAsync(flow, newInput(), cancellationToken: CancellationToken.None);
             timings.Add((started, Stopwatch.GetTimestamp()));
             Workload.EnsureCompleted(outcome);
         }

@@ -2,25 +2,40 @@ using System.Globalization;
 
 namespace Cairn.Cli;
 
-/// <summary>Parses durations written as 7d, 12h, 30m or 45s.</summary>
+/// <summary>Parses durations written as 7d, 12h, 30m or 45s, up to <see cref="MaxDays"/> days.</summary>
 internal static class Duration
 {
-    public static TimeSpan Parse(string text)
+    /// <summary>The longest duration taken: a hundred years, far inside what dates and timers can hold.</summary>
+    public const int MaxDays = 36_500;
+
+    /// <param name="text">The duration as typed.</param>
+    /// <param name="option">The option it was given to, for the error message.</param>
+    public static TimeSpan Parse(string text, string option)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length >= 2
             && double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            && value >= 0)
+            && value >= 0 && double.IsFinite(value))
         {
-            switch (text[^1])
+            double? days = text[^1] switch
             {
-                case 'd': return TimeSpan.FromDays(value);
-                case 'h': return TimeSpan.FromHours(value);
-                case 'm': return TimeSpan.FromMinutes(value);
-                case 's': return TimeSpan.FromSeconds(value);
+                'd' => value,
+                'h' => value / 24,
+                'm' => value / (24 * 60),
+                's' => value / (24 * 60 * 60),
+                _ => null,
+            };
+            if (days > MaxDays)
+            {
+                throw new FormatException($"{option} '{text}' is too long: at most {MaxDays}d.");
+            }
+
+            if (days is { } inDays)
+            {
+                return TimeSpan.FromDays(inDays);
             }
         }
 
-        throw new FormatException($"'{text}' is not a duration: write a number followed by d, h, m or s (for example 7d).");
+        throw new FormatException($"{option} '{text}' is not a duration: write a number followed by d, h, m or s (for example 7d).");
     }
 }

@@ -35,5 +35,7 @@ public static class PostgresCairnEngineBuilderExtensions
         return builder.UseStore(_ => new PostgresStoreOptions { DataSource = dataSource }, configure, Log.Category, Create);
     }
 
-    private static PostgresRunStore Create(PostgresStoreOptions options, ILogger logger) => new(options, logger);
+    private static PostgresRunStore Create(PostgresStoreOptions options, ILogger logger) => options.ReadOnly
+        ? throw new ArgumentException("PostgresStoreOptions.ReadOnly is set: an engine writes its store, so it cannot use a read-only one.")
+        : new(options, logger);
 }

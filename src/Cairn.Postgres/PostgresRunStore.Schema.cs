@@ -21,6 +21,12 @@ public sealed partial class PostgresRunStore
         var applied = new List<SchemaMigration>();
         try
         {
+            if (_readOnly)
+            {
+                await CheckReadableSchemaAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
@@ -91,6 +97,28 @@ public sealed partial class PostgresRunStore
         }
 
         Log.SchemaReady(_logger, _database, schema, PostgresMigration.LatestVersion);
+    }
+
+    /// <summary>For a read-only store: the schema must exist at this version of Cairn's; nothing is written.</summary>
+    private async Task CheckReadableSchemaAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var exists = await ExecuteAsync(connection, "SELECT to_regclass(@table) IS NOT NULL", cancellationToken, ("table", _sql.SchemaVersionTable)).ConfigureAwait(false);
+            int? current = exists is true
+                ? Convert.ToInt32(await ExecuteAsync(connection, $"SELECT COALESCE(max(version), 0) FROM {_sql.SchemaVersionTable}", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture)
+                : null;
+            var latest = PostgresMigration.LatestVersion;
+            var problem = current is not { } known ? "holds no Cairn store"
+                : known < latest ? $"has schema version {known}, older than this version of Cairn's ({latest}); open it once for writing (an engine, or a cairn command that changes runs) to upgrade it"
+                : known > latest ? $"has schema version {known}, written by a newer Cairn (this one supports up to {latest})"
+                : null;
+            if (problem is not null)
+            {
+                throw new StoreUnavailableException($"{Capitalized(_database)}, schema '{_sql.Schema}', {problem}.");
+            }
+        }
     }
 
     private static async Task<object?> ExecuteAsync(

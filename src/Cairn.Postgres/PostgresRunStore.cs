@@ -35,6 +35,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     /// <summary>How many connections each store opens at most unless the connection string says otherwise.</summary>
     internal const int DefaultMaxPoolSize = 20;
 
+    private readonly bool _readOnly;
+
     private static readonly int[] RerunnableStatuses = StatusesAllowedBy(StoreRules.EnsureCanRerun);
     private static readonly int[] CancellableStatuses = StatusesAllowedBy(StoreRules.EnsureCanCancel);
     private static readonly int[] CompensatableStatuses = StatusesAllowedBy(StoreRules.EnsureCanCompensate);
@@ -83,12 +85,18 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
             }
 
             settings.ApplicationName ??= "cairn";
+            if (options.ReadOnly)
+            {
+                settings.Options = $"{settings.Options} -c default_transaction_read_only=on".Trim();
+            }
+
             _dataSource = builder.Build();
             _ownsDataSource = true;
         }
 
         var connection = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
         _database = $"the PostgreSQL database '{connection.Database ?? connection.Username}' on {connection.Host}:{connection.Port}";
+        _readOnly = options.ReadOnly;
         _testClock = options.TestClock;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;

@@ -42,6 +42,14 @@ public sealed class PostgresStoreOptions
     public int MaxGroupCommitSize { get; set; } = GroupCommitLimit;
 
     /// <summary>
+    /// Opens the store for reading only, for tools that look at runs without changing anything (<c>cairn runs list</c>):
+    /// no schema is created or migrated, <see cref="PostgresRunStore.InitializeAsync"/> refuses a database without this
+    /// version's schema, and the store's sessions are read-only (<c>default_transaction_read_only</c>), so every write
+    /// fails. An engine cannot use a read-only store. Default false.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>
     /// Testing hook, not for production: when set, the store uses this clock's time instead of the database's
     /// <c>now()</c>, so that tests on a fake clock can expire leases and make retries due without waiting.
     /// </summary>

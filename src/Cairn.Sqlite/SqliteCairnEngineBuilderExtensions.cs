@@ -18,6 +18,8 @@ public static class SqliteCairnEngineBuilderExtensions
             context => new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider },
             configure,
             Log.Category,
-            (options, logger) => new SqliteRunStore(options, logger));
+            (options, logger) => options.ReadOnly
+                ? throw new ArgumentException($"SqliteStoreOptions.ReadOnly is set for '{options.Path}': an engine writes its store, so it cannot use a read-only one.")
+                : new SqliteRunStore(options, logger));
     }
 }

@@ -14,10 +14,23 @@ public sealed partial class SqliteRunStore
     /// </exception>
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        if (_readOnly)
+        {
+            CheckReadableSchema();
+            return;
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var connection = OpenConnection();
+            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+            {
+                // SQLite opens a file it may not write (permissions, a read-only file system) for reading without a word.
+                throw new StoreUnavailableException(
+                    $"The SQLite database '{_path}' is read-only (its file or folder cannot be written): an engine must write its store. " +
+                    "To look at its runs without changing them, open it with SqliteStoreOptions.ReadOnly.");
+            }
 
             // WAL lets readers (the console, the CLI) work while the engine writes. The mode is stored in the file, and
             // cannot change inside a transaction.
@@ -75,6 +88,11 @@ public sealed partial class SqliteRunStore
 
             Log.SchemaReady(_logger, _path, SqliteMigration.LatestVersion);
         }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 8)
+        {
+            // SQLITE_READONLY: for a WAL file in a folder this process may not write, already at the first statement.
+            throw new StoreUnavailableException($"The SQLite database '{_path}' is read-only (its file or folder cannot be written): an engine must write its store.", ex);
+        }
         catch (SqliteException ex)
         {
             throw new StoreUnavailableException($"The SQLite database '{_path}' cannot be used: {ex.Message}", ex);
@@ -82,6 +100,44 @@ public sealed partial class SqliteRunStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>For a read-only store: the file must exist and hold this version's schema; nothing is written.</summary>
+    private void CheckReadableSchema()
+    {
+        if (!File.Exists(_path))
+        {
+            throw new StoreUnavailableException($"There is no SQLite store at '{_path}'.");
+        }
+
+        try
+        {
+            using var connection = OpenConnection(forWrites: false);
+            int? current = null;
+            using (var exists = Command(connection, null, "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'cairn_schema')"))
+            {
+                if (exists.ExecuteScalar() is 1L)
+                {
+                    using var version = Command(connection, null, "SELECT COALESCE(MAX(version), 0) FROM cairn_schema");
+                    current = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+                }
+            }
+
+            var latest = SqliteMigration.LatestVersion;
+            var problem = current is not { } known ? "is not a Cairn store: it has no Cairn tables"
+                : known < latest ? $"has schema version {known}, older than this version of Cairn's ({latest}); " +
+                    "open it once for writing (an engine, or a cairn command that changes runs) to upgrade it"
+                : known > latest ? $"has schema version {known}, written by a newer Cairn (this one supports up to {latest})"
+                : null;
+            if (problem is not null)
+            {
+                throw new StoreUnavailableException($"The SQLite database '{_path}' {problem}.");
+            }
+        }
+        catch (SqliteException ex)
+        {
+            throw new StoreUnavailableException($"The SQLite database '{_path}' cannot be read: {ex.Message}", ex);
         }
     }
 }

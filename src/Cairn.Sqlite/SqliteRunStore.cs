@@ -34,6 +34,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly TimeSpan _busyTimeout;
+    private readonly bool _readOnly;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
@@ -51,11 +52,12 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         _writes = new GroupCommitQueue<IPendingWrite>(options.MaxGroupCommitSize, Commit);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _busyTimeout = options.BusyTimeout;
+        _readOnly = options.ReadOnly;
         var busyMilliseconds = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = _path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = options.ReadOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             ForeignKeys = true,
             // Microsoft.Data.Sqlite retries busy statements until the command timeout (seconds; 0 would mean forever).

@@ -25,6 +25,14 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public int MaxGroupCommitSize { get; set; } = 128;
 
+    /// <summary>
+    /// Opens the file for reading only, for tools that look at runs without changing anything (<c>cairn runs list</c>):
+    /// the file is neither created nor migrated, and <see cref="SqliteRunStore.InitializeAsync"/> refuses a file that is
+    /// missing, is not a Cairn store, or has an older schema than this version of Cairn. Every write fails. An engine
+    /// cannot use a read-only store. Default false.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
     /// <summary>The store's clock. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

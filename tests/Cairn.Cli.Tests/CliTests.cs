@@ -1,4 +1,3 @@
-using Cairn.Flows;
 using Cairn.Runs;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -6,40 +5,8 @@ using Microsoft.Data.Sqlite;
 namespace Cairn.Cli.Tests;
 
 /// <summary>The <c>cairn runs</c> and <c>cairn purge</c> commands against a real SQLite store, run as a real process.</summary>
-public sealed class CliTests : IAsyncLifetime
+public sealed class CliTests : ParcelStoreTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cairn-cli-").FullName;
-    private RunId _completed;
-    private RunId _failed;
-
-    private string StorePath => Path.Combine(_dir, "cairn.db");
-
-    public async Task InitializeAsync()
-    {
-        var flow = Flow.Create<Parcel>("parcel")
-            .Stage("weigh", (context, _) =>
-            {
-                context.State.Grams = 1250;
-                return Task.CompletedTask;
-            })
-            .RecoveryPoint("weighed", "parcel weighed")
-            .Stage("label", (context, _) => context.State.Destination == "nowhere"
-                ? throw new InvalidOperationException("no such destination")
-                : Task.CompletedTask)
-            .Retry(RetryPolicy.None)
-            .Build();
-        await using var engine = CairnEngine.CreateBuilder().UseSqlite(StorePath).AddFlow(flow).Build();
-        _completed = (await engine.RunAsync(flow, new Parcel { Destination = "Oslo" }, "parcel-ok")).RunId;
-        _failed = (await engine.RunAsync(flow, new Parcel { Destination = "nowhere" }, "parcel-bad")).RunId;
-    }
-
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task RunsList_WithStatusFilter_ShowsOnlyMatchingRuns()
     {
@@ -47,11 +14,11 @@ public sealed class CliTests : IAsyncLifetime
         var failed = await CairnAsync("runs", "list", "--status", "Failed");
 
         Assert.Equal(0, all.ExitCode);
-        Assert.Contains(_completed.ToString(), all.Output, StringComparison.Ordinal);
-        Assert.Contains(_failed.ToString(), all.Output, StringComparison.Ordinal);
+        Assert.Contains(Store.Completed.ToString(), all.Output, StringComparison.Ordinal);
+        Assert.Contains(Store.Failed.ToString(), all.Output, StringComparison.Ordinal);
         Assert.Contains("2 run(s)", all.Output, StringComparison.Ordinal);
-        Assert.Contains(_failed.ToString(), failed.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain(_completed.ToString(), failed.Output, StringComparison.Ordinal);
+        Assert.Contains(Store.Failed.ToString(), failed.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Store.Completed.ToString(), failed.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +33,7 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task RunsShow_FailedRun_ShowsEventsLastRecoveryPointErrorAndState()
     {
-        var result = await CairnAsync("runs", "show", _failed.ToString());
+        var result = await CairnAsync("runs", "show", Store.Failed.ToString());
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("weighed", result.Output, StringComparison.Ordinal);
@@ -80,25 +47,25 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task RunsRerun_FailedRun_MakesItPending()
     {
-        var result = await CairnAsync("runs", "rerun", _failed.ToString());
+        var result = await CairnAsync("runs", "rerun", Store.Failed.ToString());
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal(RunStatus.Pending, await StatusOfAsync(_failed));
+        Assert.Equal(RunStatus.Pending, await StatusOfAsync(Store.Failed));
     }
 
     [Fact]
     public async Task RunsCancel_FailedRun_CancelsIt()
     {
-        var result = await CairnAsync("runs", "cancel", _failed.ToString());
+        var result = await CairnAsync("runs", "cancel", Store.Failed.ToString());
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal(RunStatus.Cancelled, await StatusOfAsync(_failed));
+        Assert.Equal(RunStatus.Cancelled, await StatusOfAsync(Store.Failed));
     }
 
     [Fact]
     public async Task RunsRerun_CompletedRun_FailsWithOneReadableLine()
     {
-        var result = await CairnAsync("runs", "rerun", _completed.ToString());
+        var result = await CairnAsync("runs", "rerun", Store.Completed.ToString());
 
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -118,11 +85,11 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task RunsList_MissingStore_FailsWithOneReadableLine()
     {
-        var result = await CairnAsync("runs", "list", "--store", Path.Combine(_dir, "missing.db"));
+        var result = await CairnAsync("runs", "list", "--store", Path.Combine(Store.Dir, "missing.db"));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("No store at", Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(_dir, "missing.db")));
+        Assert.False(File.Exists(Path.Combine(Store.Dir, "missing.db")));
     }
 
     [Fact]
@@ -132,7 +99,7 @@ public sealed class CliTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("Purged 2 finished run(s)", result.Output, StringComparison.Ordinal);
-        Assert.Null(await StatusOfAsync(_completed));
+        Assert.Null(await StatusOfAsync(Store.Completed));
     }
 
     [Fact]
@@ -142,7 +109,7 @@ public sealed class CliTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("Purged 0 finished run(s)", result.Output, StringComparison.Ordinal);
-        Assert.Equal(RunStatus.Completed, await StatusOfAsync(_completed));
+        Assert.Equal(RunStatus.Completed, await StatusOfAsync(Store.Completed));
     }
 
     [Fact]
@@ -159,15 +126,5 @@ public sealed class CliTests : IAsyncLifetime
         await using var store = new SqliteRunStore(new SqliteStoreOptions { Path = StorePath });
         await store.InitializeAsync(CancellationToken.None);
         return (await store.GetRunAsync(id, CancellationToken.None))?.Status;
-    }
-
-    private Task<(int ExitCode, string Output, string Errors)> CairnAsync(params string[] arguments) =>
-        DotnetProgram.RunAsync("Cairn.Cli.dll", _dir, TimeSpan.FromSeconds(60), arguments);
-
-    public sealed class Parcel
-    {
-        public string Destination { get; set; } = "";
-
-        public int Grams { get; set; }
     }
 }

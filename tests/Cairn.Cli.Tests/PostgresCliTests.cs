@@ -21,25 +21,14 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await cluster.ExecuteAsync($"CREATE DATABASE {_database}");
-        var flow = Flow.Create<CliTests.Parcel>("parcel")
-            .Stage("weigh", (context, _) =>
-            {
-                context.State.Grams = 1250;
-                return Task.CompletedTask;
-            })
-            .RecoveryPoint("weighed", "parcel weighed")
-            .Stage("label", (context, _) => context.State.Destination == "nowhere"
-                ? throw new InvalidOperationException("no such destination")
-                : Task.CompletedTask)
-            .Retry(RetryPolicy.None)
-            .Build();
+        var flow = ParcelStore.CreateFlow();
         await using var engine = CairnEngine.CreateBuilder()
             .UsePostgres(Store)
             .AddFlow(flow)
             .Configure(o => o.NodeName = "filler-node")
             .Build();
-        _completed = (await engine.RunAsync(flow, new CliTests.Parcel { Destination = "Oslo" }, "parcel-ok")).RunId;
-        _failed = (await engine.RunAsync(flow, new CliTests.Parcel { Destination = "nowhere" }, "parcel-bad")).RunId;
+        _completed = (await engine.RunAsync(flow, new ParcelStore.Parcel { Destination = "Oslo" }, "parcel-ok")).RunId;
+        _failed = (await engine.RunAsync(flow, new ParcelStore.Parcel { Destination = "nowhere" }, "parcel-bad")).RunId;
     }
 
     public async Task DisposeAsync()
@@ -62,6 +51,28 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Contains(_failed.ToString(), failed.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(_completed.ToString(), failed.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, Store)));
+    }
+
+    [Fact]
+    public async Task RunsList_DatabaseWithoutACairnStore_IsRefused_AndNothingIsCreated()
+    {
+        var empty = $"{_database}_empty";
+        await cluster.ExecuteAsync($"CREATE DATABASE {empty}");
+        try
+        {
+            var result = await CairnAsync("runs", "list", "--store", cluster.Server.ConnectionString(empty));
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("schema 'cairn', holds no Cairn store", result.Errors, StringComparison.Ordinal);
+            await using var dataSource = NpgsqlDataSource.Create(cluster.Server.ConnectionString(empty));
+            await using var schemas = dataSource.CreateCommand("SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'");
+            Assert.Equal(0L, await schemas.ExecuteScalarAsync());
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await cluster.ExecuteAsync($"DROP DATABASE IF EXISTS {empty} WITH (FORCE)");
+        }
     }
 
     [Fact]

@@ -25,12 +25,21 @@ internal static class DemoCommand
         var command = new Command("demo", "Run the demo flow (order import), kill its process mid-flow, restart it and watch it resume") { store, orders, killAfterBatch };
         command.SetAction(async (parse, ct) =>
         {
-            var storePath = Path.GetFullPath(parse.GetRequiredValue(store));
+            var storeValue = parse.GetRequiredValue(store);
+            if (StoreOption.IsPostgres(storeValue))
+            {
+                throw new ArgumentException("cairn demo runs on a SQLite file (--store PATH); for several nodes on PostgreSQL, see 'cairn serve'.");
+            }
+
+            StoreOption.Check(storeValue);
+            var storePath = Path.GetFullPath(storeValue);
             var count = parse.GetValue(orders);
             if (count < 1)
             {
                 throw new ArgumentException("--orders must be 1 or more.");
             }
+
+            await CancelEarlierDemoRunsAsync(storePath, ct);
 
             var dir = Path.Combine(Path.GetDirectoryName(storePath)!, "cairn-demo");
             Directory.CreateDirectory(dir);
@@ -89,6 +98,28 @@ internal static class DemoCommand
             return resumedCorrectly ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A demo stopped between its processes leaves its run unfinished, and the next demo's worker would resume it
+    /// unasked next to the new one: such runs are cancelled first, saying so.
+    /// </summary>
+    private static async Task CancelEarlierDemoRunsAsync(string storePath, CancellationToken ct)
+    {
+        if (!File.Exists(storePath))
+        {
+            return;
+        }
+
+        await using var opened = await StoreOption.OpenOperatorAsync(storePath, ct);
+        var unfinished = await opened.Operator.ListRunsAsync(
+            new RunQuery { FlowName = OrderImportFlow.Name, Statuses = [RunStatus.Pending, RunStatus.Running, RunStatus.WaitingForRetry, RunStatus.Interrupted] }, ct);
+        var now = TimeProvider.System.GetUtcNow();
+        foreach (var run in unfinished.Runs.Where(run => !opened.IsOwnerAlive(run, now)))
+        {
+            await opened.Operator.CancelAsync(run.Id, "cancelled by a new cairn demo: its demo was stopped before it finished", ct);
+            AnsiConsole.MarkupLine($"[grey]An earlier demo run {run.Id} ({Markup.Escape(run.RecoveryId)}) was left {run.Status} by a demo that was stopped; it is cancelled so that this demo starts clean.[/]");
+        }
     }
 
     private static async Task<WorkerReport> RunWorkerAsync(string[] arguments, CancellationToken ct)

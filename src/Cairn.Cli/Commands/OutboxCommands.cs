@@ -18,19 +18,19 @@ internal static class OutboxCommands
     private static Command List()
     {
         var store = StoreOption.Create();
-        var status = new Option<OutboxStatus?>("--status") { Description = "Only messages with this status (Pending, DeadLettered)" };
+        var status = CliOptions.Values<OutboxStatus>("--status", "an outbox status", "Only messages with this status");
         var run = new Option<string?>("--run") { Description = "Only the messages of this run" };
-        var limit = new Option<int>("--limit") { Description = "The most messages shown, oldest first", DefaultValueFactory = _ => 50 };
+        var limit = CliOptions.Limit("The most messages shown, oldest first", 50);
         var command = new Command("list", "List pending and dead-lettered outbox messages, oldest first") { store, status, run, limit };
         command.SetAction(async (parse, ct) =>
         {
             var query = new OutboxQuery
             {
-                Status = parse.GetValue(status),
+                Status = parse.GetValue(status) is [var only] ? only : null,
                 RunId = parse.GetValue(run) is { } id ? RunId.Parse(id) : null,
                 Limit = parse.GetValue(limit),
             };
-            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenReadOnlyAsync(parse.GetRequiredValue(store), ct);
             var messages = await opened.Operator.ListOutboxAsync(query, ct);
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Message ID", "Run", "Destination", "Status", "Attempts", "Committed (UTC)", "Last error");
             foreach (var message in messages)

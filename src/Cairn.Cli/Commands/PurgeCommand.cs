@@ -13,7 +13,7 @@ internal static class PurgeCommand
         var command = new Command("purge", "Delete finished runs older than a retention period") { store, olderThan };
         command.SetAction(async (parse, ct) =>
         {
-            var age = Duration.Parse(parse.GetRequiredValue(olderThan));
+            var age = Duration.Parse(parse.GetRequiredValue(olderThan), "--older-than");
             await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var cutoff = TimeProvider.System.GetUtcNow() - age;
             var count = await opened.Operator.PurgeAsync(age, ct);

@@ -11,12 +11,10 @@ namespace Cairn.Cli.Commands;
 /// <summary><c>cairn runs list|show|rerun|cancel</c>.</summary>
 internal static class RunsCommands
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static Command Create() => new("runs", "List, inspect, re-run and cancel runs")
     {
         List(),
-        Show(),
+        RunsShowCommand.Create(),
         Rerun(),
         Cancel(),
     };
@@ -24,19 +22,27 @@ internal static class RunsCommands
     private static Command List()
     {
         var store = StoreOption.Create();
-        var status = new Option<RunStatus[]>("--status") { Description = "Only runs with these statuses (Pending, Running, WaitingForRetry, Interrupted, Completed, Failed, Cancelled)", AllowMultipleArgumentsPerToken = true };
+        var status = CliOptions.Values<RunStatus>("--status", "a status", "Only runs with these statuses");
         var flow = new Option<string?>("--flow") { Description = "Only runs of this flow" };
-        var limit = new Option<int>("--limit") { Description = "The most runs shown", DefaultValueFactory = _ => 50 };
-        var command = new Command("list", "List runs, newest first") { store, status, flow, limit };
+        var limit = CliOptions.Limit("The most runs shown", 50);
+        var json = RunsJson.Option();
+        var command = new Command("list", "List runs, newest first") { store, status, flow, limit, json };
         command.SetAction(async (parse, ct) =>
         {
-            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
+            await using var opened = await StoreOption.OpenReadOnlyAsync(parse.GetRequiredValue(store), ct);
             var statuses = parse.GetValue(status);
             var runs = (await opened.Operator.ListRunsAsync(
                 new RunQuery { Statuses = statuses is { Length: > 0 } ? statuses : null, FlowName = parse.GetValue(flow), Limit = parse.GetValue(limit) },
                 ct)).Runs;
+            var now = TimeProvider.System.GetUtcNow();
+            if (parse.GetValue(json))
+            {
+                RunsJson.Write(runs.Select(run => RunsJson.Run(run, opened.IsOwnerAlive(run, now))));
+                return 0;
+            }
+
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("Run", "Flow", "Recovery ID", "Status", "Attempt", "Last recovery point", "Status message", "Updated (UTC)");
+                .AddColumns("Run", "Flow", "Recovery ID", "Status", "Attempt", "Last recovery point", "Status message", "Owner", "Updated (UTC)");
             foreach (var run in runs)
             {
                 table.AddRow(
@@ -47,6 +53,7 @@ internal static class RunsCommands
                     run.Attempt.ToString(CultureInfo.InvariantCulture),
                     Markup.Escape(run.LastRecoveryPoint ?? "-"),
                     Markup.Escape(run.StatusMessage ?? "-"),
+                    OwnerMarkup(run, opened.IsOwnerAlive(run, now)),
                     run.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
             }
 
@@ -56,59 +63,6 @@ internal static class RunsCommands
         });
         return command;
     }
-
-    private static Command Show() => OnOneRun(
-        "show", "Show a run: status, last recovery point, events, kept checkpoints, state as JSON", async (runs, runId, ct) =>
-        {
-            var run = await runs.GetRunAsync(runId, ct) ?? throw new RunNotFoundException(runId);
-            var details = new Grid().AddColumn().AddColumn();
-            void Row(string name, string? value) => details.AddRow($"[grey]{name}[/]", Markup.Escape(value ?? "-"));
-            Row("Run", run.Id.ToString());
-            Row("Flow", $"{run.FlowName} v{run.FlowVersion}");
-            Row("Recovery ID", run.RecoveryId);
-            details.AddRow("[grey]Status[/]", StatusMarkup(run.Status));
-            Row("Attempt", $"{run.Attempt} (retries used: {run.RetriesUsed})");
-            Row("Last recovery point", run.LastRecoveryPoint);
-            Row("Status message", run.StatusMessage);
-            Row("Last error", run.LastError);
-            Row("Owner", run.Owner);
-            Row("Created (UTC)", run.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
-            Row("Due (UTC)", run.DueAt?.ToString("u", CultureInfo.InvariantCulture));
-            Row("Finished (UTC)", run.FinishedAt?.ToString("u", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(details);
-
-            var events = await runs.GetEventsAsync(runId, ct);
-            var table = new Table().Border(TableBorder.Rounded).Title("Events").AddColumns("Time (UTC)", "Event", "Attempt", "Message");
-            foreach (var e in events)
-            {
-                table.AddRow(e.Time.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), e.Kind.ToString(), e.Attempt.ToString(CultureInfo.InvariantCulture), Markup.Escape(e.Message));
-            }
-
-            AnsiConsole.Write(table);
-            var checkpoints = await runs.GetCheckpointsAsync(runId, ct);
-            if (checkpoints.Count > 0)
-            {
-                var kept = new Table().Border(TableBorder.Rounded)
-                    .Title("Kept checkpoints")
-                    .Caption("Re-run from one: cairn runs rerun ID --from POINT (or #SEQUENCE) [[--state FILE.json]]")
-                    .AddColumns("Checkpoint", "Recovery point", "Status message", "Saved (UTC)", "State size");
-                foreach (var c in checkpoints)
-                {
-                    kept.AddRow(
-                        string.Create(CultureInfo.InvariantCulture, $"#{c.Sequence}"),
-                        Markup.Escape(c.RecoveryPoint),
-                        Markup.Escape(c.StatusMessage ?? "-"),
-                        c.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                        string.Create(CultureInfo.InvariantCulture, $"{c.StateSize:N0} bytes"));
-                }
-
-                AnsiConsole.Write(kept);
-            }
-
-            var (title, state) = await ReadStateAsync(runs, run, ct);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
-            Console.Out.WriteLine(state);
-        });
 
     private static Command Rerun()
     {
@@ -206,8 +160,9 @@ internal static class RunsCommands
             Description = "Undo the run's completed stages first: their compensations run in reverse order on the engine that claims it, and it ends Compensated",
         };
         return OnOneRun(
-            "cancel", "Cancel an unfinished run; its checkpoints are kept", async (parse, runs, runId, ct) =>
+            "cancel", "Cancel an unfinished run; its checkpoints are kept", readOnly: false, async (parse, opened, runId, ct) =>
             {
+                var runs = opened.Operator;
                 var run = parse.GetValue(compensate)
                     ? await runs.CancelWithCompensationAsync(runId, "cancelled with compensation from the command line", ct)
                     : await runs.CancelAsync(runId, "cancelled from the command line", ct);
@@ -218,12 +173,12 @@ internal static class RunsCommands
             compensate);
     }
 
-    /// <summary>A command on one run: <c>--store</c> and the run's ID, checked before the store is opened, then <paramref name="action"/>.</summary>
-    private static Command OnOneRun(string name, string description, Func<RunOperator, RunId, CancellationToken, Task> action) =>
-        OnOneRun(name, description, (_, runs, runId, ct) => action(runs, runId, ct));
-
-    private static Command OnOneRun(
-        string name, string description, Func<ParseResult, RunOperator, RunId, CancellationToken, Task> action, params Option[] options)
+    /// <summary>
+    /// A command on one run: <c>--store</c> and the run's ID, checked before the store is opened (for reading only when
+    /// <paramref name="readOnly"/>), then <paramref name="action"/>.
+    /// </summary>
+    internal static Command OnOneRun(
+        string name, string description, bool readOnly, Func<ParseResult, OperatorStore, RunId, CancellationToken, Task> action, params Option[] options)
     {
         var store = StoreOption.Create();
         var id = RunIdArgument();
@@ -236,46 +191,25 @@ internal static class RunsCommands
         command.SetAction(async (parse, ct) =>
         {
             var runId = RunId.Parse(parse.GetRequiredValue(id));
-            await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
-            await action(parse, opened.Operator, runId, ct);
+            var storeValue = parse.GetRequiredValue(store);
+            await using var opened = readOnly ? await StoreOption.OpenReadOnlyAsync(storeValue, ct) : await StoreOption.OpenOperatorAsync(storeValue, ct);
+            await action(parse, opened, runId, ct);
             return 0;
         });
         return command;
     }
 
-    private static Argument<string> RunIdArgument() => new("run-id") { Description = "The run's ID, as shown by 'cairn runs list'" };
+    internal static Argument<string> RunIdArgument() => new("run-id") { Description = "The run's ID, as shown by 'cairn runs list'" };
 
-    private static async Task<(string Title, string Json)> ReadStateAsync(RunOperator runs, RunInfo run, CancellationToken ct)
-    {
-        if (run.Status == RunStatus.Completed)
-        {
-            var result = await runs.GetResultAsync(run.Id, ct);
-            return ("Result", result is { } r ? Pretty(r) : "(none)");
-        }
-
-        if (await runs.GetLatestCheckpointAsync(run.Id, ct) is { } latest)
-        {
-            var checkpoint = latest.Checkpoint;
-            var damaged = latest.ChecksumMatches ? "" : " - its checksum FAILS: the checkpoint is damaged or was changed outside Cairn";
-            return ($"State at recovery point '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}, {checkpoint.StateSize:N0} bytes){damaged}", Pretty(latest.State));
-        }
-
-        var input = await runs.GetInputAsync(run.Id, ct);
-        return ("Input (no recovery point passed yet)", input is { } i ? Pretty(i) : "(none)");
-    }
-
-    private static string Pretty(ReadOnlyMemory<byte> data)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(data);
-            return JsonSerializer.Serialize(document.RootElement, Indented);
-        }
-        catch (JsonException)
-        {
-            return $"({data.Length:N0} bytes, not JSON: {Encoding.UTF8.GetString(data.Span[..Math.Min(64, data.Length)])}...)";
-        }
-    }
+    /// <summary>
+    /// The run's owner and, for a running run, whether that owner is alive: its lease holds (it renews it while it
+    /// lives) or has run out (the process died or lost the store; another node takes the run over).
+    /// </summary>
+    internal static string OwnerMarkup(RunInfo run, bool alive) => run.Owner is not { } owner
+        ? "-"
+        : run.Status != RunStatus.Running
+            ? Markup.Escape(owner)
+            : alive ? $"{Markup.Escape(owner)} [green](alive)[/]" : $"{Markup.Escape(owner)} [red](gone)[/]";
 
     internal static string StatusMarkup(RunStatus status) => status switch
     {

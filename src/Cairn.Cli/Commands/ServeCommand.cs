@@ -41,7 +41,7 @@ internal static class ServeCommand
         command.SetAction(async (parse, ct) =>
         {
             var storeValue = parse.GetRequiredValue(store);
-            var lease = parse.GetValue(leaseDuration) is { } text ? Duration.Parse(text) : (TimeSpan?)null;
+            var lease = parse.GetValue(leaseDuration) is { } text ? Duration.Parse(text, "--lease-duration") : (TimeSpan?)null;
             using var loggerFactory = LoggerFactory.Create(logging => logging
                 .SetMinimumLevel(LogLevel.Information)
                 .AddSimpleConsole(console =>

@@ -58,6 +58,16 @@ public sealed record RunInfo
     /// <summary>The node that runs or last ran the run.</summary>
     public string? Owner => _run.Owner;
 
+    /// <summary>
+    /// While the run is <see cref="RunStatus.Running"/>: when its owner's lease runs out unless the owner renews it. A
+    /// lease in the past means the owner stopped renewing (its process died or lost the store), and the run is taken over.
+    /// </summary>
+    public DateTimeOffset? LeaseExpiresAt => _run.LeaseExpiresAt;
+
+    /// <summary>Whether the run is <see cref="RunStatus.Running"/> on an owner whose lease still holds at <paramref name="now"/>.</summary>
+    /// <param name="now">The time to judge by, from the store's clock where it has one.</param>
+    public bool IsOwnerAlive(DateTimeOffset now) => Status == RunStatus.Running && LeaseExpiresAt > now;
+
     /// <summary>The name of the last recovery point passed, if any.</summary>
     public string? LastRecoveryPoint => _run.LastRecoveryPoint;
 

@@ -1,0 +1,48 @@
+using System.CommandLine;
+
+namespace Cairn.Cli;
+
+/// <summary>Options several commands take, each checked when the command line is parsed, with a one-line error.</summary>
+internal static class CliOptions
+{
+    /// <summary><c>--limit</c>: how many rows at most, 1 or more.</summary>
+    public static Option<int> Limit(string description, int defaultValue)
+    {
+        var limit = new Option<int>("--limit") { Description = description, DefaultValueFactory = _ => defaultValue };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError($"--limit must be 1 or more; it is {result.GetValueOrDefault<int>()}.");
+            }
+        });
+        return limit;
+    }
+
+    /// <summary>An option that takes one or more names of <typeparamref name="T"/>'s values, any case; anything else is refused with the names.</summary>
+    /// <param name="name">The option's name.</param>
+    /// <param name="what">What one value is, for the error message ("a status").</param>
+    /// <param name="description">The option's help text.</param>
+    public static Option<T[]> Values<T>(string name, string what, string description)
+        where T : struct, Enum => new(name)
+    {
+        Description = $"{description} ({string.Join(", ", Enum.GetNames<T>())})",
+        AllowMultipleArgumentsPerToken = true,
+        CustomParser = result =>
+        {
+            var values = new List<T>();
+            foreach (var token in result.Tokens)
+            {
+                if (!Enum.TryParse<T>(token.Value, ignoreCase: true, out var value) || !Enum.IsDefined(value) || char.IsAsciiDigit(token.Value[0]))
+                {
+                    result.AddError($"{name} '{token.Value}' is not {what}: use {string.Join(", ", Enum.GetNames<T>())}.");
+                    return [];
+                }
+
+                values.Add(value);
+            }
+
+            return [.. values];
+        },
+    };
+}

@@ -65,7 +65,7 @@ internal static class StoreOption
 
         if (Path.GetDirectoryName(full) is { } folder && !Directory.Exists(folder))
         {
-            throw new IOException($"The folder of the store '{full}' does not exist; create it first, or pass another --store.");
+            throw new IOException($"The folder of the store '{full}' does not exist (or this user may not enter it); create it first, or pass another --store.");
         }
     }
 

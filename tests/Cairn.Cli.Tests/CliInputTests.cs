@@ -83,6 +83,65 @@ public sealed class CliInputTests : ParcelStoreTest
     }
 
     [Fact]
+    public async Task Cancel_WhileAnotherWriterHoldsTheFile_FailsNamingTheFile_AndChangesNothing()
+    {
+        await using var other = new SqliteConnection($"Data Source={StorePath};Pooling=False");
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var result = await CairnAsync("runs", "cancel", Store.Failed.ToString());
+        await using (var rollback = other.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"'{StorePath}'", line, StringComparison.Ordinal);
+        Assert.Contains("database is locked", line, StringComparison.Ordinal);
+        Assert.Contains("Failed", (await CairnAsync("runs", "show", Store.Failed.ToString(), "--state", "none")).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Serve_OnAStoreItMayNotWrite_RefusesAtStart_InOneLine()
+    {
+        // A folder anyone may write, holding a store file only root may write; the node runs as 'nobody'.
+        File.SetUnixFileMode(Store.Dir, (UnixFileMode)0b111_101_101);
+        var folder = Path.Combine(Store.Dir, "shared");
+        Directory.CreateDirectory(folder);
+        File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_111);
+        var store = Path.Combine(folder, "cairn.db");
+        File.Copy(StorePath, store);
+        File.SetUnixFileMode(store, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Assert.Equal("root", Environment.UserName);
+
+        var start = new ProcessStartInfo("runuser") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-u", "nobody", "--", "env", "HOME=/tmp", "NO_COLOR=1", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            Path.Combine(AppContext.BaseDirectory, "Cairn.Cli.dll"), "serve", "--store", store })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var node = Process.Start(start)!;
+        var errors = node.StandardError.ReadToEndAsync();
+        var output = node.StandardOutput.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await node.WaitForExitAsync(patience.Token);
+
+        Assert.Equal(1, node.ExitCode);
+        var line = Assert.Single((await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"cairn: The SQLite database '{store}' is read-only (its file or folder cannot be written): an engine must write its store. " +
+            "To look at its runs without changing them, open it with SqliteStoreOptions.ReadOnly.", line);
+        Assert.DoesNotContain("   at ", await output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_StoreInAMissingFolder_RefusedWithoutCreatingIt()
     {
         var missing = Path.Combine(Store.Dir, "no-such-folder", "x.db");

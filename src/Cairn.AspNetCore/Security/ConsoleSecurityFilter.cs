@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.AspNetCore.Security;
+
+/// <summary>
+/// The console's own checks, before every endpoint: loopback only while no authorization applies to the endpoint, and an
+/// anti-forgery token on every write, except from an authenticated caller that sent an <c>Authorization</c> header
+/// (a browser never adds that header to a cross-site request on its own, so such a request cannot be forged).
+/// </summary>
+internal sealed class ConsoleSecurityFilter(IAntiforgery antiforgery, ILogger logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var metadata = context.GetEndpoint()?.Metadata;
+        var authorized = metadata is not null && (metadata.GetMetadata<IAuthorizeData>() is not null || metadata.GetMetadata<AuthorizationPolicy>() is not null);
+        if (!authorized && !ConsoleUser.IsLoopback(context.Connection.RemoteIpAddress))
+        {
+            Log.RemoteRefused(logger, context.Connection.RemoteIpAddress?.ToString() ?? "an unknown address");
+            return Results.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden",
+                detail: "The Cairn console answers only loopback requests until authorization is configured (CairnConsoleOptions policies or RequireAuthorization).");
+        }
+
+        if (metadata?.GetMetadata<ConsoleAccess>() is { IsWrite: true } && !IsExempt(context))
+        {
+            try
+            {
+                await antiforgery.ValidateRequestAsync(context).ConfigureAwait(false);
+            }
+            catch (AntiforgeryValidationException ex)
+            {
+                Log.CsrfRefused(logger, context.Request.Method, context.Request.Path, ex.Message);
+                return Results.Problem(
+                    statusCode: StatusCodes.Status400BadRequest,
+                    title: "Missing or invalid anti-forgery token",
+                    detail: "This request changes runs and needs an anti-forgery token: GET api/antiforgery and send its token in the header it names.");
+            }
+        }
+
+        return await next(invocation).ConfigureAwait(false);
+    }
+
+    private static bool IsExempt(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true && context.Request.Headers.Authorization.Count > 0;
+}

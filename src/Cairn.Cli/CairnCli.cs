@@ -12,6 +12,7 @@ internal static class CairnCli
         DemoCommand.Create(),
         DemoWorkerCommand.Create(),
         ServeCommand.Create(),
+        ConsoleCommand.Create(),
         RunsCommands.Create(),
         OutboxCommands.Create(),
         PurgeCommand.Create(),
@@ -52,9 +53,9 @@ internal static class CairnCli
         try
         {
             var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            if (parsed.CommandResult.Command.Name == ServeCommand.Name)
+            if (parsed.CommandResult.Command.Name is ServeCommand.Name or ConsoleCommand.Name)
             {
-                // A node handles SIGINT and SIGTERM itself and stops gracefully, however long its running stages take.
+                // A node (and the console's web host) handles SIGINT and SIGTERM itself and stops gracefully, however long its running stages take.
                 configuration.ProcessTerminationTimeout = null;
             }
 

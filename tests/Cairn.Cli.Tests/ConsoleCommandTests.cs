@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Cairn.Flows;
+using Cairn.Runs;
+using Cairn.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Cairn.Cli.Tests;
+
+/// <summary><c>cairn console</c>, run as a real process serving the REST API over a SQLite store.</summary>
+public sealed class ConsoleCommandTests : IDisposable
+{
+    private const string Token = "a-long-enough-test-token";
+    private readonly string _dir = Directory.CreateTempSubdirectory("cairn-console-").FullName;
+
+    private string StorePath => Path.Combine(_dir, "cairn.db");
+
+    [Fact]
+    public async Task Console_Loopback_ServesTheRunsListAndStopsOnSigterm()
+    {
+        await SeedAsync();
+
+        using var console = DotnetProgram.Start("Cairn.Cli.dll", "console", "--store", StorePath, "--urls", "http://127.0.0.1:0");
+        var api = ApiUrl(await console.WaitForLineAsync("cairn console: serving"));
+        using var client = new HttpClient();
+        var page = JsonDocument.Parse(await client.GetStringAsync($"{api}/runs")).RootElement;
+
+        Assert.Equal("console-1", Assert.Single(page.GetProperty("runs").EnumerateArray()).GetProperty("recoveryId").GetString());
+        await console.TerminateAsync();
+        Assert.Equal(0, await console.WaitForExitAsync());
+        Assert.Contains("cairn console: stopped", console.Lines);
+    }
+
+    [Fact]
+    public async Task Console_WithToken_RequiresTheBearerTokenAndGrantsTheOperatorRole()
+    {
+        await SeedAsync();
+
+        using var console = DotnetProgram.Start("Cairn.Cli.dll", "console", "--store", StorePath, "--urls", "http://127.0.0.1:0", "--token", Token);
+        var api = ApiUrl(await console.WaitForLineAsync("cairn console: serving"));
+        using var client = new HttpClient();
+        using var anonymous = await client.GetAsync($"{api}/runs");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var purge = await client.PostAsync($"{api}/purge?olderThan=3650d", content: null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:5999")]
+    [InlineData("http://*:5999")]
+    [InlineData("http://127.0.0.1:5999;http://192.0.2.1:5999")]
+    public async Task Console_NonLoopbackWithoutToken_RefusesInOneLine(string urls)
+    {
+        await SeedAsync();
+
+        var (code, output, errors) = await DotnetProgram.RunAsync("Cairn.Cli.dll", null, TimeSpan.FromSeconds(60), "console", "--store", StorePath, "--urls", urls);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("cairn: --urls '", line);
+        Assert.Contains("pass --token TOKEN", line);
+    }
+
+    private static string ApiUrl(string line)
+    {
+        var start = line.IndexOf("http://", StringComparison.Ordinal);
+        return line[start..line.IndexOf(' ', start)];
+    }
+
+    private async Task SeedAsync()
+    {
+        var flow = Flow.Create<Parcel>("parcels").Stage("weigh", (ctx, ct) => Task.CompletedTask).RecoveryPoint("weighed").Stage("label", (ctx, ct) => Task.CompletedTask).Build();
+        await using var engine = CairnEngine.CreateBuilder().UseSqlite(StorePath).AddFlow(flow).Build();
+        await engine.RunAsync(flow, new Parcel(), "console-1");
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private sealed class Parcel
+    {
+        public int Grams { get; set; }
+    }
+}

@@ -19,7 +19,7 @@ public static class CairnConsoleEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the console under <paramref name="prefix"/>: the JSON API under <c>{prefix}/api</c> (runs, run detail, re-run,
-    /// re-run from a point, cancel, bulk actions, purge, outbox, summary, an anti-forgery token) and its OpenAPI document
+    /// re-run from a point, cancel, bulk actions, purge, outbox, summary, flows, an anti-forgery token) and its OpenAPI document
     /// at <c>{prefix}/api/openapi.json</c>. Needs <c>services.AddCairnConsole()</c>.
     /// </summary>
     /// <remarks>

@@ -40,9 +40,6 @@ public sealed class CairnConsoleOptions
     /// <summary>The most runs one bulk re-run or bulk cancel acts on; more matching runs are refused with 400. Default 10,000.</summary>
     public int MaxBulkRuns { get; set; } = 10_000;
 
-    /// <summary>The summary counts the runs of each status by paging through the run list up to this many; a count at the limit is marked capped. Default 10,000.</summary>
-    public int SummaryCountLimit { get; set; } = 10_000;
-
     /// <summary>Whether authorization is configured by the options (either policy set).</summary>
     internal bool UsesPolicies => ViewerPolicy is not null || OperatorPolicy is not null;
 
@@ -70,11 +67,6 @@ public sealed class CairnConsoleOptions
         if (MaxBulkRuns is < 1 or > 1_000_000)
         {
             yield return $"CairnConsoleOptions.MaxBulkRuns is {MaxBulkRuns}: it must be between 1 and 1,000,000";
-        }
-
-        if (SummaryCountLimit is < 1 or > 1_000_000)
-        {
-            yield return $"CairnConsoleOptions.SummaryCountLimit is {SummaryCountLimit}: it must be between 1 and 1,000,000";
         }
     }
 }

@@ -28,8 +28,39 @@ public sealed partial class PostgresRunStore
             return Task.FromResult<IReadOnlyList<RunRecord>>([]);
         }
 
+        var (sql, values) = Filtered(_sql.ListRuns, query);
+        sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
+        values.Add(new NpgsqlParameter<int>("limit", query.Limit));
+        return ReadListAsync(
+            sql.ToString(),
+            parameters => values.ForEach(value => parameters.Add(value)),
+            reader => ReadRun(reader),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Statuses is { Count: 0 })
+        {
+            return new Dictionary<RunStatus, long>();
+        }
+
+        var (sql, values) = Filtered(_sql.CountRuns, query with { After = null });
+        var rows = await ReadListAsync(
+            sql.Append(" GROUP BY status").ToString(),
+            parameters => values.ForEach(value => parameters.Add(value)),
+            reader => ((RunStatus)reader.GetInt32(0), reader.GetInt64(1)),
+            cancellationToken).ConfigureAwait(false);
+        return rows.ToDictionary(row => row.Item1, row => row.Item2);
+    }
+
+    /// <summary>The query's filters as conditions after <paramref name="select"/>, each with its parameter.</summary>
+    private static (StringBuilder Sql, List<NpgsqlParameter> Values) Filtered(string select, RunQuery query)
+    {
         // Each filter adds its condition and its parameter together.
-        var sql = new StringBuilder(_sql.ListRuns).Append(" WHERE true");
+        var sql = new StringBuilder(select).Append(" WHERE true");
         var values = new List<NpgsqlParameter>();
         void Where<T>(string condition, string name, T value)
         {
@@ -68,13 +99,7 @@ public sealed partial class PostgresRunStore
             values.Add(new NpgsqlParameter<Guid>("after_id", after.RunId.Value));
         }
 
-        sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT @limit");
-        values.Add(new NpgsqlParameter<int>("limit", query.Limit));
-        return ReadListAsync(
-            sql.ToString(),
-            parameters => values.ForEach(value => parameters.Add(value)),
-            reader => ReadRun(reader),
-            cancellationToken);
+        return (sql, values);
     }
 
     /// <inheritdoc />

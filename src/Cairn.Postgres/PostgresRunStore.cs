@@ -27,7 +27,7 @@ namespace Cairn.Postgres;
 /// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
 /// </remarks>
-public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore
+public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore, IFlowCatalog
 {
     /// <summary>How many statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPreparedStatements = 32;

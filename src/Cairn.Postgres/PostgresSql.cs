@@ -101,6 +101,7 @@ internal sealed class PostgresSql
         FindRun = $"SELECT {RunColumnList} FROM {runs} WHERE flow_name = @flow_name AND recovery_id = @recovery_id";
 
         ListRuns = $"SELECT {RunColumnList} FROM {runs}";
+        CountRuns = $"SELECT status, count(*) FROM {runs}";
 
         GetEvents = $"SELECT time, kind, attempt, message, recovery_point FROM {events} WHERE run_id = @run_id ORDER BY id";
 
@@ -424,6 +425,8 @@ internal sealed class PostgresSql
 
     /// <summary>The start of the list query; the caller adds the filters, order and limit.</summary>
     public string ListRuns { get; }
+
+    public string CountRuns { get; }
 
     public string GetEvents { get; }
 

@@ -23,47 +23,78 @@ public sealed partial class SqliteRunStore
         {
             using var command = connection.CreateCommand();
             var sql = new System.Text.StringBuilder($"SELECT {RunColumns} FROM runs WHERE 1 = 1");
-            if (query.Statuses is { } statuses)
-            {
-                sql.Append(" AND status IN (").Append(string.Join(", ", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))).Append(')');
-            }
-
-            if (query.FlowName is { } flowName)
-            {
-                sql.Append(" AND flow_name = $flow_name");
-                Bind(command, "$flow_name", flowName);
-            }
-
-            if (query.RecoveryId is { } recoveryId)
-            {
-                sql.Append(" AND recovery_id = $recovery_id");
-                Bind(command, "$recovery_id", recoveryId);
-            }
-
-            if (query.CreatedFrom is { } from)
-            {
-                sql.Append(" AND created_at >= $created_from");
-                Bind(command, "$created_from", Ticks(from));
-            }
-
-            if (query.CreatedTo is { } to)
-            {
-                sql.Append(" AND created_at < $created_to");
-                Bind(command, "$created_to", Ticks(to));
-            }
-
-            if (query.After is { } after)
-            {
-                sql.Append(" AND (created_at < $after_time OR (created_at = $after_time AND run_id < $after_id))");
-                Bind(command, "$after_time", Ticks(after.CreatedAt));
-                Bind(command, "$after_id", Key(after.RunId));
-            }
-
+            AppendFilters(sql, command, query);
             sql.Append(" ORDER BY created_at DESC, run_id DESC LIMIT $limit");
             Bind(command, "$limit", query.Limit);
             command.CommandText = sql.ToString();
             return ReadRuns(command);
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Statuses is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyDictionary<RunStatus, long>>(new Dictionary<RunStatus, long>());
+        }
+
+        return ReadAsync<IReadOnlyDictionary<RunStatus, long>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new System.Text.StringBuilder("SELECT status, COUNT(*) FROM runs WHERE 1 = 1");
+            AppendFilters(sql, command, query with { After = null });
+            command.CommandText = sql.Append(" GROUP BY status").ToString();
+            using var reader = command.ExecuteReader();
+            var counts = new Dictionary<RunStatus, long>();
+            while (reader.Read())
+            {
+                counts[(RunStatus)reader.GetInt32(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
+        }, cancellationToken);
+    }
+
+    // The query's filters as conditions on the runs table, each with its parameter.
+    private static void AppendFilters(System.Text.StringBuilder sql, SqliteCommand command, RunQuery query)
+    {
+        if (query.Statuses is { } statuses)
+        {
+            sql.Append(" AND status IN (").Append(string.Join(", ", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))).Append(')');
+        }
+
+        if (query.FlowName is { } flowName)
+        {
+            sql.Append(" AND flow_name = $flow_name");
+            Bind(command, "$flow_name", flowName);
+        }
+
+        if (query.RecoveryId is { } recoveryId)
+        {
+            sql.Append(" AND recovery_id = $recovery_id");
+            Bind(command, "$recovery_id", recoveryId);
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            sql.Append(" AND created_at >= $created_from");
+            Bind(command, "$created_from", Ticks(from));
+        }
+
+        if (query.CreatedTo is { } to)
+        {
+            sql.Append(" AND created_at < $created_to");
+            Bind(command, "$created_to", Ticks(to));
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (created_at < $after_time OR (created_at = $after_time AND run_id < $after_id))");
+            Bind(command, "$after_time", Ticks(after.CreatedAt));
+            Bind(command, "$after_id", Key(after.RunId));
+        }
     }
 
     /// <inheritdoc />

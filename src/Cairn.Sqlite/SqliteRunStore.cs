@@ -16,7 +16,7 @@ namespace Cairn.Sqlite;
 /// an open stage transaction (<see cref="BeginStageTransactionAsync"/>), are waited for up to
 /// <see cref="SqliteStoreOptions.BusyTimeout"/>. Times are stored as UTC ticks.
 /// </remarks>
-public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore
+public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore, IFlowCatalog
 {
     private const string RunColumns =
         "run_id, flow_name, flow_version, recovery_id, status, attempt, retries_used, created_at, updated_at, due_at, " +

@@ -67,6 +67,21 @@ public sealed partial class CairnEngine
         public FlowVersions With(FlowDefinition flow) => new([.. All.Append(flow).OrderBy(f => f.Version)]);
     }
 
+    /// <summary>Records the registered flows with their structure in the store's catalog, where it has one, for operators' tools.</summary>
+    private async Task RecordFlowsAsync(CancellationToken cancellationToken)
+    {
+        if (Store is not IFlowCatalog catalog)
+        {
+            return;
+        }
+
+        var now = TimeProvider.GetUtcNow();
+        await catalog.RecordFlowsAsync(
+            [.. _flows.Values.SelectMany(versions => versions.All).Select(flow => new FlowRecord(
+                flow.Name, flow.Version, flow.Fingerprint, FlowStepInfo.ToJson(flow.Structure), now, NodeName))],
+            cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)
     {
         var unfinished = await _queries.ListRunsAsync(

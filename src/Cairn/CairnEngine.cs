@@ -131,6 +131,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 : TimeSpan.Zero;
             var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _attachment.HoldsWorkerLock, resumeAfter, cancellationToken).ConfigureAwait(false);
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
+            await RecordFlowsAsync(cancellationToken).ConfigureAwait(false);
             Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
             _background = Task.WhenAll(
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),

@@ -96,7 +96,7 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InitializeAsync_SchemaVersion2_MigratesTo3_KeepsItsRuns_WhichThenUseTheOutboxAndCompensation()
+    public async Task InitializeAsync_SchemaVersion2_MigratesToTheLatest_KeepsItsRuns_WhichThenUseTheOutboxAndCompensation()
     {
         // A file as Cairn with schema version 2 left it: only the old migrations, and a run waiting for a retry after one checkpoint.
         var runId = RunId.New();
@@ -126,8 +126,9 @@ public sealed class SqliteRunStoreTests : IAsyncLifetime
 
         using (var connection = store.OpenConnection())
         {
-            Assert.Equal(3L, Scalar(connection, "SELECT MAX(version) FROM cairn_schema"));
+            Assert.Equal((long)SqliteMigration.LatestVersion, Scalar(connection, "SELECT MAX(version) FROM cairn_schema"));
             Assert.Equal("0003_outbox_compensation", Scalar(connection, "SELECT name FROM cairn_schema WHERE version = 3"));
+            Assert.Equal("0004_flows", Scalar(connection, "SELECT name FROM cairn_schema WHERE version = 4"));
         }
 
         var run = await store.GetRunAsync(runId, Ct);

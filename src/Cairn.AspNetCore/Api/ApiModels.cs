@@ -42,7 +42,7 @@ internal sealed record RunDetailResponse(
 /// <summary>Which kept checkpoint to re-run from (by recovery point or by sequence, not both; neither: the latest) and an optional edited state.</summary>
 internal sealed record RerunFromRequest(string? RecoveryPoint, long? Sequence, JsonElement? State);
 
-/// <summary>What a bulk action did, or with <c>dryRun</c> would act on.</summary>
+/// <summary>What a bulk action did, or with <c>dryRun</c> would act on (then counted in the store, and nothing is skipped or changed).</summary>
 internal sealed record BulkResponse(bool DryRun, int Matched, int Eligible, int Changed, IReadOnlyList<BulkSkip> Skipped);
 
 /// <summary>A run a bulk action left as it was, and why.</summary>
@@ -62,11 +62,8 @@ internal sealed record RedriveRequest(IReadOnlyList<Guid>? Ids);
 /// <summary>How many messages were sent again.</summary>
 internal sealed record RedriveResponse(int Redriven);
 
-/// <summary>
-/// Counts of runs by status, made by paging through the run list up to <c>countedUpTo</c> per status (the store keeps no
-/// counters yet): a status listed in <c>capped</c> has at least that many.
-/// </summary>
-internal sealed record RunSummaryResponse(IReadOnlyDictionary<RunStatus, int> CountsByStatus, int CountedUpTo, IReadOnlyList<RunStatus> Capped, string Method);
+/// <summary>How many runs match the filters, by status (every status listed), and in all.</summary>
+internal sealed record RunSummaryResponse(IReadOnlyDictionary<RunStatus, long> CountsByStatus, long Total);
 
 /// <summary>The anti-forgery token to send, in the header named, with every request that changes runs.</summary>
 internal sealed record AntiforgeryTokenResponse(string HeaderName, string Token);

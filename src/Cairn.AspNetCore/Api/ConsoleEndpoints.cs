@@ -1,4 +1,5 @@
 using Cairn.AspNetCore.Security;
+using Cairn.Flows;
 using Cairn.Serialization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
@@ -29,6 +30,7 @@ internal static partial class ConsoleEndpoints
         Read(api.MapGet("/outbox", ListOutboxAsync)).Produces<IReadOnlyList<OutboxMessageResponse>>();
         Write(api.MapPost("/outbox/redrive", RedriveAsync)).Accepts<RedriveRequest>("application/json").Produces<RedriveResponse>();
         Read(api.MapGet("/summary", SummaryAsync)).Produces<RunSummaryResponse>();
+        Read(api.MapGet("/flows", ListFlowsAsync)).Produces<IReadOnlyList<FlowInfo>>();
         Read(api.MapGet("/antiforgery", Antiforgery)).Produces<AntiforgeryTokenResponse>();
         Read(api.MapGet("/openapi.json", OpenApiAsync)).ExcludeFromDescription();
     }
@@ -159,6 +161,12 @@ internal static partial class ConsoleEndpoints
             throw new ConsoleInputException($"A bulk {action} needs a filter: status, flow, recoveryId, createdFrom or createdTo.");
         }
 
+        if (dryRun)
+        {
+            var counts = await op.CountRunsAsync(filter, cancellationToken).ConfigureAwait(false);
+            return Json(new BulkResponse(true, (int)counts.Values.Sum(), (int)counts.Where(c => eligible(c.Key)).Sum(c => c.Value), 0, []));
+        }
+
         var matched = new List<RunInfo>();
         var query = filter with { Limit = 500 };
         while (true)
@@ -181,10 +189,6 @@ internal static partial class ConsoleEndpoints
 
         var candidates = matched.Where(r => eligible(r.Status)).ToList();
         var skipped = matched.Where(r => !eligible(r.Status)).Select(r => new BulkSkip(r.Id.ToString(), $"{r.Status}")).ToList();
-        if (dryRun)
-        {
-            return Json(new BulkResponse(true, matched.Count, candidates.Count, 0, skipped));
-        }
 
         var changed = 0;
         foreach (var run in candidates)
@@ -237,37 +241,18 @@ internal static partial class ConsoleEndpoints
         return Json(new RedriveResponse(count));
     }
 
-    /// <summary>Counts by status, by paging through the run list per status up to <see cref="CairnConsoleOptions.SummaryCountLimit"/>: the store keeps no counters yet.</summary>
-    private static async Task<IResult> SummaryAsync(ConsoleOperator console, IOptions<CairnConsoleOptions> options, CancellationToken cancellationToken)
+    /// <summary>Counts of the runs the filters match, by status, counted in the store (every status listed, 0 when none).</summary>
+    private static async Task<IResult> SummaryAsync(
+        ConsoleOperator console, [FromQuery] string? status, [FromQuery] string? flow, [FromQuery] string? recoveryId, [FromQuery] string? createdFrom,
+        [FromQuery] string? createdTo, CancellationToken cancellationToken)
     {
-        var cap = options.Value.SummaryCountLimit;
-        var counts = new Dictionary<RunStatus, int>();
-        var capped = new List<RunStatus>();
-        foreach (var status in Enum.GetValues<RunStatus>())
-        {
-            var count = 0;
-            var query = new RunQuery { Statuses = [status], Limit = Math.Min(cap, 1000) };
-            while (true)
-            {
-                var page = await console.Operator.ListRunsAsync(query, cancellationToken).ConfigureAwait(false);
-                count += page.Runs.Count;
-                if (count >= cap || page.NextCursor is null)
-                {
-                    break;
-                }
-
-                query = query with { After = page.NextCursor, Limit = Math.Min(cap - count, 1000) };
-            }
-
-            counts[status] = Math.Min(count, cap);
-            if (count >= cap)
-            {
-                capped.Add(status);
-            }
-        }
-
-        return Json(new RunSummaryResponse(counts, cap, capped, $"counted by paging through the run list, at most {cap:N0} runs per status"));
+        var counts = await console.Operator.CountRunsAsync(ConsoleInput.Filter(status, flow, recoveryId, createdFrom, createdTo), cancellationToken).ConfigureAwait(false);
+        var all = Enum.GetValues<RunStatus>().ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+        return Json(new RunSummaryResponse(all, all.Values.Sum()));
     }
+
+    private static async Task<IResult> ListFlowsAsync(ConsoleOperator console, CancellationToken cancellationToken) =>
+        Json(await console.Operator.ListFlowsAsync(cancellationToken).ConfigureAwait(false));
 
     private static IResult Antiforgery(IAntiforgery antiforgery, IOptions<AntiforgeryOptions> antiforgeryOptions, HttpContext context)
     {

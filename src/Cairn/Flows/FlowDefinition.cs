@@ -40,6 +40,12 @@ public abstract class FlowDefinition
     /// </summary>
     public string Fingerprint => field ??= Checksum.Compute(System.Text.Encoding.UTF8.GetBytes(Describe(Steps)))[..16];
 
+    /// <summary>
+    /// The flow's structure — its stages, recovery points with their status messages, and the bodies of its loops,
+    /// branches, parallel steps and sub-flows — as the engine records it in the store for operators' tools.
+    /// </summary>
+    public IReadOnlyList<FlowStepInfo> Structure => field ??= FlowStepInfo.Describe(Steps);
+
     /// <summary>The structure as text: <c>stage:read;point:read-done;loop:each[stage:load;point:loaded]</c>.</summary>
     internal static string Describe(IEnumerable<FlowStep> steps) => string.Join(';', steps.Select(step => step switch
     {

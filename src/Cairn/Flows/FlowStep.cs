@@ -75,6 +75,9 @@ internal abstract record CompositeStep(string Name) : FlowStep(Name)
     /// <summary>The child flow a detached sub-flow starts as a run of its own; null for other steps.</summary>
     public virtual FlowDefinition? DetachedChild => null;
 
+    /// <summary>Body <paramref name="body"/>'s own name, for a flow diagram: a branch's path, a parallel step's branch; null for a loop's body.</summary>
+    public virtual string? BodyName(int body) => null;
+
     /// <summary>Problems of the step itself that validation reports (a switch's duplicate cases, for example).</summary>
     public virtual IEnumerable<string> Problems => [];
 
@@ -151,6 +154,8 @@ internal sealed record BranchStep<TState>(string Name, Func<TState, int> Choose,
     public override CompositeStep WithBodies(IReadOnlyList<IReadOnlyList<FlowStep>> bodies) => this with { Paths = bodies };
 
     public override string BodyLabel(int body) => $"path '{Labels[body]}' of branch '{Name}'";
+
+    public override string? BodyName(int body) => Labels[body];
 
     public override IEnumerable<string> Problems => DuplicateCases.Select(value => $"switch '{Name}' has two cases for the value '{value}'");
 }

@@ -33,6 +33,8 @@ internal abstract record ParallelStep<TState>(string Name, int MaxConcurrency, P
     /// <summary>The branches' names, in order (a fan-out's are its item indexes, known only when it starts).</summary>
     public abstract IReadOnlyList<string> BranchNames { get; }
 
+    public override string? BodyName(int body) => SubFlow ?? (BranchNames.Count > body ? BranchNames[body] : "each item");
+
     public override string BodyLabel(int body) =>
         SubFlow is not null ? $"sub-flow '{Name}' ({SubFlow})"
         : BranchNames.Count > body ? $"branch '{BranchNames[body]}' of parallel '{Name}'"

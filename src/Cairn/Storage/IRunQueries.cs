@@ -16,6 +16,32 @@ public interface IRunQueries
     /// </summary>
     Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Counts the runs that match the query's filters, by status (statuses without runs are left out); its cursor and
+    /// limit do not apply. The default pages through <see cref="ListRunsAsync"/>; stores count in the database.
+    /// </summary>
+    async Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var counts = new Dictionary<RunStatus, long>();
+        var page = query with { After = null, Limit = 10_000 };
+        while (true)
+        {
+            var runs = await ListRunsAsync(page, cancellationToken).ConfigureAwait(false);
+            foreach (var run in runs)
+            {
+                counts[run.Status] = counts.GetValueOrDefault(run.Status) + 1;
+            }
+
+            if (runs.Count < page.Limit)
+            {
+                return counts;
+            }
+
+            page = page with { After = new RunCursor(runs[^1].CreatedAt, runs[^1].Id) };
+        }
+    }
+
     /// <summary>Gets a run's events, oldest first; empty when the run does not exist.</summary>
     Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken);
 

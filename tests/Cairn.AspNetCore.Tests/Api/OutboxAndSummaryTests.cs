@@ -48,28 +48,43 @@ public sealed class OutboxAndSummaryTests
     }
 
     [Fact]
-    public async Task Summary_CountsRunsByStatus()
+    public async Task Summary_CountsRunsByStatusInTheStore()
     {
         await using var host = await ConsoleHost.StartAsync(failed: 2, completed: 1);
 
         var summary = await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, "/cairn/api/summary"));
+        var completed = await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, "/cairn/api/summary?recoveryId=completed-0"));
 
         var counts = summary.GetProperty("countsByStatus");
         Assert.Equal(2, counts.GetProperty("Failed").GetInt32());
         Assert.Equal(1, counts.GetProperty("Completed").GetInt32());
         Assert.Equal(0, counts.GetProperty("Running").GetInt32());
-        Assert.Empty(summary.GetProperty("capped").EnumerateArray());
+        Assert.Equal(3, summary.GetProperty("total").GetInt32());
+        Assert.Equal(1, completed.GetProperty("total").GetInt32());
     }
 
     [Fact]
-    public async Task Summary_OverTheCountLimit_MarksTheStatusCapped()
+    public async Task Summary_BadFilter_Returns400()
     {
-        await using var host = await ConsoleHost.StartAsync(failed: 3, completed: 0, options: o => o.SummaryCountLimit = 2);
+        await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);
 
-        var summary = await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, "/cairn/api/summary"));
+        Assert.StartsWith("status 'Lost' is not a run status", await Json.ProblemAsync(await host.SendAsync(HttpMethod.Get, "/cairn/api/summary?status=Lost"), HttpStatusCode.BadRequest));
+    }
 
-        Assert.Equal(2, summary.GetProperty("countsByStatus").GetProperty("Failed").GetInt32());
-        Assert.Equal("Failed", Assert.Single(summary.GetProperty("capped").EnumerateArray()).GetString());
+    [Fact]
+    public async Task ListFlows_FlowRecordedByItsEngine_ShowsStructureAndRecoveryPoints()
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 1);
+
+        using var response = await host.SendAsync(HttpMethod.Get, "/cairn/api/flows");
+        var raw = await response.Content.ReadAsStringAsync();
+        var flows = await Json.ReadAsync(response);
+
+        var flow = Assert.Single(flows.EnumerateArray());
+        Assert.Equal("orders", flow.GetProperty("name").GetString());
+        Assert.Equal(["loaded"], flow.GetProperty("recoveryPoints").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["load", "loaded", "send"], flow.GetProperty("structure").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.DoesNotContain("<script>", raw);
     }
 
     [Fact]

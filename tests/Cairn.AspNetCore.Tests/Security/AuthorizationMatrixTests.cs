@@ -25,6 +25,7 @@ public sealed class AuthorizationMatrixTests
         { "GET", "/outbox", [200, 403, 200, 200, 401] },
         { "POST", "/outbox/redrive", [200, 403, 403, 200, 401] },
         { "GET", "/summary", [200, 403, 200, 200, 401] },
+        { "GET", "/flows", [200, 403, 200, 200, 401] },
         { "GET", "/antiforgery", [200, 403, 200, 200, 401] },
         { "GET", "/openapi.json", [200, 403, 200, 200, 401] },
     };

@@ -1,0 +1,16 @@
+namespace Cairn.Runs;
+
+public sealed partial class RunOperator
+{
+    /// <summary>
+    /// Counts the runs that match the query's filters (status, flow, recovery ID, time range), by status: the numbers a
+    /// console's status list shows above it. Statuses without runs are left out; the query's cursor and limit do not apply.
+    /// </summary>
+    /// <param name="query">The filters.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<IReadOnlyDictionary<RunStatus, long>> CountRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return _queries.CountRunsAsync(query, cancellationToken);
+    }
+}

@@ -26,6 +26,17 @@ internal sealed class ConsoleSecurityFilter(IAntiforgery antiforgery, ILogger lo
                 detail: "The Cairn console answers only loopback requests until authorization is configured (CairnConsoleOptions policies or RequireAuthorization).");
         }
 
+        // A web page whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends loopback requests as its own
+        // origin, token and all; only a loopback name in the Host header tells them apart.
+        if (!authorized && !ConsoleUser.IsLoopbackHost(context.Request.Host.Host))
+        {
+            Log.RemoteRefused(logger, $"a loopback address for the host name '{context.Request.Host.Host}'");
+            return Results.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden",
+                detail: "Until authorization is configured the Cairn console answers only requests addressed to localhost, 127.0.0.1 or [::1].");
+        }
+
         if (metadata?.GetMetadata<ConsoleAccess>() is { IsWrite: true } && !IsExempt(context))
         {
             try

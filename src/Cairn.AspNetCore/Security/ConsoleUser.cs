@@ -30,4 +30,10 @@ internal static class ConsoleUser
 
         return IPAddress.IsLoopback(address);
     }
+
+    /// <summary>Whether the Host header names this machine: <c>localhost</c> (or a name under it), or a loopback address.</summary>
+    public static bool IsLoopbackHost(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IsLoopback(address));
 }

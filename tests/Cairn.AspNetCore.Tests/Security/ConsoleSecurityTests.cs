@@ -20,18 +20,22 @@ public sealed class ConsoleSecurityTests
     }
 
     [Theory]
-    [InlineData("127.0.0.1", HttpStatusCode.OK)]
-    [InlineData("127.8.9.10", HttpStatusCode.OK)]
-    [InlineData("::1", HttpStatusCode.OK)]
-    [InlineData("::ffff:127.0.0.1", HttpStatusCode.OK)]
-    [InlineData("::ffff:10.0.0.1", HttpStatusCode.Forbidden)]
-    [InlineData("10.0.0.1", HttpStatusCode.Forbidden)]
-    [InlineData("fe80::1", HttpStatusCode.Forbidden)]
-    public async Task RemoteAddress_NoAuthorizationConfigured_OnlyLoopbackIsAnswered(string address, HttpStatusCode expected)
+    [InlineData("127.0.0.1", "localhost", HttpStatusCode.OK)]
+    [InlineData("127.8.9.10", "localhost", HttpStatusCode.OK)]
+    [InlineData("::1", "localhost", HttpStatusCode.OK)]
+    [InlineData("::ffff:127.0.0.1", "localhost", HttpStatusCode.OK)]
+    [InlineData("::ffff:10.0.0.1", "localhost", HttpStatusCode.Forbidden)]
+    [InlineData("10.0.0.1", "localhost", HttpStatusCode.Forbidden)]
+    [InlineData("fe80::1", "localhost", HttpStatusCode.Forbidden)]
+    [InlineData("127.0.0.1", "127.0.0.1:5005", HttpStatusCode.OK)]
+    [InlineData("127.0.0.1", "[::1]:5005", HttpStatusCode.OK)]
+    [InlineData("127.0.0.1", "evil.example:5005", HttpStatusCode.Forbidden)]
+    public async Task Request_NoAuthorizationConfigured_OnlyLoopbackAddressesAndNamesAreAnswered(string address, string hostHeader, HttpStatusCode expected)
     {
         await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/cairn/api/runs");
         request.Headers.Add("X-Test-Remote", address);
+        request.Headers.Host = hostHeader;
 
         using var response = await host.Client.SendAsync(request);
 

@@ -77,18 +77,21 @@ internal static class ConsoleInput
         return TimeSpan.FromSeconds(total);
     }
 
-    /// <summary>Reads a JSON body; an absent body is <paramref name="empty"/> (null when the body is required).</summary>
+    /// <summary>Reads a JSON body; an absent or empty body is <paramref name="empty"/> (null when the body is required).</summary>
     public static async Task<T> BodyAsync<T>(HttpRequest request, T? empty, CancellationToken cancellationToken)
         where T : class
     {
-        if (request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
+        // Buffered: an HTTP/2 request may carry a body without a length, and an empty one must not read as bad JSON.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.Length == 0)
         {
-            return empty ?? throw new ConsoleInputException($"The request needs a JSON body.");
+            return empty ?? throw new ConsoleInputException("The request needs a JSON body.");
         }
 
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(request.Body, ConsoleJson.Options, cancellationToken).ConfigureAwait(false)
+            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ConsoleJson.Options)
                 ?? empty
                 ?? throw new ConsoleInputException("The request's JSON body is null.");
         }

@@ -152,15 +152,27 @@ internal sealed class PostgresSql
             SELECT count(*)::integer FROM renewed
             """;
 
-        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
-        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
-        string SaveCheckpointSql(bool outbox) => $"""
+        // A fenced write: the run moves ('set') only while the attempt's lease holds, and the statements that follow
+        // from it ('then', each reading the "run" CTE) write nothing when it does not. Returns the attempt; no row when
+        // the fence refused the write. 'notified' joins a "notified" CTE of 'then' so that it runs.
+        string FencedWrite(string set, string then, bool notified) => $"""
             WITH run AS (
-                UPDATE {runs} SET position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
-                    checkpoint_sequence = @sequence, updated_at = {now}
+                UPDATE {runs} SET {set}
                 WHERE {Fence}
                 RETURNING run_id, attempt
-            ), saved AS (
+            ), {then}
+            SELECT attempt FROM run{(notified ? $" {Notified}" : "")}
+            """;
+
+        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
+        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
+        string SaveCheckpointSql(bool outbox) => FencedWrite(
+            $"""
+            position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
+                checkpoint_sequence = @sequence, updated_at = {now}
+            """,
+            $"""
+            saved AS (
                 INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
                 SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
@@ -177,33 +189,31 @@ internal sealed class PostgresSql
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
             ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            """,
+            notified: outbox);
 
         SaveCheckpoint = SaveCheckpointSql(outbox: false);
         SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
 
-        Transition = $"""
-            WITH run AS (
-                UPDATE {runs} SET status = @status, last_error = COALESCE(@last_error, last_error),
-                    due_at = {now} + @retry_after_us {Micros},
-                    claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
-                    retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
-                    lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), event AS (
+        Transition = FencedWrite(
+            $"""
+            status = @status, last_error = COALESCE(@last_error, last_error),
+                due_at = {now} + @retry_after_us {Micros},
+                claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
+                retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
+                lease_expires_at = NULL, updated_at = {now}
+            """,
+            $"""
+            event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
             ), {Notify("run", "@claimable AND @retry_after_us IS NULL")}
-            SELECT attempt FROM run {Notified}
-            """;
+            """,
+            notified: true);
 
-        string CompleteRunSql(bool outbox) => $"""
-            WITH run AS (
-                UPDATE {runs} SET status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), data AS (
+        string CompleteRunSql(bool outbox) => FencedWrite(
+            $"status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}",
+            $"""
+            data AS (
                 INSERT INTO {runData} (run_id, input, result) SELECT run_id, NULL, @result FROM run
                 ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = EXCLUDED.result
             ), recovery AS (
@@ -211,8 +221,8 @@ internal sealed class PostgresSql
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
             ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            """,
+            notified: outbox);
 
         CompleteRun = CompleteRunSql(outbox: false);
         CompleteRunWithOutbox = CompleteRunSql(outbox: true);

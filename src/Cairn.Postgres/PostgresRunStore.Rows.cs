@@ -53,7 +53,7 @@ public sealed partial class PostgresRunStore
             return true;
         }
 
-        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        Log.Postgres.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
         throw new RunOwnershipLostException(lease);
     }
 

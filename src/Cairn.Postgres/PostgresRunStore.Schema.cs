@@ -87,10 +87,10 @@ public sealed partial class PostgresRunStore
 
         foreach (var migration in applied)
         {
-            Log.MigrationApplied(_logger, migration.Version, migration.Name, _database, schema);
+            Log.Postgres.MigrationApplied(_logger, migration.Version, migration.Name, _database, schema);
         }
 
-        Log.SchemaReady(_logger, _database, schema, PostgresMigration.LatestVersion);
+        Log.Postgres.SchemaReady(_logger, _database, schema, PostgresMigration.LatestVersion);
     }
 
     private static async Task<object?> ExecuteAsync(

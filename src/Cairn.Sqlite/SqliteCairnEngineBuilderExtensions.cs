@@ -17,7 +17,7 @@ public static class SqliteCairnEngineBuilderExtensions
         return builder.UseStore(
             context => new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider },
             configure,
-            Log.Category,
+            Log.Sqlite.Category,
             (options, logger) => new SqliteRunStore(options, logger));
     }
 }

@@ -152,25 +152,21 @@ internal sealed class PostgresSql
             SELECT count(*)::integer FROM renewed
             """;
 
-        // A fenced write: the run moves ('set') only while the attempt's lease holds, and the statements that follow
-        // from it ('then', each reading the "run" CTE) write nothing when it does not. Returns the attempt; no row when
-        // the fence refused the write. 'notified' joins a "notified" CTE of 'then' so that it runs.
-        string FencedWrite(string set, string then, bool notified) => $"""
+        // A fenced write: the run moves ('set') only while the lease holds; what follows ('then', reading the "run" CTE) and
+        // the outbox messages write nothing otherwise. Returns the attempt, no row when fenced out. 'notifies': 'then' notifies.
+        string FencedWrite(string set, string then, bool outbox, bool notifies = false) => $"""
             WITH run AS (
                 UPDATE {runs} SET {set}
                 WHERE {Fence}
                 RETURNING run_id, attempt
-            ), {then}
-            SELECT attempt FROM run{(notified ? $" {Notified}" : "")}
+            ), {then}{(outbox ? $", {insertOutbox}" : "")}
+            SELECT attempt FROM run{(outbox || notifies ? $" {Notified}" : "")}
             """;
 
         // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
         // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
         string SaveCheckpointSql(bool outbox) => FencedWrite(
-            $"""
-            position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
-                checkpoint_sequence = @sequence, updated_at = {now}
-            """,
+            $"position = @position, last_recovery_point = @recovery_point, status_message = @status_message, checkpoint_sequence = @sequence, updated_at = {now}",
             $"""
             saved AS (
                 INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
@@ -188,9 +184,9 @@ internal sealed class PostgresSql
                     ) newest)
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
+            )
             """,
-            notified: outbox);
+            outbox);
 
         SaveCheckpoint = SaveCheckpointSql(outbox: false);
         SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
@@ -208,7 +204,7 @@ internal sealed class PostgresSql
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
             ), {Notify("run", "@claimable AND @retry_after_us IS NULL")}
             """,
-            notified: true);
+            outbox: false, notifies: true);
 
         string CompleteRunSql(bool outbox) => FencedWrite(
             $"status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}",
@@ -220,9 +216,9 @@ internal sealed class PostgresSql
                 DELETE FROM {checkpoints} WHERE run_id = (SELECT run_id FROM run)
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
+            )
             """,
-            notified: outbox);
+            outbox);
 
         CompleteRun = CompleteRunSql(outbox: false);
         CompleteRunWithOutbox = CompleteRunSql(outbox: true);

@@ -151,21 +151,7 @@ public sealed partial class PostgresRunStore
                 parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = (object?)state ?? DBNull.Value });
                 Add(parameters, "message", message);
             },
-            async reader =>
-            {
-                if (!await reader.ReadAsync().ConfigureAwait(false))
-                {
-                    throw new RunNotFoundException(runId);
-                }
-
-                if (!reader.IsDBNull(1))
-                {
-                    return ReadRun(reader, first: 1);
-                }
-
-                StoreRules.EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
-                return (RunRecord?)null; // The status allows a re-run: the run keeps no such checkpoint.
-            },
+            reader => TryReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanRerun), // Null: the run keeps no such checkpoint.
             cancellationToken).ConfigureAwait(false);
 
         return run ?? throw new CheckpointNotFoundException(
@@ -228,23 +214,14 @@ public sealed partial class PostgresRunStore
             },
             async reader =>
             {
-                if (!await reader.ReadAsync().ConfigureAwait(false))
+                if (await TryReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanCompensate).ConfigureAwait(false) is { } run)
                 {
-                    throw new RunNotFoundException(runId);
+                    return run;
                 }
 
-                if (!reader.IsDBNull(1))
-                {
-                    return ReadRun(reader, first: 1);
-                }
-
-                StoreRules.EnsureCanCompensate(runId, (RunStatus)reader.GetInt32(0));
-                if (!reader.GetBoolean(1 + RunColumnCount))
-                {
-                    throw new CheckpointNotFoundException(runId, "checkpoint", []);
-                }
-
-                throw new InvalidOperationException($"Run {runId} was refused a compensation request its status allows.");
+                throw reader.GetBoolean(1 + RunColumnCount)
+                    ? new InvalidOperationException($"Run {runId} was refused a compensation request its status allows.")
+                    : new CheckpointNotFoundException(runId, "checkpoint", []);
             },
             cancellationToken);
     }

@@ -153,15 +153,23 @@ internal sealed class PostgresSql
             SELECT count(*)::integer FROM renewed
             """;
 
-        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
-        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
-        string SaveCheckpointSql(bool outbox) => $"""
+        // A fenced write: the run moves ('set') only while the lease holds; what follows ('then', reading the "run" CTE) and
+        // the outbox messages write nothing otherwise. Returns the attempt, no row when fenced out. 'notifies': 'then' notifies.
+        string FencedWrite(string set, string then, bool outbox, bool notifies = false) => $"""
             WITH run AS (
-                UPDATE {runs} SET position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
-                    checkpoint_sequence = @sequence, updated_at = {now}
+                UPDATE {runs} SET {set}
                 WHERE {Fence}
                 RETURNING run_id, attempt
-            ), saved AS (
+            ), {then}{(outbox ? $", {insertOutbox}" : "")}
+            SELECT attempt FROM run{(outbox || notifies ? $" {Notified}" : "")}
+            """;
+
+        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
+        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
+        string SaveCheckpointSql(bool outbox) => FencedWrite(
+            $"position = @position, last_recovery_point = @recovery_point, status_message = @status_message, checkpoint_sequence = @sequence, updated_at = {now}",
+            $"""
+            saved AS (
                 INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
                 SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
@@ -177,43 +185,41 @@ internal sealed class PostgresSql
                     ) newest)
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            )
+            """,
+            outbox);
 
         SaveCheckpoint = SaveCheckpointSql(outbox: false);
         SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
 
-        Transition = $"""
-            WITH run AS (
-                UPDATE {runs} SET status = @status, last_error = COALESCE(@last_error, last_error),
-                    due_at = {now} + @retry_after_us {Micros},
-                    claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
-                    retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
-                    lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), event AS (
+        Transition = FencedWrite(
+            $"""
+            status = @status, last_error = COALESCE(@last_error, last_error),
+                due_at = {now} + @retry_after_us {Micros},
+                claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
+                retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
+                lease_expires_at = NULL, updated_at = {now}
+            """,
+            $"""
+            event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
             ), {Notify("run", "@claimable AND @retry_after_us IS NULL")}
-            SELECT attempt FROM run {Notified}
-            """;
+            """,
+            outbox: false, notifies: true);
 
-        string CompleteRunSql(bool outbox) => $"""
-            WITH run AS (
-                UPDATE {runs} SET status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), data AS (
+        string CompleteRunSql(bool outbox) => FencedWrite(
+            $"status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}",
+            $"""
+            data AS (
                 INSERT INTO {runData} (run_id, input, result) SELECT run_id, NULL, @result FROM run
                 ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = EXCLUDED.result
             ), recovery AS (
                 DELETE FROM {checkpoints} WHERE run_id = (SELECT run_id FROM run)
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            )
+            """,
+            outbox);
 
         CompleteRun = CompleteRunSql(outbox: false);
         CompleteRunWithOutbox = CompleteRunSql(outbox: true);

@@ -5,6 +5,14 @@ namespace Cairn.Cli;
 /// <summary>Options several commands take, each checked when the command line is parsed, with a one-line error.</summary>
 internal static class CliOptions
 {
+    /// <summary>What every list command takes: <c>--store</c>, <c>--status</c> (of <typeparamref name="TStatus"/>) and <c>--limit</c> (default 50).</summary>
+    /// <param name="what">What one status is, for the error message ("a status").</param>
+    /// <param name="statusDescription">The help text of <c>--status</c>.</param>
+    /// <param name="limitDescription">The help text of <c>--limit</c>.</param>
+    public static (Option<string> Store, Option<TStatus[]> Status, Option<int> Limit) Listing<TStatus>(string what, string statusDescription, string limitDescription)
+        where TStatus : struct, Enum =>
+        (StoreOption.Create(), Values<TStatus>("--status", what, statusDescription), Limit(limitDescription, 50));
+
     /// <summary><c>--limit</c>: how many rows at most, 1 or more.</summary>
     public static Option<int> Limit(string description, int defaultValue)
     {

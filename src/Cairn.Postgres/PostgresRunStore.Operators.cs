@@ -116,7 +116,7 @@ public sealed partial class PostgresRunStore
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadListAsync(
-            _sql.GetCheckpoints,
+            _sql.Operators.GetCheckpoints,
             parameters => Add(parameters, "run_id", runId.Value),
             reader => new CheckpointSummary(
                 reader.GetInt64(0), FlowPath.Parse(reader.GetString(1)), reader.GetString(2), NullableString(reader, 3), reader.GetString(4), Time(reader, 5), reader.GetInt32(6)),
@@ -134,14 +134,14 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        OperatorActionAsync(_sql.RequestRerun, runId, RerunnableStatuses, StoreRules.EnsureCanRerun, message, cancellationToken);
+        OperatorActionAsync(_sql.Operators.RequestRerun, runId, RerunnableStatuses, StoreRules.EnsureCanRerun, message, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunRecord> RequestRerunFromAsync(
         RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         var run = await WriteAsync(
-            _sql.RequestRerunFrom,
+            _sql.Operators.RequestRerunFrom,
             parameters =>
             {
                 Add(parameters, "run_id", runId.Value);
@@ -160,7 +160,7 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        OperatorActionAsync(_sql.CancelRun, runId, CancellableStatuses, StoreRules.EnsureCanCancel, message, cancellationToken);
+        OperatorActionAsync(_sql.Operators.CancelRun, runId, CancellableStatuses, StoreRules.EnsureCanCancel, message, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
@@ -204,7 +204,7 @@ public sealed partial class PostgresRunStore
     {
         ArgumentNullException.ThrowIfNull(compensation);
         return WriteAsync(
-            _sql.RequestCompensation,
+            _sql.Operators.RequestCompensation,
             parameters =>
             {
                 Add(parameters, "run_id", runId.Value);

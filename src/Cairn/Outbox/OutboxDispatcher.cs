@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -72,6 +73,7 @@ internal sealed class OutboxDispatcher
         var delivered = new ConcurrentQueue<Guid>();
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stopping }, async (message, ct) =>
         {
+            using var activity = Telemetry.StartOutboxActivity(message);
             try
             {
                 var publisher = _publishers.GetValueOrDefault(message.Destination) ?? _publishers.GetValueOrDefault(AnyDestination)
@@ -79,9 +81,11 @@ internal sealed class OutboxDispatcher
                 await publisher.PublishAsync(message, ct).ConfigureAwait(false);
                 delivered.Enqueue(message.Id);
                 _metrics.OutboxDeliveryLatency.Record((_clock.GetUtcNow() - message.CreatedAt).TotalSeconds);
+                activity?.SetStatus(ActivityStatusCode.Ok);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await RecordFailureAsync(message, ex, ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace Cairn.Cli;
 
@@ -19,9 +20,10 @@ internal static class CliOptions
         var limit = new Option<int>("--limit") { Description = description, DefaultValueFactory = _ => defaultValue };
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            // A value that is no number is refused by the parser already; only a number is checked here.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value < 1)
             {
-                result.AddError($"--limit must be 1 or more; it is {result.GetValueOrDefault<int>()}.");
+                result.AddError($"--limit must be 1 or more; it is {value}.");
             }
         });
         return limit;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -54,6 +55,7 @@ internal sealed class OutboxDispatcher(
         var delivered = new ConcurrentQueue<Guid>();
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stopping }, async (message, ct) =>
         {
+            using var activity = Telemetry.StartOutboxActivity(message);
             try
             {
                 var publisher = publishers.GetValueOrDefault(message.Destination) ?? publishers.GetValueOrDefault(AnyDestination)
@@ -61,9 +63,11 @@ internal sealed class OutboxDispatcher(
                 await publisher.PublishAsync(message, ct).ConfigureAwait(false);
                 delivered.Enqueue(message.Id);
                 metrics.OutboxDeliveryLatency.Record((clock.GetUtcNow() - message.CreatedAt).TotalSeconds);
+                activity?.SetStatus(ActivityStatusCode.Ok);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await RecordFailureAsync(message, ex, ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);

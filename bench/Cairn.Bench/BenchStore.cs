@@ -132,16 +132,7 @@ internal sealed class BenchStore : IAsyncDisposable
             store = new SqliteRunStore(options);
         }
 
-        try
-        {
-            await store.InitializeAsync(cancellationToken);
-            return store;
-        }
-        catch
-        {
-            await store.DisposeAsync();
-            throw;
-        }
+        return await store.InitializedAsync(cancellationToken);
     }
 
     /// <summary>The options a child process needs to open the same store the same way.</summary>

@@ -9,20 +9,11 @@ namespace Cairn.Bench;
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly List<ChildLine> _lines = [];
-    private readonly Task<string> _errors;
-    private readonly Task _reader;
-    private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProgram _child;
 
-    private ChildProcess(Process process)
-    {
-        _process = process;
-        _errors = process.StandardError.ReadToEndAsync();
-        _reader = Task.Run(ReadAsync);
-    }
+    private ChildProcess(Process process) => _child = new ChildProgram(process);
 
-    public int Id => _process.Id;
+    public int Id => _child.Process.Id;
 
     public static ChildProcess Start(IEnumerable<string> arguments)
     {
@@ -55,91 +46,38 @@ internal sealed class ChildProcess : IDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        while (true)
+        ChildLine? line;
+        try
         {
-            // Read before looking: once the reader has finished, every line it will ever add is in the list.
-            var finished = _reader.IsCompleted;
-            Task changed;
-            lock (_lines)
-            {
-                foreach (var line in _lines)
-                {
-                    if (line.Text.StartsWith(prefix, StringComparison.Ordinal))
-                    {
-                        return line;
-                    }
-                }
-
-                changed = _lineAdded.Task;
-            }
-
-            if (finished)
-            {
-                break;
-            }
-
-            try
-            {
-                await Task.WhenAny(changed, _reader).WaitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"The child process {Id} did not report '{prefix}' within {timeout}.");
-            }
+            line = await _child.WaitForLineAsync(prefix, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The child process {Id} did not report '{prefix}' within {timeout}.");
         }
 
-        await _process.WaitForExitAsync(cancellationToken);
-        var errors = (await _errors).Trim();
+        if (line is { } found)
+        {
+            return found;
+        }
+
+        await _child.Process.WaitForExitAsync(cancellationToken);
+        var errors = (await _child.Errors).Trim();
         throw new InvalidOperationException(
-            $"The child process exited with code {_process.ExitCode} before reporting '{prefix}'{(errors.Length > 0 ? $": {errors}" : ".")}");
+            $"The child process exited with code {_child.Process.ExitCode} before reporting '{prefix}'{(errors.Length > 0 ? $": {errors}" : ".")}");
     }
 
     /// <summary>Whether the child has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _child.Process.HasExited;
 
     /// <summary>What the child wrote on standard error, once it has exited.</summary>
-    public async Task<string> GetErrorsAsync() => (await _errors).Trim();
+    public async Task<string> GetErrorsAsync() => (await _child.Errors).Trim();
 
     /// <summary>Kills the child with SIGKILL (what <see cref="Process.Kill()"/> sends on Unix) and waits until it is gone.</summary>
-    public async Task KillAsync(CancellationToken cancellationToken)
-    {
-        _process.Kill();
-        await _process.WaitForExitAsync(cancellationToken);
-    }
+    public Task KillAsync(CancellationToken cancellationToken) => _child.KillAsync(Timeout.InfiniteTimeSpan, cancellationToken);
 
     /// <summary>Waits for the child to exit and returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        await _process.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
-        await _reader;
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _child.WaitForExitAsync(timeout, cancellationToken);
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
-
-    private async Task ReadAsync()
-    {
-        while (await _process.StandardOutput.ReadLineAsync() is { } text)
-        {
-            var line = new ChildLine(text, Stopwatch.GetTimestamp());
-            TaskCompletionSource added;
-            lock (_lines)
-            {
-                _lines.Add(line);
-                added = _lineAdded;
-                _lineAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
-            added.TrySetResult();
-        }
-    }
+    public void Dispose() => _child.Dispose();
 }

@@ -33,13 +33,30 @@ internal sealed class CommonOptions
         HelpName = "FILE",
     };
 
-    /// <summary>Creates a workload's command with the common options.</summary>
-    public static (Command Command, CommonOptions Options) CreateCommand(string name, string description)
+    /// <summary>Creates a workload's command with the common options, then <paramref name="own"/>, the workload's own.</summary>
+    public static (Command Command, CommonOptions Options) CreateCommand(string name, string description, params Option[] own)
     {
         var options = new CommonOptions();
         var command = new Command(name, description) { options._store, options._schema, options._durability, options._groupCommit, options._json };
+        foreach (var option in own)
+        {
+            command.Add(option);
+        }
+
         return (command, options);
     }
+
+    /// <summary>--runs: how many runs the workload measures (or interrupts).</summary>
+    public static Option<int> Runs(string description, int defaultValue) =>
+        new("--runs") { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    /// <summary>--state-bytes: the serialized size of the runs' state.</summary>
+    public static Option<int> StateBytes() =>
+        new("--state-bytes") { Description = "The serialized state's size in bytes", DefaultValueFactory = _ => 100 };
+
+    /// <summary>--timeout: how long a workload of phases waits for each phase.</summary>
+    public static Option<int> PhaseTimeout(int defaultSeconds) =>
+        new("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => defaultSeconds };
 
     public BenchSettings Read(ParseResult parse) => new(
         parse.GetValue(_store),

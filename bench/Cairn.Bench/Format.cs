@@ -7,7 +7,9 @@ internal static class Format
         ? string.Create(CultureInfo.InvariantCulture, $"{microseconds:N0} µs")
         : string.Create(CultureInfo.InvariantCulture, $"{microseconds / 1000:N1} ms");
 
-    public static string Seconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:N2} s");
+    public static string Seconds(TimeSpan time) => Seconds(time.TotalSeconds);
+
+    public static string Seconds(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds:N2} s");
 
     public static string Count(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:N0}");
 

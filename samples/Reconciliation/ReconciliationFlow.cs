@@ -21,9 +21,8 @@ public static class ReconciliationFlow
     {
         var started = stageStarted ?? ((_, _) => { });
         return Flow.Create<ReconciliationState>(Name, version: 1)
-            .Stage("load-accounts", async (context, ct) =>
+            .ReportedStage("load-accounts", started, async (context, ct) =>
             {
-                started("load-accounts", "-");
                 var lines = await File.ReadAllLinesAsync(Path.Combine(context.State.Folder, "accounts.txt"), ct);
                 context.State.Accounts = [.. lines.Select(l => l.Trim()).Where(l => l.Length > 0)];
                 context.StatusMessage = $"{context.State.Accounts.Count} accounts to reconcile";
@@ -89,9 +88,8 @@ public static class ReconciliationFlow
     {
         var started = stageStarted ?? ((_, _) => { });
         return Flow.Create<ReportState>("publish-report")
-            .Stage("render", (context, _) =>
+            .ReportedStage("render", started, (context, _) =>
             {
-                started("render", "-");
                 var text = new StringBuilder("account,ledger,bank,difference\n");
                 foreach (var result in context.State.Results)
                 {
@@ -102,9 +100,8 @@ public static class ReconciliationFlow
                 return Task.CompletedTask;
             })
             .RecoveryPoint("rendered", "report rendered")
-            .Stage("upload", async (context, ct) =>
+            .ReportedStage("upload", started, async (context, ct) =>
             {
-                started("upload", "-");
                 var target = Path.Combine(context.State.Folder, "report.csv");
                 var temporary = target + ".tmp";
                 await File.WriteAllTextAsync(temporary, context.State.Text, ct);
@@ -122,18 +119,16 @@ public static class ReconciliationFlow
     {
         var started = stageStarted ?? ((_, _) => { });
         return Flow.Create<ArchiveState>("archive-report")
-            .Stage("copy-report", (context, _) =>
+            .ReportedStage("copy-report", started, (context, _) =>
             {
-                started("copy-report", "-");
                 var archive = Directory.CreateDirectory(Path.Combine(context.State.Folder, "archive")).FullName;
                 context.State.ArchivedTo = Path.Combine(archive, $"report-{context.RecoveryId.Split(':')[0]}.csv");
                 File.Copy(context.State.ReportPath, context.State.ArchivedTo, overwrite: true);
                 return Task.CompletedTask;
             })
             .RecoveryPoint("copied", "report archived")
-            .Stage("index-report", async (context, ct) =>
+            .ReportedStage("index-report", started, async (context, ct) =>
             {
-                started("index-report", "-");
                 var index = Path.Combine(context.State.Folder, "archive", "index.txt");
                 await File.WriteAllTextAsync(index, Path.GetFileName(context.State.ArchivedTo) + "\n", ct);
             })
@@ -154,6 +149,16 @@ public static class ReconciliationFlow
             slice.Total += decimal.Parse(line.Split(',')[1], CultureInfo.InvariantCulture);
         }
     }
+
+    // A stage outside the account loop: it tells 'started' it began (account "-") before it does its work.
+    private static TSelf ReportedStage<TState, TSelf>(
+        this StepsBuilder<TState, TSelf> steps, string name, Action<string, string> started, Func<StageContext<TState>, CancellationToken, Task> work)
+        where TSelf : StepsBuilder<TState, TSelf> =>
+        steps.Stage(name, (context, ct) =>
+        {
+            started(name, "-");
+            return work(context, ct);
+        });
 
     private static string Line(AccountResult result) => string.Create(
         CultureInfo.InvariantCulture, $"{result.Account},{result.Ledger:F2},{result.Bank:F2},{result.Difference:F2}\n");

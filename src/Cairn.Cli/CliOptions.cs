@@ -1,19 +1,29 @@
 using System.CommandLine;
+using System.Globalization;
 
 namespace Cairn.Cli;
 
 /// <summary>Options several commands take, each checked when the command line is parsed, with a one-line error.</summary>
 internal static class CliOptions
 {
+    /// <summary>What every list command takes: <c>--store</c>, <c>--status</c> (of <typeparamref name="TStatus"/>) and <c>--limit</c> (default 50).</summary>
+    /// <param name="what">What one status is, for the error message ("a status").</param>
+    /// <param name="statusDescription">The help text of <c>--status</c>.</param>
+    /// <param name="limitDescription">The help text of <c>--limit</c>.</param>
+    public static (Option<string> Store, Option<TStatus[]> Status, Option<int> Limit) Listing<TStatus>(string what, string statusDescription, string limitDescription)
+        where TStatus : struct, Enum =>
+        (StoreOption.Create(), Values<TStatus>("--status", what, statusDescription), Limit(limitDescription, 50));
+
     /// <summary><c>--limit</c>: how many rows at most, 1 or more.</summary>
     public static Option<int> Limit(string description, int defaultValue)
     {
         var limit = new Option<int>("--limit") { Description = description, DefaultValueFactory = _ => defaultValue };
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            // A value that is no number is refused by the parser already; only a number is checked here.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value < 1)
             {
-                result.AddError($"--limit must be 1 or more; it is {result.GetValueOrDefault<int>()}.");
+                result.AddError($"--limit must be 1 or more; it is {value}.");
             }
         });
         return limit;

@@ -93,9 +93,8 @@ internal static class StoreOption
         }
 
         return new(
-            await InitializedAsync(
-                IsPostgres(store) ? new PostgresRunStore(new PostgresStoreOptions { ConnectionString = store }) : new SqliteRunStore(new SqliteStoreOptions { Path = store }),
-                cancellationToken),
+            await (IsPostgres(store) ? (RunStore)new PostgresRunStore(new PostgresStoreOptions { ConnectionString = store }) : new SqliteRunStore(new SqliteStoreOptions { Path = store }))
+                .InitializedAsync(cancellationToken),
             IsPostgres(store) ? null : Path.GetFullPath(store));
     }
 
@@ -106,7 +105,7 @@ internal static class StoreOption
         RunStore opened = IsPostgres(store)
             ? new PostgresRunStore(new PostgresStoreOptions { ConnectionString = store, ReadOnly = true })
             : new SqliteRunStore(new SqliteStoreOptions { Path = ExistingFile(store), ReadOnly = true });
-        return new(await InitializedAsync(opened, cancellationToken), IsPostgres(store) ? null : Path.GetFullPath(store));
+        return new(await opened.InitializedAsync(cancellationToken), IsPostgres(store) ? null : Path.GetFullPath(store));
     }
 
     private static string ExistingFile(string store)
@@ -135,20 +134,6 @@ internal static class StoreOption
         catch (ArgumentException ex)
         {
             throw new FormatException($"--store is not a valid PostgreSQL connection string: {CairnCli.Plain(ex)}");
-        }
-    }
-
-    private static async Task<RunStore> InitializedAsync(RunStore store, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await store.InitializeAsync(cancellationToken);
-            return store;
-        }
-        catch
-        {
-            await store.DisposeAsync();
-            throw;
         }
     }
 }

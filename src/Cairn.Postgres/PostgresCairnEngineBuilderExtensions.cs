@@ -18,7 +18,7 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.UseStore(_ => new PostgresStoreOptions { ConnectionString = connectionString }, configure, Log.Category, Create);
+        return builder.UseStore(_ => new PostgresStoreOptions { ConnectionString = connectionString }, configure, Log.Postgres.Category, Create);
     }
 
     /// <summary>
@@ -32,7 +32,7 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        return builder.UseStore(_ => new PostgresStoreOptions { DataSource = dataSource }, configure, Log.Category, Create);
+        return builder.UseStore(_ => new PostgresStoreOptions { DataSource = dataSource }, configure, Log.Postgres.Category, Create);
     }
 
     private static PostgresRunStore Create(PostgresStoreOptions options, ILogger logger) => options.ReadOnly

@@ -66,7 +66,7 @@ internal sealed class PostgresNodeLock : IAsyncDisposable
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
             // The session is gone (a lost connection or a database restart), and the lock with it.
-            Log.NodeLockLost(_logger, _owner, ex.Message);
+            Log.Postgres.NodeLockLost(_logger, _owner, ex.Message);
         }
         finally
         {

@@ -133,7 +133,7 @@ public sealed partial class PostgresRunStore
             }
             catch (PostgresException ex) when (!IsUnavailable(ex))
             {
-                Log.GroupRetriedWithSavepoints(_logger, writes.Count, ex.SqlState);
+                Log.Postgres.GroupRetriedWithSavepoints(_logger, writes.Count, ex.SqlState);
             }
         }
 
@@ -221,7 +221,7 @@ public sealed partial class PostgresRunStore
             catch (PostgresException ex) when (current < writes.Count && !IsUnavailable(ex))
             {
                 // Write 'current' failed (a constraint, a deadlock, a bad value): it fails alone.
-                Log.GroupWriteFailed(_logger, writes.Count, ex.SqlState);
+                Log.Postgres.GroupWriteFailed(_logger, writes.Count, ex.SqlState);
                 writes[current].Fail(ex);
                 next = current + 1;
                 recovering = true;
@@ -250,7 +250,7 @@ public sealed partial class PostgresRunStore
     private StoreUnavailableException Unavailable(NpgsqlException exception)
     {
         _dataSource.Clear();
-        Log.DatabaseUnreachable(_logger, _database, exception);
+        Log.Postgres.DatabaseUnreachable(_logger, _database, exception);
         var what = exception is PostgresException ? "cannot be used" : "cannot be reached";
         return new StoreUnavailableException($"{Capitalized(_database)} {what}: {exception.Message}", exception);
     }

@@ -116,7 +116,7 @@ public sealed partial class PostgresRunStore
     /// <inheritdoc />
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadListAsync(
-            _sql.GetCheckpoints,
+            _sql.Operators.GetCheckpoints,
             parameters => Add(parameters, "run_id", runId.Value),
             reader => new CheckpointSummary(
                 reader.GetInt64(0), FlowPath.Parse(reader.GetString(1)), reader.GetString(2), NullableString(reader, 3), reader.GetString(4), Time(reader, 5), reader.GetInt32(6)),
@@ -134,14 +134,14 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> RequestRerunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        OperatorActionAsync(_sql.RequestRerun, runId, RerunnableStatuses, StoreRules.EnsureCanRerun, message, cancellationToken);
+        OperatorActionAsync(_sql.Operators.RequestRerun, runId, RerunnableStatuses, StoreRules.EnsureCanRerun, message, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunRecord> RequestRerunFromAsync(
         RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken)
     {
         var run = await WriteAsync(
-            _sql.RequestRerunFrom,
+            _sql.Operators.RequestRerunFrom,
             parameters =>
             {
                 Add(parameters, "run_id", runId.Value);
@@ -151,21 +151,7 @@ public sealed partial class PostgresRunStore
                 parameters.Add(new NpgsqlParameter("state", NpgsqlDbType.Bytea) { Value = (object?)state ?? DBNull.Value });
                 Add(parameters, "message", message);
             },
-            async reader =>
-            {
-                if (!await reader.ReadAsync().ConfigureAwait(false))
-                {
-                    throw new RunNotFoundException(runId);
-                }
-
-                if (!reader.IsDBNull(1))
-                {
-                    return ReadRun(reader, first: 1);
-                }
-
-                StoreRules.EnsureCanRerun(runId, (RunStatus)reader.GetInt32(0));
-                return (RunRecord?)null; // The status allows a re-run: the run keeps no such checkpoint.
-            },
+            reader => TryReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanRerun), // Null: the run keeps no such checkpoint.
             cancellationToken).ConfigureAwait(false);
 
         return run ?? throw new CheckpointNotFoundException(
@@ -174,7 +160,7 @@ public sealed partial class PostgresRunStore
 
     /// <inheritdoc />
     public Task<RunRecord> CancelRunAsync(RunId runId, string message, CancellationToken cancellationToken) =>
-        OperatorActionAsync(_sql.CancelRun, runId, CancellableStatuses, StoreRules.EnsureCanCancel, message, cancellationToken);
+        OperatorActionAsync(_sql.Operators.CancelRun, runId, CancellableStatuses, StoreRules.EnsureCanCancel, message, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>Runs in a transaction of its own, outside group commit: a large purge does not hold up the engines' writes.</remarks>
@@ -218,7 +204,7 @@ public sealed partial class PostgresRunStore
     {
         ArgumentNullException.ThrowIfNull(compensation);
         return WriteAsync(
-            _sql.RequestCompensation,
+            _sql.Operators.RequestCompensation,
             parameters =>
             {
                 Add(parameters, "run_id", runId.Value);
@@ -228,23 +214,14 @@ public sealed partial class PostgresRunStore
             },
             async reader =>
             {
-                if (!await reader.ReadAsync().ConfigureAwait(false))
+                if (await TryReadOperatorActionAsync(reader, runId, StoreRules.EnsureCanCompensate).ConfigureAwait(false) is { } run)
                 {
-                    throw new RunNotFoundException(runId);
+                    return run;
                 }
 
-                if (!reader.IsDBNull(1))
-                {
-                    return ReadRun(reader, first: 1);
-                }
-
-                StoreRules.EnsureCanCompensate(runId, (RunStatus)reader.GetInt32(0));
-                if (!reader.GetBoolean(1 + RunColumnCount))
-                {
-                    throw new CheckpointNotFoundException(runId, "checkpoint", []);
-                }
-
-                throw new InvalidOperationException($"Run {runId} was refused a compensation request its status allows.");
+                throw reader.GetBoolean(1 + RunColumnCount)
+                    ? new InvalidOperationException($"Run {runId} was refused a compensation request its status allows.")
+                    : new CheckpointNotFoundException(runId, "checkpoint", []);
             },
             cancellationToken);
     }

@@ -15,7 +15,7 @@ public sealed partial class PostgresRunStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         return WriteAsync<IReadOnlyList<OutboxMessage>>(
-            _sql.ClaimOutbox,
+            _sql.Outbox.Claim,
             parameters =>
             {
                 Add(parameters, "owner", owner);
@@ -45,7 +45,7 @@ public sealed partial class PostgresRunStore
         }
 
         return WriteAsync(
-            _sql.MarkOutboxDelivered,
+            _sql.Outbox.MarkDelivered,
             parameters =>
             {
                 Add(parameters, "ids", ids.ToArray());
@@ -60,7 +60,7 @@ public sealed partial class PostgresRunStore
     {
         ArgumentNullException.ThrowIfNull(error);
         var count = await WriteAsync(
-            _sql.MarkOutboxFailed,
+            _sql.Outbox.MarkFailed,
             parameters =>
             {
                 Add(parameters, "id", id);
@@ -81,7 +81,7 @@ public sealed partial class PostgresRunStore
     {
         ArgumentNullException.ThrowIfNull(query);
         return ReadListAsync(
-            _sql.ListOutbox,
+            _sql.Outbox.List,
             parameters =>
             {
                 parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Integer) { Value = query.Status is { } status ? (object)(int)status : DBNull.Value });
@@ -95,7 +95,7 @@ public sealed partial class PostgresRunStore
     /// <inheritdoc />
     public Task<int> RedriveOutboxAsync(IReadOnlyList<Guid>? ids, CancellationToken cancellationToken) =>
         WriteAsync(
-            _sql.RedriveOutbox,
+            _sql.Outbox.Redrive,
             parameters => parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid)
             {
                 Value = ids is null ? DBNull.Value : (object)ids.ToArray(),

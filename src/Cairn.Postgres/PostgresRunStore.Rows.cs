@@ -53,7 +53,7 @@ public sealed partial class PostgresRunStore
             return true;
         }
 
-        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        Log.Postgres.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
         throw new RunOwnershipLostException(lease);
     }
 
@@ -63,7 +63,13 @@ public sealed partial class PostgresRunStore
         return reader.GetInt32(0);
     }
 
-    private static async ValueTask<RunRecord> ReadOperatorActionAsync(NpgsqlDataReader reader, RunId runId, Action<RunId, RunStatus> ensure)
+    private static async ValueTask<RunRecord> ReadOperatorActionAsync(NpgsqlDataReader reader, RunId runId, Action<RunId, RunStatus> ensure) =>
+        await TryReadOperatorActionAsync(reader, runId, ensure).ConfigureAwait(false)
+        ?? throw new InvalidOperationException($"Run {runId} was refused an operator action its status allows.");
+
+    // The row of an operator action: the run as changed (from column 1), or, when it was left as it was, its status
+    // (column 0), whose refusal 'ensure' words; null when the status allows the action, for the caller to word why not.
+    private static async ValueTask<RunRecord?> TryReadOperatorActionAsync(NpgsqlDataReader reader, RunId runId, Action<RunId, RunStatus> ensure)
     {
         if (!await reader.ReadAsync().ConfigureAwait(false))
         {
@@ -76,7 +82,7 @@ public sealed partial class PostgresRunStore
         }
 
         ensure(runId, (RunStatus)reader.GetInt32(0));
-        throw new InvalidOperationException($"Run {runId} was refused an operator action its status allows.");
+        return null;
     }
 
     private static int[] StatusesAllowedBy(Action<RunId, RunStatus> ensure) =>

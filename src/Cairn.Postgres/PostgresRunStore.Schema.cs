@@ -93,10 +93,10 @@ public sealed partial class PostgresRunStore
 
         foreach (var migration in applied)
         {
-            Log.MigrationApplied(_logger, migration.Version, migration.Name, _database, schema);
+            Log.Postgres.MigrationApplied(_logger, migration.Version, migration.Name, _database, schema);
         }
 
-        Log.SchemaReady(_logger, _database, schema, PostgresMigration.LatestVersion);
+        Log.Postgres.SchemaReady(_logger, _database, schema, PostgresMigration.LatestVersion);
     }
 
     /// <summary>For a read-only store: the schema must exist at this version of Cairn's; nothing is written.</summary>

@@ -80,7 +80,7 @@ public sealed partial class PostgresRunStore
                     // The lease no longer holds: the statement changed nothing; the stage's writes go too.
                     _completed = true;
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    Log.FencedWriteRefused(store._logger, lease.RunId, lease.Epoch);
+                    Log.Postgres.FencedWriteRefused(store._logger, lease.RunId, lease.Epoch);
                     throw new RunOwnershipLostException(lease);
                 }
 

@@ -146,7 +146,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
 
             // Another node created the run after this statement's snapshot was taken, so the statement neither inserted
             // it nor saw it: a new statement does.
-            Log.CreateRunRaced(_logger, run.FlowName, run.RecoveryId);
+            Log.Postgres.CreateRunRaced(_logger, run.FlowName, run.RecoveryId);
             if (await FindRunAsync(run.FlowName, run.RecoveryId, cancellationToken).ConfigureAwait(false) is { } existing)
             {
                 return new CreateRunResult(existing, Created: false);

@@ -153,15 +153,23 @@ internal sealed class PostgresSql
             SELECT count(*)::integer FROM renewed
             """;
 
-        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
-        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
-        string SaveCheckpointSql(bool outbox) => $"""
+        // A fenced write: the run moves ('set') only while the lease holds; what follows ('then', reading the "run" CTE) and
+        // the outbox messages write nothing otherwise. Returns the attempt, no row when fenced out. 'notifies': 'then' notifies.
+        string FencedWrite(string set, string then, bool outbox, bool notifies = false) => $"""
             WITH run AS (
-                UPDATE {runs} SET position = @position, last_recovery_point = @recovery_point, status_message = @status_message,
-                    checkpoint_sequence = @sequence, updated_at = {now}
+                UPDATE {runs} SET {set}
                 WHERE {Fence}
                 RETURNING run_id, attempt
-            ), saved AS (
+            ), {then}{(outbox ? $", {insertOutbox}" : "")}
+            SELECT attempt FROM run{(outbox || notifies ? $" {Notified}" : "")}
+            """;
+
+        // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
+        // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
+        string SaveCheckpointSql(bool outbox) => FencedWrite(
+            $"position = @position, last_recovery_point = @recovery_point, status_message = @status_message, checkpoint_sequence = @sequence, updated_at = {now}",
+            $"""
+            saved AS (
                 INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
                 SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
@@ -177,43 +185,41 @@ internal sealed class PostgresSql
                     ) newest)
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            )
+            """,
+            outbox);
 
         SaveCheckpoint = SaveCheckpointSql(outbox: false);
         SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
 
-        Transition = $"""
-            WITH run AS (
-                UPDATE {runs} SET status = @status, last_error = COALESCE(@last_error, last_error),
-                    due_at = {now} + @retry_after_us {Micros},
-                    claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
-                    retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
-                    lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), event AS (
+        Transition = FencedWrite(
+            $"""
+            status = @status, last_error = COALESCE(@last_error, last_error),
+                due_at = {now} + @retry_after_us {Micros},
+                claim_at = CASE WHEN @claimable THEN COALESCE({now} + @retry_after_us {Micros}, {now}) END,
+                retries_used = retries_used + @retry, finished_at = CASE WHEN @finished THEN {now} END,
+                lease_expires_at = NULL, updated_at = {now}
+            """,
+            $"""
+            event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, @kind, attempt, @message FROM run
             ), {Notify("run", "@claimable AND @retry_after_us IS NULL")}
-            SELECT attempt FROM run {Notified}
-            """;
+            """,
+            outbox: false, notifies: true);
 
-        string CompleteRunSql(bool outbox) => $"""
-            WITH run AS (
-                UPDATE {runs} SET status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}
-                WHERE {Fence}
-                RETURNING run_id, attempt
-            ), data AS (
+        string CompleteRunSql(bool outbox) => FencedWrite(
+            $"status = 4, finished_at = {now}, lease_expires_at = NULL, updated_at = {now}",
+            $"""
+            data AS (
                 INSERT INTO {runData} (run_id, input, result) SELECT run_id, NULL, @result FROM run
                 ON CONFLICT (run_id) DO UPDATE SET input = NULL, result = EXCLUDED.result
             ), recovery AS (
                 DELETE FROM {checkpoints} WHERE run_id = (SELECT run_id FROM run)
             ), event AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 5, attempt, @message FROM run
-            ){(outbox ? $", {insertOutbox}" : "")}
-            SELECT attempt FROM run{(outbox ? $" {Notified}" : "")}
-            """;
+            )
+            """,
+            outbox);
 
         CompleteRun = CompleteRunSql(outbox: false);
         CompleteRunWithOutbox = CompleteRunSql(outbox: true);
@@ -240,162 +246,8 @@ internal sealed class PostgresSql
             SELECT count(*)::integer FROM interrupted {Notified}
             """;
 
-        // Operator actions: the run's status under a row lock, and the change only when the status allows it. The result
-        // row carries the status either way, so that the caller can tell "not found" from "not allowed".
-        RequestRerun = $"""
-            WITH target AS (
-                SELECT run_id, status FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
-            ), rerun AS (
-                UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now}
-                FROM target WHERE r.run_id = target.run_id AND target.status = ANY(@allowed)
-                RETURNING {r}
-            ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 7, attempt, @message, last_recovery_point FROM rerun
-            ), {Notify("rerun")}
-            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
-            """;
-
-        // A re-run from a chosen checkpoint: the copy, the run's move to it and the event hang on "source", which holds a
-        // row only when the run may be re-run and keeps the checkpoint; the result row's status tells the caller which
-        // of the two failed. The copy reads the state inside the database, so an unedited one never travels. The event's
-        // wording mirrors RunStore.RerunFromMessage, which this statement cannot call; the contract suite checks both.
-        GetCheckpoints = $"""
-            SELECT sequence, position, recovery_point, status_message, checksum, created_at, octet_length(state)
-            FROM {checkpoints} WHERE run_id = @run_id ORDER BY sequence DESC
-            """;
-
-        RequestRerunFrom = $"""
-            WITH target AS (
-                SELECT run_id, status, checkpoint_sequence FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
-            ), source AS (
-                SELECT c.run_id, c.sequence, c.position, c.recovery_point, c.status_message,
-                    GREATEST(t.checkpoint_sequence, (SELECT max(sequence) FROM {checkpoints} WHERE run_id = t.run_id)) + 1 AS copy_sequence
-                FROM target t JOIN {checkpoints} c ON c.run_id = t.run_id AND c.sequence = @sequence
-                WHERE t.status = ANY(@allowed)
-            ), copied AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
-                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, COALESCE(@checksum, c.checksum), {now},
-                    COALESCE(@state, c.state), c.compensation
-                FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
-            ), rerun AS (
-                UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now},
-                    position = s.position, last_recovery_point = s.recovery_point, status_message = s.status_message,
-                    checkpoint_sequence = s.copy_sequence
-                FROM source s WHERE r.run_id = s.run_id
-                RETURNING {r}, s.sequence AS source_sequence
-            ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
-                SELECT run_id, {now}, 7, attempt,
-                    @message || ': resumes from recovery point ''' || last_recovery_point || ''' (checkpoint ' || source_sequence ||
-                    ', copied as checkpoint ' || checkpoint_sequence || ') with ' ||
-                    CASE WHEN @state IS NULL THEN 'its saved state' ELSE 'an edited state' END,
-                    last_recovery_point
-                FROM rerun
-            ), {Notify("rerun")}
-            SELECT target.status, {Columns("rerun.")} FROM target LEFT JOIN rerun ON true {Notified}
-            """;
-
-        CancelRun = $"""
-            WITH target AS (
-                SELECT run_id, status FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
-            ), cancelled AS (
-                UPDATE {runs} r SET status = 6, lease_epoch = r.lease_epoch + 1, lease_expires_at = NULL, due_at = NULL,
-                    claim_at = NULL, finished_at = {now}, updated_at = {now}
-                FROM target WHERE r.run_id = target.run_id AND target.status = ANY(@allowed)
-                RETURNING {r}
-            ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message) SELECT run_id, {now}, 8, attempt, @message FROM cancelled
-            )
-            SELECT target.status, {Columns("cancelled.")} FROM target LEFT JOIN cancelled ON true
-            """;
-
-        // A request to compensate: a copy of the latest checkpoint, numbered after it, with the compensation text; the
-        // run pending at the copy under a new epoch (StoreRules.CompensationRequested); the event. All hang on "source",
-        // which holds a row only when the status allows it and the run has a checkpoint; the result row's status and
-        // "has_checkpoint" tell the caller which failed.
-        RequestCompensation = $"""
-            WITH target AS (
-                SELECT run_id, status, checkpoint_sequence FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
-            ), latest AS (
-                SELECT c.run_id, c.sequence, c.recovery_point FROM {checkpoints} c JOIN target t ON c.run_id = t.run_id
-                ORDER BY c.sequence DESC LIMIT 1
-            ), source AS (
-                SELECT l.run_id, l.sequence, l.recovery_point, GREATEST(t.checkpoint_sequence, l.sequence) + 1 AS copy_sequence
-                FROM latest l JOIN target t ON t.run_id = l.run_id
-                WHERE t.status = ANY(@allowed)
-            ), copied AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
-                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, c.checksum, {now}, c.state, @compensation
-                FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
-            ), requested AS (
-                UPDATE {runs} r SET status = 0, lease_epoch = r.lease_epoch + 1, lease_expires_at = NULL, due_at = {now}, claim_at = {now},
-                    finished_at = NULL, checkpoint_sequence = s.copy_sequence, updated_at = {now}
-                FROM source s WHERE r.run_id = s.run_id
-                RETURNING {r}, s.recovery_point AS source_recovery_point
-            ), event AS (
-                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
-                SELECT run_id, {now}, 12, attempt, @message, source_recovery_point FROM requested
-            ), {Notify("requested")}
-            SELECT target.status, {Columns("requested.")}, EXISTS (SELECT FROM latest) AS has_checkpoint
-            FROM target LEFT JOIN requested ON true {Notified}
-            """;
-
-        // The outbox. A claim takes, oldest first, due pending messages that nobody claims (or whose claim expired) and
-        // that are the first pending message of their run; SKIP LOCKED: dispatchers on other nodes pass over the messages
-        // this one is taking, and a row claimed meanwhile fails the recheck of the claim condition.
-        const string OutboxColumnList = "message_id, run_id, checkpoint_sequence, idx, destination, payload, status, attempts, created_at, due_at, last_error";
-        const string OutboxOrder = "created_at, run_id, checkpoint_sequence, idx";
-        ClaimOutbox = $"""
-            WITH candidates AS (
-                SELECT o.message_id FROM {outbox} o
-                WHERE o.status = 0 AND o.due_at <= {now} AND (o.claimed_until IS NULL OR o.claimed_until <= {now})
-                    AND NOT EXISTS (
-                        SELECT FROM {outbox} e
-                        WHERE e.run_id = o.run_id AND e.status = 0 AND (e.checkpoint_sequence, e.idx) < (o.checkpoint_sequence, o.idx))
-                ORDER BY o.created_at, o.run_id, o.checkpoint_sequence, o.idx
-                LIMIT @max_messages
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE {outbox} o SET owner = @owner, claimed_until = {now} + @claim_us {Micros}, attempts = o.attempts + 1
-                FROM candidates c WHERE o.message_id = c.message_id
-                RETURNING {string.Join(", ", OutboxColumnList.Split(", ").Select(column => "o." + column))}
-            )
-            SELECT {OutboxColumnList} FROM claimed ORDER BY {OutboxOrder}
-            """;
-
-        MarkOutboxDelivered = $"""
-            WITH delivered AS (
-                DELETE FROM {outbox} WHERE message_id = ANY(@ids) AND owner = @owner AND claimed_until IS NOT NULL
-                RETURNING 1
-            )
-            SELECT count(*)::integer FROM delivered
-            """;
-
-        MarkOutboxFailed = $"""
-            WITH failed AS (
-                UPDATE {outbox} SET claimed_until = NULL, last_error = @error, due_at = @retry_at,
-                    status = CASE WHEN @retry_at::timestamptz IS NULL THEN 1 ELSE 0 END
-                WHERE message_id = @id AND owner = @owner AND claimed_until IS NOT NULL
-                RETURNING 1
-            )
-            SELECT count(*)::integer FROM failed
-            """;
-
-        ListOutbox = $"""
-            SELECT {OutboxColumnList} FROM {outbox}
-            WHERE (@status::integer IS NULL OR status = @status) AND (@run_id::uuid IS NULL OR run_id = @run_id)
-            ORDER BY {OutboxOrder}
-            LIMIT @limit
-            """;
-
-        RedriveOutbox = $"""
-            WITH redriven AS (
-                UPDATE {outbox} SET status = 0, due_at = {now}, attempts = 0, last_error = NULL
-                WHERE status = 1 AND (@ids::uuid[] IS NULL OR message_id = ANY(@ids))
-                RETURNING 1
-            ), {Notify("redriven", payload: OutboxNotification)}
-            SELECT count(*)::integer FROM redriven {Notified}
-            """;
+        Operators = new PostgresOperatorSql(runs, checkpoints, events, now, r, Notify, Notified);
+        Outbox = new PostgresOutboxSql(outbox, now, Notify("redriven", payload: OutboxNotification), Notified);
 
         // Checkpoints, data, events and outbox messages go with their run (ON DELETE CASCADE); the count is of runs only.
         Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6, 7) AND finished_at < @finished_before";
@@ -446,14 +298,6 @@ internal sealed class PostgresSql
 
     public string InterruptAbandonedRuns { get; }
 
-    public string RequestRerun { get; }
-
-    public string GetCheckpoints { get; }
-
-    public string RequestRerunFrom { get; }
-
-    public string CancelRun { get; }
-
     public string Purge { get; }
 
     /// <summary>Like <see cref="SaveCheckpoint"/>, and adds the checkpoint's outbox messages (@outbox_* arrays).</summary>
@@ -462,19 +306,13 @@ internal sealed class PostgresSql
     /// <summary>Like <see cref="CompleteRun"/>, and adds the completion's outbox messages (@outbox_* arrays).</summary>
     public string CompleteRunWithOutbox { get; }
 
-    public string RequestCompensation { get; }
+    /// <summary>The operator actions' statements.</summary>
+    public PostgresOperatorSql Operators { get; }
 
-    public string ClaimOutbox { get; }
+    /// <summary>The outbox's statements.</summary>
+    public PostgresOutboxSql Outbox { get; }
 
-    public string MarkOutboxDelivered { get; }
-
-    public string MarkOutboxFailed { get; }
-
-    public string ListOutbox { get; }
-
-    public string RedriveOutbox { get; }
-
-    private static string Columns(string prefix) =>
+    internal static string Columns(string prefix) =>
         string.Join(", ", RunColumnList.Split(", ").Select(column => prefix + column));
 
     /// <summary>A composite format of the core's wording (<c>{0}</c>, <c>{1}</c>, …) as a format string of PostgreSQL's <c>format()</c>.</summary>

@@ -48,7 +48,7 @@ internal sealed class PostgresWakeUpListener : IAsyncDisposable
         try
         {
             connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-            Log.WakeUpsListening(_logger, _database, _channel);
+            Log.Postgres.WakeUpsListening(_logger, _database, _channel);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
         {
@@ -80,12 +80,12 @@ internal sealed class PostgresWakeUpListener : IAsyncDisposable
             {
                 if (failure is not null)
                 {
-                    Log.WakeUpsLost(_logger, _database, _channel, delay, failure);
+                    Log.Postgres.WakeUpsLost(_logger, _database, _channel, delay, failure);
                     failure = null;
                     await Task.Delay(delay, stopping).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LastRetryDelay.Ticks));
                     connection = await ConnectAsync(stopping).ConfigureAwait(false);
-                    Log.WakeUpsRestored(_logger, _database, _channel);
+                    Log.Postgres.WakeUpsRestored(_logger, _database, _channel);
                     delay = FirstRetryDelay;
                     _wakeUp();
                 }

@@ -17,7 +17,7 @@ public static class SqliteCairnEngineBuilderExtensions
         return builder.UseStore(
             context => new SqliteStoreOptions { Path = path, TimeProvider = context.TimeProvider },
             configure,
-            Log.Category,
+            Log.Sqlite.Category,
             (options, logger) => options.ReadOnly
                 ? throw new ArgumentException($"SqliteStoreOptions.ReadOnly is set for '{options.Path}': an engine writes its store, so it cannot use a read-only one.")
                 : new SqliteRunStore(options, logger));

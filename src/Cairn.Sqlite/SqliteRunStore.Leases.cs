@@ -131,7 +131,7 @@ public sealed partial class SqliteRunStore
             return (int)attempt;
         }
 
-        Log.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
+        Log.Sqlite.FencedWriteRefused(_logger, lease.RunId, lease.Epoch);
         throw new RunOwnershipLostException(lease); // Thrown inside the transaction, which then rolls back.
     }
 }

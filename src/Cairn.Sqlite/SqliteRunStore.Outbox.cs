@@ -56,15 +56,7 @@ public sealed partial class SqliteRunStore
         {
             var delete = Cached(transaction, "DELETE FROM outbox WHERE message_id = $message_id AND owner = $owner AND claimed_until IS NOT NULL");
             Bind(delete, "$owner", owner);
-            var id = Bind(delete, "$message_id", "");
-            var count = 0;
-            foreach (var messageId in ids.Distinct())
-            {
-                id.Value = MessageKey(messageId);
-                count += delete.ExecuteNonQuery();
-            }
-
-            return count;
+            return ExecuteForEachMessage(delete, ids);
         }, cancellationToken);
     }
 
@@ -144,16 +136,22 @@ public sealed partial class SqliteRunStore
 
             var one = Cached(transaction, Redrive + " AND message_id = $message_id");
             Bind(one, "$now", Ticks(now));
-            var id = Bind(one, "$message_id", "");
-            var count = 0;
-            foreach (var messageId in ids.Distinct())
-            {
-                id.Value = MessageKey(messageId);
-                count += one.ExecuteNonQuery();
-            }
-
-            return count;
+            return ExecuteForEachMessage(one, ids);
         }, cancellationToken);
+    }
+
+    // Runs the command once for each distinct message ID, bound as $message_id, and counts the rows it changed.
+    private static int ExecuteForEachMessage(SqliteCommand command, IReadOnlyList<Guid> ids)
+    {
+        var id = Bind(command, "$message_id", "");
+        var count = 0;
+        foreach (var messageId in ids.Distinct())
+        {
+            id.Value = MessageKey(messageId);
+            count += command.ExecuteNonQuery();
+        }
+
+        return count;
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public sealed partial class SqliteRunStore
                 var mode = Convert.ToString(journal.ExecuteScalar(), CultureInfo.InvariantCulture) ?? "";
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {
-                    Log.WalUnavailable(_logger, _path, mode);
+                    Log.Sqlite.WalUnavailable(_logger, _path, mode);
                 }
             }
 
@@ -83,10 +83,10 @@ public sealed partial class SqliteRunStore
             transaction.Commit();
             foreach (var migration in applied)
             {
-                Log.MigrationApplied(_logger, migration.Version, migration.Name, _path);
+                Log.Sqlite.MigrationApplied(_logger, migration.Version, migration.Name, _path);
             }
 
-            Log.SchemaReady(_logger, _path, SqliteMigration.LatestVersion);
+            Log.Sqlite.SchemaReady(_logger, _path, SqliteMigration.LatestVersion);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 8)
         {

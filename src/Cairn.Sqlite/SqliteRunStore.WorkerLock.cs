@@ -32,7 +32,7 @@ public sealed partial class SqliteRunStore
         }
         catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
         {
-            Log.WorkerLockHeld(_logger, lockPath);
+            Log.Sqlite.WorkerLockHeld(_logger, lockPath);
             throw new StoreUnavailableException(
                 $"Another Cairn engine is already running on '{_path}' (lock file '{lockPath}' is held). Stop it first, or use the PostgreSQL store to run several engines.",
                 ex);
@@ -55,7 +55,7 @@ public sealed partial class SqliteRunStore
             throw;
         }
 
-        Log.WorkerLockAcquired(_logger, lockPath, owner);
+        Log.Sqlite.WorkerLockAcquired(_logger, lockPath, owner);
         return ValueTask.FromResult<IAsyncDisposable?>(new WorkerLock(stream, lockPath, owner, _logger));
     }
 
@@ -72,7 +72,7 @@ public sealed partial class SqliteRunStore
 
             // The file stays: deleting it would race with another process opening it to take the lock.
             await stream.DisposeAsync().ConfigureAwait(false);
-            Log.WorkerLockReleased(logger, lockPath, owner);
+            Log.Sqlite.WorkerLockReleased(logger, lockPath, owner);
         }
     }
 }

@@ -203,14 +203,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         var attempt = UpdateFenced(transaction, lease,
             "position = $position, last_recovery_point = $recovery_point, status_message = $status_message, " +
             "checkpoint_sequence = $sequence, updated_at = $now",
-            command =>
-            {
-                Bind(command, "$position", checkpoint.Position.ToString());
-                Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
-                Bind(command, "$status_message", checkpoint.StatusMessage);
-                Bind(command, "$sequence", checkpoint.Sequence);
-                Bind(command, "$now", Ticks(now));
-            });
+            command => BindCheckpoint(command, checkpoint, now));
 
         {
             var insert = Cached(transaction,
@@ -219,13 +212,9 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
             "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
             "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state, " +
             "compensation = excluded.compensation");
+            BindCheckpoint(insert, checkpoint, now);
             Bind(insert, "$run_id", Key(lease.RunId));
-            Bind(insert, "$sequence", checkpoint.Sequence);
-            Bind(insert, "$position", checkpoint.Position.ToString());
-            Bind(insert, "$recovery_point", checkpoint.RecoveryPoint);
-            Bind(insert, "$status_message", checkpoint.StatusMessage);
             Bind(insert, "$checksum", checkpoint.Checksum);
-            Bind(insert, "$now", Ticks(now));
             Bind(insert, "$state", Bytes(checkpoint.State));
             Bind(insert, "$compensation", checkpoint.Compensation);
             insert.ExecuteNonQuery();
@@ -243,6 +232,16 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         InsertOutbox(transaction, checkpoint.Outbox, now);
         InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
             StoreRules.RecoveryPointPassedMessage(checkpoint), checkpoint.RecoveryPoint);
+    }
+
+    // What both the run's move to the checkpoint and the checkpoint's row say of it.
+    private static void BindCheckpoint(SqliteCommand command, Checkpoint checkpoint, DateTimeOffset now)
+    {
+        Bind(command, "$position", checkpoint.Position.ToString());
+        Bind(command, "$recovery_point", checkpoint.RecoveryPoint);
+        Bind(command, "$status_message", checkpoint.StatusMessage);
+        Bind(command, "$sequence", checkpoint.Sequence);
+        Bind(command, "$now", Ticks(now));
     }
 
     /// <inheritdoc />
@@ -325,25 +324,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
     private SqliteConnection OpenConnection(bool forWrites)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            if (!forWrites)
-            {
-                return connection;
-            }
-
-            using var command = connection.CreateCommand();
-            command.CommandText = _connectionPragmas;
-            command.ExecuteNonQuery();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        return SqliteConnections.Open(_connectionString, forWrites ? _connectionPragmas : null);
     }
 
     // Microsoft.Data.Sqlite does its I/O synchronously even behind its async methods, so the work runs as plain code;

@@ -6,6 +6,7 @@ public sealed partial class CairnEngine
     {
         while (!stopping.IsCancellationRequested)
         {
+            MarkWorkerLoop();
             var claimedAll = false;
             try
             {
@@ -207,6 +208,7 @@ public sealed partial class CairnEngine
                 // Owners that died are found by their expired leases: other nodes on a shared store, or this engine's own
                 // runs after a stall longer than the lease (their attempts are fenced once the runs are claimed again).
                 await Store.InterruptAbandonedRunsAsync(NodeName, exclusive: false, TimeSpan.Zero, stopping).ConfigureAwait(false);
+                await RefreshGaugesAsync(stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

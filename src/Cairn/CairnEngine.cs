@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Cairn.Storage;
 using Microsoft.Extensions.Logging;
@@ -133,6 +134,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
             await RecordFlowsAsync(cancellationToken).ConfigureAwait(false);
             Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
+            MarkWorkerLoop();
+            Execution.Metrics.Report(this);
+
+            // The loops outlive the call that started them: they must not carry its trace into every attempt and delivery.
+            Activity.Current = null;
             _background = Task.WhenAll(
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
                 Task.Run(() => HeartbeatLoopAsync(_stopClaiming.Token), CancellationToken.None),
@@ -179,6 +185,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             // The dispatcher stops last: what the runs committed while they drained still goes out.
             await _stopDispatching.CancelAsync().ConfigureAwait(false);
             await _background.ConfigureAwait(false);
+            Execution.Metrics.StopReporting(this);
             if (_attachment is not null)
             {
                 await _attachment.DisposeAsync().ConfigureAwait(false);
@@ -258,9 +265,11 @@ public sealed partial class CairnEngine : IAsyncDisposable
         Register(flow);
         await StartAsync(cancellationToken).ConfigureAwait(false);
 
+        using var activity = Telemetry.StartRunStartActivity(flow.Name, id);
         var inputBytes = SerializeState(input, $"Flow '{flow}' cannot start: its input", "");
         var checksum = StateCodec.Checksum(inputBytes);
-        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint, parent?.ToString()).ToJson();
+        var (traceParent, traceState) = Telemetry.CaptureTraceContext();
+        var settings = new RunSettings(flow.RetryPolicy ?? _options.DefaultRetryPolicy, flow.Fingerprint, parent?.ToString(), traceParent, traceState).ToJson();
         var newRun = new NewRun(id, flow.Name, flow.Version, recoveryId ?? id.ToString(), inputBytes, checksum, settings);
         var attempt = ReserveSlotForNewRun(id);
         CreateRunResult created;
@@ -277,6 +286,15 @@ public sealed partial class CairnEngine : IAsyncDisposable
         }
 
         var run = created.Run;
+        if (created.Created)
+        {
+            Execution.Metrics.RunStarted(flow.Name);
+        }
+        else
+        {
+            activity?.SetTag(Telemetry.RunIdTag, run.Id.ToString());
+        }
+
         if (created.Lease is { } lease && attempt is not null)
         {
             _ = Task.Run(() => ExecuteClaimedAsync(new ClaimedRun(run, lease), attempt, inputBytes), CancellationToken.None);

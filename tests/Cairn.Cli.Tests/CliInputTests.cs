@@ -17,6 +17,8 @@ public sealed class CliInputTests : ParcelStoreTest
     [InlineData("is too long: at most 36500d", "purge", "--older-than", "1e9d")]
     [InlineData("is too long: at most 36500d", "purge", "--older-than", "3000000d")]
     [InlineData("is too long: at most 36500d", "serve", "--lease-duration", "1e9d")]
+    [InlineData("--health-urls 'ftp://127.0.0.1:8081' is not an http URL without a path", "serve", "--health-urls", "ftp://127.0.0.1:8081")]
+    [InlineData("--health-urls 'http://127.0.0.1:8081/probe' is not an http URL without a path", "serve", "--health-urls", "http://127.0.0.1:8081/probe")]
     [InlineData("is not a duration", "purge", "--older-than", "-3d")]
     [InlineData("--status 'Bogus' is not a status: use Pending, Running", "runs", "list", "--status", "Bogus")]
     [InlineData("--status '3' is not a status", "runs", "list", "--status", "3")]

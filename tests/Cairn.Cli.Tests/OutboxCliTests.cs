@@ -189,13 +189,16 @@ public sealed class OutboxCliTests : IAsyncLifetime
 
         var result = await CairnAsync([.. arguments.Select(a => a == "{unknown}" ? RunId.New().ToString() : a)]);
 
-        AssertOneLineError(result, what switch
-        {
-            "unknown run" => "does not exist",
-            "not a message ID" => "--id 'message-1' is not a message ID",
-            "limit 0" => "must be between 1 and 10,000, not 0",
-            _ => "order-1",
-        });
+        AssertOneLineError(
+            result,
+            what switch
+            {
+                "unknown run" => "does not exist",
+                "not a message ID" => "--id 'message-1' is not a message ID",
+                "limit 0" => "--limit must be 1 or more; it is 0",
+                _ => "order-1",
+            },
+            exitCode: what == "limit 0" ? 2 : 1);
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -208,7 +211,8 @@ public sealed class OutboxCliTests : IAsyncLifetime
 
         var result = await CairnAsync([.. arguments.Select(a => a == "{waiting}" ? _waiting.ToString() : a)]);
 
-        Assert.Equal(1, result.ExitCode);
+        // A value the command line cannot parse is a usage error: exit code 2.
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains($"'{arguments[^1]}'", Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Errors, StringComparison.Ordinal);
         Assert.Equal(before, await SnapshotAsync());
@@ -221,11 +225,7 @@ public sealed class OutboxCliTests : IAsyncLifetime
 
         var result = await CairnAsync("outbox", "list", "--status", "Delivered");
 
-        // System.CommandLine lists its suggestions on lines of their own: the error is three lines, not one.
-        Assert.Equal(1, result.ExitCode);
-        var lines = result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("Cannot parse argument 'Delivered' for option '--status'", lines[0], StringComparison.Ordinal);
-        Assert.Equal(["DeadLettered", "Pending"], lines[1..].Select(line => line.Trim()));
+        AssertOneLineError(result, "--status 'Delivered' is not an outbox status: use Pending, DeadLettered (see 'cairn outbox list --help').", exitCode: 2);
         Assert.Equal(before, await SnapshotAsync());
     }
 
@@ -258,9 +258,9 @@ public sealed class OutboxCliTests : IAsyncLifetime
         Assert.False(File.Exists(missing));
     }
 
-    private static void AssertOneLineError((int ExitCode, string Output, string Errors) result, string expected)
+    private static void AssertOneLineError((int ExitCode, string Output, string Errors) result, string expected, int exitCode = 1)
     {
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(exitCode, result.ExitCode);
         var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("cairn: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);

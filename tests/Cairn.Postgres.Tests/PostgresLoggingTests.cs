@@ -1,3 +1,4 @@
+using Cairn.Diagnostics;
 using Cairn.StoreContract;
 
 namespace Cairn.Postgres.Tests;
@@ -22,9 +23,9 @@ public sealed class PostgresLoggingTests(PostgresCluster cluster) : IAsyncLifeti
             .Build();
         var lease = await StoreLogging.RefuseAFencedWriteAsync(engine);
 
-        var migration = Assert.Single(logs.Records, r => r.EventId == PostgresEventId.MigrationApplied && (int)r.Parameters["Version"]! == 1);
+        var migration = Assert.Single(logs.Records, r => r.EventId == CairnEventId.PostgresMigrationApplied && (int)r.Parameters["Version"]! == 1);
         Assert.Equal("Cairn.Store.Postgres", migration.Category);
-        var refused = Assert.Single(logs.Records, r => r.EventId == PostgresEventId.FencedWriteRefused);
+        var refused = Assert.Single(logs.Records, r => r.EventId == CairnEventId.PostgresFencedWriteRefused);
         Assert.Equal("Cairn.Store.Postgres", refused.Category);
         Assert.Equal(lease.RunId, refused.Parameters["RunId"]);
         Assert.Equal(lease.Epoch, refused.Parameters["Epoch"]);

@@ -1,3 +1,4 @@
+using Cairn.Diagnostics;
 using Cairn.StoreContract;
 using Microsoft.Data.Sqlite;
 
@@ -15,9 +16,9 @@ public sealed class SqliteLoggingTests : IDisposable
         await using var engine = CairnEngine.CreateBuilder().UseLoggerFactory(logs).UseSqlite(_path).Build();
         var lease = await StoreLogging.RefuseAFencedWriteAsync(engine);
 
-        var migration = Assert.Single(logs.Records, r => r.EventId == SqliteEventId.MigrationApplied && (int)r.Parameters["Version"]! == 1);
+        var migration = Assert.Single(logs.Records, r => r.EventId == CairnEventId.SqliteMigrationApplied && (int)r.Parameters["Version"]! == 1);
         Assert.Equal("Cairn.Store.Sqlite", migration.Category);
-        var refused = Assert.Single(logs.Records, r => r.EventId == SqliteEventId.FencedWriteRefused);
+        var refused = Assert.Single(logs.Records, r => r.EventId == CairnEventId.SqliteFencedWriteRefused);
         Assert.Equal("Cairn.Store.Sqlite", refused.Category);
         Assert.Equal(lease.RunId, refused.Parameters["RunId"]);
         Assert.Equal(lease.Epoch, refused.Parameters["Epoch"]);

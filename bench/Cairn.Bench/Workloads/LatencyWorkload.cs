@@ -8,14 +8,12 @@ internal static class LatencyWorkload
 {
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "latency", "One run at a time of a flow with 3 recovery points and a ~100-byte state: p50/p99 per run and per recovery point");
-        var runs = new Option<int>("--runs") { Description = "Runs measured", DefaultValueFactory = _ => 1000 };
+        var runs = CommonOptions.Runs("Runs measured", 1000);
         var warmup = new Option<int>("--warmup") { Description = "Runs before measuring (not counted)", DefaultValueFactory = _ => 100 };
-        var stateBytes = new Option<int>("--state-bytes") { Description = "The serialized state's size in bytes", DefaultValueFactory = _ => 100 };
-        command.Add(runs);
-        command.Add(warmup);
-        command.Add(stateBytes);
+        var stateBytes = CommonOptions.StateBytes();
+        var (command, common) = CommonOptions.CreateCommand(
+            "latency", "One run at a time of a flow with 3 recovery points and a ~100-byte state: p50/p99 per run and per recovery point",
+            runs, warmup, stateBytes);
         command.SetAction((parse, ct) => RunAsync(common.Read(parse), new Parameters(parse.GetValue(runs), parse.GetValue(warmup), parse.GetValue(stateBytes)), ct));
         return command;
     }

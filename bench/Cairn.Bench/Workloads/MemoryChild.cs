@@ -13,11 +13,9 @@ internal static class MemoryChild
 
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand("memory-child", "One phase of the memory workload");
         var phase = new Option<string>("--phase") { Required = true }.AcceptOnlyFromAmong("save", "restore");
         var sizeBytes = new Option<int>("--size-bytes") { Required = true };
-        command.Add(phase);
-        command.Add(sizeBytes);
+        var (command, common) = CommonOptions.CreateCommand("memory-child", "One phase of the memory workload", phase, sizeBytes);
         command.Hidden = true;
         command.SetAction((parse, ct) => RunAsync(common.Read(parse), parse.GetRequiredValue(phase) == "save", parse.GetValue(sizeBytes), ct));
         return command;

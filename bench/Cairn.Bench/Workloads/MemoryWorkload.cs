@@ -8,12 +8,10 @@ internal static class MemoryWorkload
 {
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "memory", "Peak RSS while saving and restoring a 100 MB state, as a multiple of the state's size");
         var sizeMb = new Option<int>("--size-mb") { Description = "The state's size in MiB (a byte array)", DefaultValueFactory = _ => 100 };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => 300 };
-        command.Add(sizeMb);
-        command.Add(timeout);
+        var timeout = CommonOptions.PhaseTimeout(300);
+        var (command, common) = CommonOptions.CreateCommand(
+            "memory", "Peak RSS while saving and restoring a 100 MB state, as a multiple of the state's size", sizeMb, timeout);
         command.SetAction((parse, ct) => RunAsync(common.Read(parse), new Parameters(parse.GetValue(sizeMb)), TimeSpan.FromSeconds(parse.GetValue(timeout)), ct));
         return command;
     }

@@ -10,7 +10,6 @@ internal static class RecoveryChild
 {
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand("recovery-child", "The child process of the recovery workload");
         var mode = new Option<string>("--mode") { Required = true }.AcceptOnlyFromAmong("prepare", "resume");
         var flowName = new Option<string>("--flow") { Required = true };
         var runs = new Option<int>("--runs") { Required = true };
@@ -18,13 +17,8 @@ internal static class RecoveryChild
         var stateBytes = new Option<int>("--state-bytes") { DefaultValueFactory = _ => 100 };
         var node = new Option<string?>("--node") { Description = "The engine's node name; default: a new one" };
         var lease = new Option<double?>("--lease") { Description = "The engine's lease in seconds; default: the engine's" };
-        command.Add(node);
-        command.Add(lease);
-        command.Add(mode);
-        command.Add(flowName);
-        command.Add(runs);
-        command.Add(concurrency);
-        command.Add(stateBytes);
+        var (command, common) = CommonOptions.CreateCommand(
+            "recovery-child", "The child process of the recovery workload", node, lease, mode, flowName, runs, concurrency, stateBytes);
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
         {

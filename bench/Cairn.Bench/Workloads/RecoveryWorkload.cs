@@ -17,14 +17,12 @@ internal static class RecoveryWorkload
 
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "recovery", "N runs interrupted after their first recovery point by SIGKILL; restart; time until all have completed");
-        var runs = new Option<int>("--runs") { Description = "Runs interrupted", DefaultValueFactory = _ => 10_000 };
+        var runs = CommonOptions.Runs("Runs interrupted", 10_000);
         var concurrency = new Option<int>("--resume-concurrency") { Description = "MaxConcurrentRuns of the restarted engine; default: the run count" };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => 600 };
-        command.Add(runs);
-        command.Add(concurrency);
-        command.Add(timeout);
+        var timeout = CommonOptions.PhaseTimeout(600);
+        var (command, common) = CommonOptions.CreateCommand(
+            "recovery", "N runs interrupted after their first recovery point by SIGKILL; restart; time until all have completed",
+            runs, concurrency, timeout);
         command.SetAction((parse, ct) =>
         {
             var count = parse.GetValue(runs);
@@ -121,17 +119,18 @@ internal static class RecoveryWorkload
             parameters.Runs / Stopwatch.GetElapsedTime(ready.ReceivedAt, all.ReceivedAt).TotalSeconds,
             completed);
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("measured", "value");
-        table.AddRow("runs interrupted after point-1", Format.Count(results.Runs));
-        table.AddRow("creating them, until all past point-1", Format.Seconds(TimeSpan.FromSeconds(results.PrepareSeconds)));
-        table.AddRow("restart → engine started (process start + StartAsync)", Format.Seconds(TimeSpan.FromSeconds(results.EngineStartedSeconds)));
-        table.AddRow("  of which in the child, Main → StartAsync returned", Format.Seconds(TimeSpan.FromSeconds(results.ChildStartSeconds)));
-        table.AddRow("restart → first run completed", Format.Seconds(TimeSpan.FromSeconds(results.FirstCompletedSeconds)));
-        table.AddRow("[bold]restart → all runs completed[/]", $"[bold]{Format.Seconds(TimeSpan.FromSeconds(results.AllCompletedSeconds))}[/]");
-        table.AddRow("resumed runs/s (engine started → all completed)", Format.Count(results.ResumedRunsPerSecond));
-        table.AddRow("runs Completed in the store afterwards", Format.Count(results.CompletedInStore));
-        AnsiConsole.Write(table);
-        await BenchReport.Create("recovery", store, parameters, results).WriteAsync(settings, cancellationToken);
+        await Workload.ReportAsync(
+            "recovery", store, settings, parameters, results,
+            [
+                ("runs interrupted after point-1", Format.Count(results.Runs)),
+                ("creating them, until all past point-1", Format.Seconds(results.PrepareSeconds)),
+                ("restart → engine started (process start + StartAsync)", Format.Seconds(results.EngineStartedSeconds)),
+                ("  of which in the child, Main → StartAsync returned", Format.Seconds(results.ChildStartSeconds)),
+                .. Workload.Completions("restart", "", results.FirstCompletedSeconds, results.AllCompletedSeconds),
+                ("resumed runs/s (engine started → all completed)", Format.Count(results.ResumedRunsPerSecond)),
+            ],
+            results.CompletedInStore,
+            cancellationToken);
         return 0;
     }
 

@@ -10,14 +10,11 @@ internal static class SizeWorkload
 {
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "size", "Checkpoint latency and bytes written for states of 100 B, 10 KB and 1 MB");
         var sizes = new Option<string>("--sizes") { Description = "Serialized state sizes in bytes, comma-separated", DefaultValueFactory = _ => "100,10240,1048576" };
-        var runs = new Option<int>("--runs") { Description = "Runs measured per size (3 checkpoints each)", DefaultValueFactory = _ => 200 };
+        var runs = CommonOptions.Runs("Runs measured per size (3 checkpoints each)", 200);
         var warmup = new Option<int>("--warmup") { Description = "Runs before measuring, per size", DefaultValueFactory = _ => 20 };
-        command.Add(sizes);
-        command.Add(runs);
-        command.Add(warmup);
+        var (command, common) = CommonOptions.CreateCommand(
+            "size", "Checkpoint latency and bytes written for states of 100 B, 10 KB and 1 MB", sizes, runs, warmup);
         command.SetAction((parse, ct) =>
         {
             var list = parse.GetRequiredValue(sizes)

@@ -12,14 +12,12 @@ internal static class TakeoverWorkload
 
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "takeover", "PostgreSQL: a node holding N runs is killed with SIGKILL; time until another node has completed them");
-        var runs = new Option<int>("--runs") { Description = "Runs the killed node holds", DefaultValueFactory = _ => 100 };
+        var runs = CommonOptions.Runs("Runs the killed node holds", 100);
         var lease = new Option<double>("--lease") { Description = "The nodes' lease duration in seconds", DefaultValueFactory = _ => 5 };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => 120 };
-        command.Add(runs);
-        command.Add(lease);
-        command.Add(timeout);
+        var timeout = CommonOptions.PhaseTimeout(120);
+        var (command, common) = CommonOptions.CreateCommand(
+            "takeover", "PostgreSQL: a node holding N runs is killed with SIGKILL; time until another node has completed them",
+            runs, lease, timeout);
         command.SetAction((parse, ct) => RunAsync(
             common.Read(parse), new Parameters(parse.GetValue(runs), parse.GetValue(lease)), TimeSpan.FromSeconds(parse.GetValue(timeout)), ct));
         return command;
@@ -118,16 +116,17 @@ internal static class TakeoverWorkload
             Stopwatch.GetElapsedTime(killedAt, all.ReceivedAt).TotalSeconds - expiry,
             completed);
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("measured", "value");
-        table.AddRow("runs held by the killed node", Format.Count(results.Runs));
-        table.AddRow("lease duration", Format.Seconds(TimeSpan.FromSeconds(results.LeaseSeconds)));
-        table.AddRow("kill → last lease expired", Format.Seconds(TimeSpan.FromSeconds(results.KillToLeaseExpirySeconds)));
-        table.AddRow("kill → first run completed on node B", Format.Seconds(TimeSpan.FromSeconds(results.KillToFirstCompletedSeconds)));
-        table.AddRow("[bold]kill → all runs completed on node B[/]", $"[bold]{Format.Seconds(TimeSpan.FromSeconds(results.KillToAllCompletedSeconds))}[/]");
-        table.AddRow("lease expired → all runs completed", Format.Seconds(TimeSpan.FromSeconds(results.LeaseExpiryToAllCompletedSeconds)));
-        table.AddRow("runs Completed in the store afterwards", Format.Count(results.CompletedInStore));
-        AnsiConsole.Write(table);
-        await BenchReport.Create("takeover", store, parameters, results).WriteAsync(settings, cancellationToken);
+        await Workload.ReportAsync(
+            "takeover", store, settings, parameters, results,
+            [
+                ("runs held by the killed node", Format.Count(results.Runs)),
+                ("lease duration", Format.Seconds(results.LeaseSeconds)),
+                ("kill → last lease expired", Format.Seconds(results.KillToLeaseExpirySeconds)),
+                .. Workload.Completions("kill", " on node B", results.KillToFirstCompletedSeconds, results.KillToAllCompletedSeconds),
+                ("lease expired → all runs completed", Format.Seconds(results.LeaseExpiryToAllCompletedSeconds)),
+            ],
+            results.CompletedInStore,
+            cancellationToken);
         return 0;
     }
 

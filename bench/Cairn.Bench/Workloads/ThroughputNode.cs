@@ -11,17 +11,12 @@ internal static class ThroughputNode
 
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand("throughput-node", "One node process of the throughput workload");
         var concurrency = new Option<int>("--concurrency") { Required = true };
         var duration = new Option<double>("--duration") { Required = true };
         var startAt = new Option<long>("--start-at") { Description = "When the measured window starts, in Unix milliseconds", Required = true };
         var stateBytes = new Option<int>("--state-bytes") { DefaultValueFactory = _ => 100 };
         var node = new Option<string>("--node") { Required = true };
-        command.Add(concurrency);
-        command.Add(duration);
-        command.Add(startAt);
-        command.Add(stateBytes);
-        command.Add(node);
+        var (command, common) = CommonOptions.CreateCommand("throughput-node", "One node process of the throughput workload", concurrency, duration, startAt, stateBytes, node);
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
         {

@@ -9,20 +9,15 @@ internal static class ThroughputWorkload
 {
     public static Command CreateCommand()
     {
-        var (command, common) = CommonOptions.CreateCommand(
-            "throughput", "Keep C runs in flight for a fixed time per concurrency level: runs/s, checkpoints/s, p99 run latency");
         var concurrency = new Option<string>("--concurrency") { Description = "Concurrency levels, comma-separated", DefaultValueFactory = _ => "1,16,64,256" };
         var duration = new Option<double>("--duration") { Description = "Seconds measured per level", DefaultValueFactory = _ => 10 };
         var warmup = new Option<double>("--warmup") { Description = "Seconds run before measuring, per level", DefaultValueFactory = _ => 2 };
-        var stateBytes = new Option<int>("--state-bytes") { Description = "The serialized state's size in bytes", DefaultValueFactory = _ => 100 };
+        var stateBytes = CommonOptions.StateBytes();
         var dat = new Option<string?>("--dat") { Description = "Also write the levels as columns for gnuplot (bench/plot-throughput.gp)", HelpName = "FILE" };
         var nodes = new Option<int>("--nodes") { Description = "PostgreSQL: node processes, each keeping C runs in flight; the figures are their sums", DefaultValueFactory = _ => 1 };
-        command.Add(nodes);
-        command.Add(concurrency);
-        command.Add(duration);
-        command.Add(warmup);
-        command.Add(stateBytes);
-        command.Add(dat);
+        var (command, common) = CommonOptions.CreateCommand(
+            "throughput", "Keep C runs in flight for a fixed time per concurrency level: runs/s, checkpoints/s, p99 run latency",
+            nodes, concurrency, duration, warmup, stateBytes, dat);
         command.SetAction((parse, ct) =>
         {
             var levels = parse.GetRequiredValue(concurrency)

@@ -14,6 +14,32 @@ internal static class Workload
         }
     }
 
+    /// <summary>
+    /// Prints a workload's figures as a table of what was measured and its value, ending with how many runs the store
+    /// holds as Completed afterwards, and writes the report.
+    /// </summary>
+    public static async Task ReportAsync(
+        string workload, BenchStore store, BenchSettings settings, object parameters, object results, IEnumerable<(string Measured, string Value)> figures,
+        int completedInStore, CancellationToken cancellationToken)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("measured", "value");
+        foreach (var (measured, value) in figures)
+        {
+            table.AddRow(measured, value);
+        }
+
+        table.AddRow("runs Completed in the store afterwards", Format.Count(completedInStore));
+        AnsiConsole.Write(table);
+        await BenchReport.Create(workload, store, parameters, results).WriteAsync(settings, cancellationToken);
+    }
+
+    /// <summary>The time from <paramref name="from"/> until the first and until the last run completed: the second in bold, what a workload of interrupted runs is about.</summary>
+    public static (string Measured, string Value)[] Completions(string from, string where, double firstSeconds, double allSeconds) =>
+    [
+        ($"{from} → first run completed{where}", Format.Seconds(firstSeconds)),
+        ($"[bold]{from} → all runs completed{where}[/]", $"[bold]{Format.Seconds(allSeconds)}[/]"),
+    ];
+
     public static string Describe(BenchSettings settings) =>
         $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}";
 }

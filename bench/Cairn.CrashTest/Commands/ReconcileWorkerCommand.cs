@@ -3,7 +3,6 @@ using System.Globalization;
 using Cairn.Cli;
 using Cairn.Cli.Commands;
 using Cairn.Runs;
-using Cairn.Sqlite;
 using Reconciliation;
 
 namespace Cairn.CrashTest.Commands;
@@ -17,19 +16,17 @@ internal static class ReconcileWorkerCommand
 {
     public static Command Create()
     {
-        var store = StoreOption.Create();
-        var recoveryId = new Option<string>("--recovery-id") { Required = true };
-        var directory = new Option<string>("--dir") { Required = true, Description = "Folder with accounts.txt, ledger/ and bank/; results/ and report.csv go there too" };
+        var worker = new WorkerCommand(
+            "reconcile-worker", "Run the reconciliation sample in this process (used by the crash tests)",
+            "Folder with accounts.txt, ledger/ and bank/; results/ and report.csv go there too");
         var journal = new Option<string?>("--journal")
         {
             Description = "Append a line per stage start to this file: 'STAGE ACCOUNT' as the sample reports it (account '-' outside the loop), and 'engine STAGE ATTEMPT' for every stage the engine starts",
         };
         var hangIn = new Option<string?>("--hang-in") { Description = "STAGE:ACCOUNT: after journaling that stage's start, print HANG and wait to be killed" };
-        var command = new Command("reconcile-worker", "Run the reconciliation sample in this process (used by the crash tests)")
-        {
-            store, recoveryId, directory, journal, hangIn,
-        };
-        command.Hidden = true;
+        var command = worker.Command;
+        command.Options.Add(journal);
+        command.Options.Add(hangIn);
         command.SetAction(async (parse, ct) =>
         {
             var journalPath = parse.GetValue(journal);
@@ -64,37 +61,22 @@ internal static class ReconcileWorkerCommand
                     WorkerProtocol.Hang();
                 }
             });
-            using var loggerFactory = WorkerProtocol.CreateLoggerFactory();
-            await using var engine = CairnEngine.CreateBuilder()
-                .UseLoggerFactory(loggerFactory)
-                .UseSqlite(parse.GetRequiredValue(store))
-                .AddFlow(flow)
-                .Configure(o =>
+            var input = new ReconciliationState { Folder = worker.Directory(parse) };
+            return await worker.RunAsync(
+                parse, flow, input,
+                o =>
                 {
-                    o.PollInterval = TimeSpan.FromMilliseconds(200);
-
                     // A parent waiting for its detached child checks it this seldom on its own: the child's end wakes it.
                     o.ChildRunCheckInterval = TimeSpan.FromMinutes(10);
                     // The sample sets its own retry policy (2 s apart) for failed stages; this one applies to flows
                     // without a policy and to when interrupted runs resume if that is set to wait for it.
                     o.DefaultRetryPolicy = RetryPolicy.Default with { Interval = TimeSpan.FromMilliseconds(200) };
-                })
-                .Build();
-            var input = new ReconciliationState { Folder = parse.GetRequiredValue(directory) };
-            var outcome = await engine.RunAsync(flow, input, parse.GetRequiredValue(recoveryId), ct);
-            if (outcome.IsCompleted)
-            {
-                var result = outcome.Result!;
-                var mismatched = result.Results.Count(r => r.Difference != 0);
-                Say(string.Create(CultureInfo.InvariantCulture, $"COMPLETED {outcome.RunId} {result.Results.Count} {mismatched} {outcome.WasAlreadyCompleted}"));
-                return 0;
-            }
-
-            Say($"FAILED {outcome.RunId} {outcome.Status} {outcome.Error}");
-            return 1;
+                },
+                outcome => string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{outcome.Result!.Results.Count} {outcome.Result.Results.Count(r => r.Difference != 0)} {outcome.WasAlreadyCompleted}"),
+                ct);
         });
         return command;
     }
-
-    private static void Say(string line) => WorkerProtocol.Say(line);
 }

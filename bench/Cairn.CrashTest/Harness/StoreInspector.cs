@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.CrashTest.Harness;
@@ -73,27 +74,6 @@ internal static class StoreInspector
 
     public static SqliteConnection OpenReadWrite(string path) => Open(path, SqliteOpenMode.ReadWrite, "SELECT COUNT(*) FROM sqlite_master");
 
-    private static SqliteConnection Open(string path, SqliteOpenMode mode, string firstStatement)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = mode,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
-        try
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = firstStatement;
-            command.ExecuteNonQuery();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    private static SqliteConnection Open(string path, SqliteOpenMode mode, string firstStatement) => SqliteConnections.Open(
+        new SqliteConnectionStringBuilder { DataSource = path, Mode = mode, Pooling = false, DefaultTimeout = 30 }.ToString(), firstStatement);
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Cairn.Sqlite;
 using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;
@@ -15,21 +14,21 @@ internal static class DemoWorkerCommand
 {
     public static Command Create()
     {
-        var store = StoreOption.Create();
-        var recoveryId = new Option<string>("--recovery-id") { Required = true };
-        var directory = new Option<string>("--dir") { Required = true, Description = "Folder with orders.csv; the target database and summary go there too" };
+        var worker = new WorkerCommand(
+            "demo-worker", "Run the demo flow (order import) in this process (used by 'cairn demo' and the crash tests)",
+            "Folder with orders.csv; the target database and summary go there too");
         var journal = new Option<string?>("--journal") { Description = "Append a line per stage start to this file" };
         var hangAfterBatch = new Option<int?>("--hang-after-batch") { Description = "Stop in the middle of 'load-orders' after this batch and wait to be killed" };
         var hangAfterPoint = new Option<string?>("--hang-after-point") { Description = "Stop right after this recovery point is committed and wait to be killed" };
         var batchPause = new Option<int>("--batch-pause-ms") { DefaultValueFactory = _ => 0 };
-        var command = new Command("demo-worker", "Run the demo flow (order import) in this process (used by 'cairn demo' and the crash tests)")
-        {
-            store, recoveryId, directory, journal, hangAfterBatch, hangAfterPoint, batchPause,
-        };
-        command.Hidden = true;
+        var command = worker.Command;
+        command.Options.Add(journal);
+        command.Options.Add(hangAfterBatch);
+        command.Options.Add(hangAfterPoint);
+        command.Options.Add(batchPause);
         command.SetAction(async (parse, ct) =>
         {
-            var dir = parse.GetRequiredValue(directory);
+            var dir = worker.Directory(parse);
             var hangBatch = parse.GetValue(hangAfterBatch);
             var hangPoint = parse.GetValue(hangAfterPoint);
             var journalPath = parse.GetValue(journal);
@@ -47,28 +46,16 @@ internal static class DemoWorkerCommand
                     }
                 },
             });
-            using var loggerFactory = WorkerProtocol.CreateLoggerFactory();
-            await using var engine = CairnEngine.CreateBuilder()
-                .UseLoggerFactory(loggerFactory)
-                .UseSqlite(parse.GetRequiredValue(store))
-                .AddFlow(flow)
-                .Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200))
-                .Build();
             var input = new OrderImportState
             {
                 CsvPath = Path.Combine(dir, "orders.csv"),
                 TargetDatabase = Path.Combine(dir, "orders.db"),
                 SummaryPath = Path.Combine(dir, "summary.txt"),
             };
-            var outcome = await engine.RunAsync(flow, input, parse.GetRequiredValue(recoveryId), ct);
-            if (outcome.IsCompleted)
-            {
-                Say(string.Create(CultureInfo.InvariantCulture, $"COMPLETED {outcome.RunId} {outcome.Result!.Loaded} {outcome.Result.Total:F2} {outcome.WasAlreadyCompleted}"));
-                return 0;
-            }
-
-            Say($"FAILED {outcome.RunId} {outcome.Status} {outcome.Error}");
-            return 1;
+            return await worker.RunAsync(
+                parse, flow, input, configure: null,
+                outcome => string.Create(CultureInfo.InvariantCulture, $"{outcome.Result!.Loaded} {outcome.Result.Total:F2} {outcome.WasAlreadyCompleted}"),
+                ct);
         });
         return command;
     }

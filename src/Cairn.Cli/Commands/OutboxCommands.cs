@@ -17,10 +17,8 @@ internal static class OutboxCommands
 
     private static Command List()
     {
-        var store = StoreOption.Create();
-        var status = CliOptions.Values<OutboxStatus>("--status", "an outbox status", "Only messages with this status");
+        var (store, status, limit) = CliOptions.Listing<OutboxStatus>("an outbox status", "Only messages with this status", "The most messages shown, oldest first");
         var run = new Option<string?>("--run") { Description = "Only the messages of this run" };
-        var limit = CliOptions.Limit("The most messages shown, oldest first", 50);
         var command = new Command("list", "List pending and dead-lettered outbox messages, oldest first") { store, status, run, limit };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,9 +43,7 @@ internal static class OutboxCommands
                     Markup.Escape(message.LastError ?? "-"));
             }
 
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"[grey]{messages.Count} message(s)[/]");
-            return 0;
+            return CliOutput.Listed(table, messages.Count, "message");
         });
         return command;
     }

@@ -21,10 +21,8 @@ internal static class RunsCommands
 
     private static Command List()
     {
-        var store = StoreOption.Create();
-        var status = CliOptions.Values<RunStatus>("--status", "a status", "Only runs with these statuses");
+        var (store, status, limit) = CliOptions.Listing<RunStatus>("a status", "Only runs with these statuses", "The most runs shown");
         var flow = new Option<string?>("--flow") { Description = "Only runs of this flow" };
-        var limit = CliOptions.Limit("The most runs shown", 50);
         var json = RunsJson.Option();
         var command = new Command("list", "List runs, newest first") { store, status, flow, limit, json };
         command.SetAction(async (parse, ct) =>
@@ -57,9 +55,7 @@ internal static class RunsCommands
                     run.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
             }
 
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"[grey]{runs.Count} run(s)[/]");
-            return 0;
+            return CliOutput.Listed(table, runs.Count, "run");
         });
         return command;
     }

@@ -29,9 +29,10 @@ internal static class ServeCommand
         var node = new Option<string?>("--node") { Description = "The node's name, shown as the owner of the runs it executes (default: machine, process ID and a random suffix)" };
         var maxConcurrentRuns = new Option<int?>("--max-concurrent-runs") { Description = "The most runs executed at once (default 64)" };
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long a claimed run stays this node's without a heartbeat, for example 30s (default 30s)" };
+        var healthUrls = HealthEndpoint.CreateOption();
         var command = new Command(Name, description)
         {
-            store, node, maxConcurrentRuns, leaseDuration,
+            store, node, maxConcurrentRuns, leaseDuration, healthUrls,
         };
         foreach (var option in extraOptions)
         {
@@ -80,10 +81,24 @@ internal static class ServeCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             await engine.StartAsync(ct);
+            var probes = parse.GetValue(healthUrls) is { } urls ? HealthEndpoint.Parse(urls, out _) : null;
+            await using var health = probes is null ? null : await HealthEndpoint.StartAsync(engine, probes, ct);
+            foreach (var url in probes ?? [])
+            {
+                Say(HealthEndpoint.IsLoopback(url)
+                    ? $"cairn serve: health at {url}healthz"
+                    : $"cairn serve: health at {url}healthz, which is not a loopback address: whoever can reach it sees this node's health");
+            }
+
             Say(string.Create(CultureInfo.InvariantCulture,
                 $"cairn serve: node {engine.NodeName} serving {engine.Flows.Count} flow(s) from {StoreOption.Describe(storeValue)}; Ctrl+C to stop"));
 
             await stop.Task.WaitAsync(ct);
+            if (health is not null)
+            {
+                await health.StopAsync(CancellationToken.None);
+            }
+
             await engine.StopAsync(CancellationToken.None);
             Say($"cairn serve: node {engine.NodeName} stopped");
             return 0;

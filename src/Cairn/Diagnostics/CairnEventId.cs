@@ -1,9 +1,11 @@
 namespace Cairn.Diagnostics;
 
 /// <summary>
-/// The event IDs of the engine's log messages (1xxx), logged under the category <c>Cairn.Engine</c>. They are part of the
-/// public contract: a number never changes meaning, so filters and alerts can rely on it. No message carries state or
-/// inputs; a run's ID is always the structured <c>RunId</c> parameter.
+/// The event IDs of all of Cairn's log messages, in one place: the engine's (1xxx), logged under the category
+/// <c>Cairn.Engine</c>; the SQLite store's (20xx, <c>Sqlite…</c>), under <c>Cairn.Store.Sqlite</c>; and the PostgreSQL
+/// store's (22xx, <c>Postgres…</c>), under <c>Cairn.Store.Postgres</c>. They are part of the public contract: a number
+/// never changes meaning, so filters and alerts can rely on it. No message carries state, inputs or passwords; a run's ID
+/// is always the structured <c>RunId</c> parameter.
 /// </summary>
 public static class CairnEventId
 {
@@ -81,4 +83,58 @@ public static class CairnEventId
 
     /// <summary>Old completion records could not be purged from an application data source; the next purge tries again (Warning).</summary>
     public const int StageCompletionsNotPurged = 1042;
+
+    /// <summary>A schema migration was applied (Information).</summary>
+    public const int SqliteMigrationApplied = 2001;
+
+    /// <summary>The database is at the current schema version (Debug).</summary>
+    public const int SqliteSchemaReady = 2002;
+
+    /// <summary>The database could not switch to the WAL journal (Warning).</summary>
+    public const int SqliteWalUnavailable = 2003;
+
+    /// <summary>The worker lock was taken (Information).</summary>
+    public const int SqliteWorkerLockAcquired = 2004;
+
+    /// <summary>The worker lock was released (Information).</summary>
+    public const int SqliteWorkerLockReleased = 2005;
+
+    /// <summary>The worker lock is held by another engine (Warning).</summary>
+    public const int SqliteWorkerLockHeld = 2006;
+
+    /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
+    public const int SqliteFencedWriteRefused = 2007;
+
+    /// <summary>A schema migration was applied (Information).</summary>
+    public const int PostgresMigrationApplied = 2201;
+
+    /// <summary>The database is at the current schema version (Debug).</summary>
+    public const int PostgresSchemaReady = 2202;
+
+    /// <summary>The database cannot be reached; idle pooled connections were dropped (Warning).</summary>
+    public const int PostgresDatabaseUnreachable = 2203;
+
+    /// <summary>One write of a group commit failed and was rolled back alone (Debug).</summary>
+    public const int PostgresGroupWriteFailed = 2204;
+
+    /// <summary>Another node created the same run at the same moment (Debug).</summary>
+    public const int PostgresCreateRunRaced = 2205;
+
+    /// <summary>The wake-up listener lost its connection (Warning).</summary>
+    public const int PostgresWakeUpsLost = 2206;
+
+    /// <summary>The wake-up listener listens again (Information).</summary>
+    public const int PostgresWakeUpsRestored = 2207;
+
+    /// <summary>The wake-up listener started listening (Debug).</summary>
+    public const int PostgresWakeUpsListening = 2208;
+
+    /// <summary>The node-name lock was already gone when released (Debug).</summary>
+    public const int PostgresNodeLockLost = 2209;
+
+    /// <summary>A group commit is sent again with a savepoint around each write (Debug).</summary>
+    public const int PostgresGroupRetriedWithSavepoints = 2210;
+
+    /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
+    public const int PostgresFencedWriteRefused = 2211;
 }

@@ -2,10 +2,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Cairn.Diagnostics;
 
+/// <summary>
+/// Cairn's log messages, with their event IDs in <see cref="CairnEventId"/>: the engine's, and those of the stores Cairn
+/// ships (<see cref="Sqlite"/>, <see cref="Postgres"/>), each under a category of its own; what both stores say is worded
+/// once. Never logs state, inputs or passwords.
+/// </summary>
 internal static partial class Log
 {
-    /// <summary>The logger category.</summary>
+    /// <summary>The engine's logger category.</summary>
     public const string Category = "Cairn.Engine";
+
+    // What both stores say when a fenced write is refused.
+    private const string FencedWriteRefusedMessage =
+        "A write of run {RunId} under lease epoch {Epoch} was refused: the run is no longer that attempt's (cancelled, re-run or taken over)";
 
     [LoggerMessage(CairnEventId.EngineStarted, LogLevel.Information, "Cairn engine {Node} started with {FlowCount} flow(s); {Interrupted} interrupted run(s) will resume")]
     public static partial void EngineStarted(ILogger logger, string node, int flowCount, int interrupted);
@@ -90,4 +99,72 @@ internal static partial class Log
 
     [LoggerMessage(CairnEventId.StageCompletionsNotPurged, LogLevel.Warning, "Stage completions older than {Cutoff} could not be purged from data source '{DataSource}'; the next purge tries again")]
     public static partial void StageCompletionsNotPurged(ILogger logger, Exception exception, DateTimeOffset cutoff, string dataSource);
+
+    /// <summary>The SQLite store's log messages.</summary>
+    public static partial class Sqlite
+    {
+        /// <summary>The logger category.</summary>
+        public const string Category = "Cairn.Store.Sqlite";
+
+        [LoggerMessage(CairnEventId.SqliteMigrationApplied, LogLevel.Information, "Applied schema migration {Version} ({Name}) to the SQLite database '{Path}'")]
+        public static partial void MigrationApplied(ILogger logger, int version, string name, string path);
+
+        [LoggerMessage(CairnEventId.SqliteSchemaReady, LogLevel.Debug, "The SQLite database '{Path}' is at schema version {Version}")]
+        public static partial void SchemaReady(ILogger logger, string path, int version);
+
+        [LoggerMessage(CairnEventId.SqliteWalUnavailable, LogLevel.Warning, "The SQLite database '{Path}' could not switch to the WAL journal and uses journal mode '{Mode}': readers now wait for writers (the file system may not support WAL)")]
+        public static partial void WalUnavailable(ILogger logger, string path, string mode);
+
+        [LoggerMessage(CairnEventId.SqliteWorkerLockAcquired, LogLevel.Information, "Worker lock '{LockPath}' taken by {Owner}")]
+        public static partial void WorkerLockAcquired(ILogger logger, string lockPath, string owner);
+
+        [LoggerMessage(CairnEventId.SqliteWorkerLockReleased, LogLevel.Information, "Worker lock '{LockPath}' released by {Owner}")]
+        public static partial void WorkerLockReleased(ILogger logger, string lockPath, string owner);
+
+        [LoggerMessage(CairnEventId.SqliteWorkerLockHeld, LogLevel.Warning, "Worker lock '{LockPath}' is held by another engine")]
+        public static partial void WorkerLockHeld(ILogger logger, string lockPath);
+
+        [LoggerMessage(CairnEventId.SqliteFencedWriteRefused, LogLevel.Debug, FencedWriteRefusedMessage)]
+        public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
+    }
+
+    /// <summary>The PostgreSQL store's log messages.</summary>
+    public static partial class Postgres
+    {
+        /// <summary>The logger category.</summary>
+        public const string Category = "Cairn.Store.Postgres";
+
+        [LoggerMessage(CairnEventId.PostgresMigrationApplied, LogLevel.Information, "Applied schema migration {Version} ({Name}) to {Database}, schema '{Schema}'")]
+        public static partial void MigrationApplied(ILogger logger, int version, string name, string database, string schema);
+
+        [LoggerMessage(CairnEventId.PostgresSchemaReady, LogLevel.Debug, "{Database}, schema '{Schema}', is at schema version {Version}")]
+        public static partial void SchemaReady(ILogger logger, string database, string schema, int version);
+
+        [LoggerMessage(CairnEventId.PostgresDatabaseUnreachable, LogLevel.Warning, "{Database} cannot be reached; idle pooled connections were dropped so that the next call reconnects")]
+        public static partial void DatabaseUnreachable(ILogger logger, string database, Exception exception);
+
+        [LoggerMessage(CairnEventId.PostgresGroupWriteFailed, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState} and was rolled back alone")]
+        public static partial void GroupWriteFailed(ILogger logger, int count, string sqlState);
+
+        [LoggerMessage(CairnEventId.PostgresCreateRunRaced, LogLevel.Debug, "Run {RecoveryId} of flow '{FlowName}' was created by another node at the same moment; reading it")]
+        public static partial void CreateRunRaced(ILogger logger, string flowName, string recoveryId);
+
+        [LoggerMessage(CairnEventId.PostgresWakeUpsLost, LogLevel.Warning, "Wake-ups from {Database} on channel '{Channel}' were lost; listening again in {Delay} (engines keep polling meanwhile)")]
+        public static partial void WakeUpsLost(ILogger logger, string database, string channel, TimeSpan delay, Exception exception);
+
+        [LoggerMessage(CairnEventId.PostgresWakeUpsRestored, LogLevel.Information, "Listening again for wake-ups from {Database} on channel '{Channel}'")]
+        public static partial void WakeUpsRestored(ILogger logger, string database, string channel);
+
+        [LoggerMessage(CairnEventId.PostgresWakeUpsListening, LogLevel.Debug, "Listening for wake-ups from {Database} on channel '{Channel}'")]
+        public static partial void WakeUpsListening(ILogger logger, string database, string channel);
+
+        [LoggerMessage(CairnEventId.PostgresNodeLockLost, LogLevel.Debug, "The lock of node name '{Owner}' was already gone when released: {Reason}")]
+        public static partial void NodeLockLost(ILogger logger, string owner, string reason);
+
+        [LoggerMessage(CairnEventId.PostgresGroupRetriedWithSavepoints, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState}; the group is sent again with a savepoint around each write")]
+        public static partial void GroupRetriedWithSavepoints(ILogger logger, int count, string sqlState);
+
+        [LoggerMessage(CairnEventId.PostgresFencedWriteRefused, LogLevel.Debug, FencedWriteRefusedMessage)]
+        public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
+    }
 }

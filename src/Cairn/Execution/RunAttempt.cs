@@ -34,10 +34,7 @@ internal sealed partial class RunAttempt<TState>
 
     public async Task ExecuteAsync(CancellationToken cancellationToken)
     {
-        using var activity = Telemetry.Source.StartActivity(Telemetry.RunActivity);
-        activity?.SetTag(Telemetry.FlowTag, _flow.Name);
-        activity?.SetTag(Telemetry.RunIdTag, _run.Id.ToString());
-        activity?.SetTag(Telemetry.AttemptTag, _run.Attempt);
+        using var activity = Telemetry.StartAttemptActivity(_flow.Name, _run.Id, _run.Attempt, _run.Settings);
         string outcome;
         try
         {
@@ -77,7 +74,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         activity?.SetTag(Telemetry.OutcomeTag, outcome);
-        _context.Metrics.RunsFinished.Add(1, new KeyValuePair<string, object?>(Telemetry.FlowTag, _flow.Name), new KeyValuePair<string, object?>(Telemetry.OutcomeTag, outcome));
+        _context.Metrics.AttemptEnded(_flow.Name, outcome);
     }
 
     /// <summary>

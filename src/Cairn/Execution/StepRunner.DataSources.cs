@@ -20,7 +20,7 @@ internal sealed partial class StepRunner<TS>
 
         // Looked up in a transaction of its own: the stage's transaction is begun only when it runs, and a racing attempt
         // that commits in between makes this one's insert fail on the primary key.
-        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
+        Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{WhereSuffix}";
         var recorded = await FindCompletionAsync(source, key, cancellationToken).ConfigureAwait(false);
         var how = "found before running it";
         if (recorded is null)
@@ -30,16 +30,16 @@ internal sealed partial class StepRunner<TS>
                 return;
             }
 
-            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}' after its commit failed{_whereSuffix}";
+            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}' after its commit failed{WhereSuffix}";
             recorded = await FindCompletionAsync(source, key, cancellationToken).ConfigureAwait(false);
             if (recorded is null)
             {
-                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
+                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{WhereSuffix}";
                 failed.Throw();
             }
 
             how = "committed first by a racing attempt; this attempt's writes were rolled back";
-            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{_whereSuffix}";
+            Where = $"while reading the completion of stage '{stage.Name}' from data source '{source.Name}'{WhereSuffix}";
         }
 
         TakeRecorded(stage, iterations, source, recorded!, how);
@@ -53,7 +53,7 @@ internal sealed partial class StepRunner<TS>
     private async Task<ExceptionDispatchInfo?> TryRunAndCommitAsync(
         StageStep<TS> stage, List<int> iterations, StageDataSource source, string key, string stageWhere, CancellationToken cancellationToken)
     {
-        Where = $"while opening the transaction of stage '{stage.Name}' on data source '{source.Name}'{_whereSuffix}";
+        Where = $"while opening the transaction of stage '{stage.Name}' on data source '{source.Name}'{WhereSuffix}";
         var added = _outbox.Count;
         var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
         await using (unit.ConfigureAwait(false))
@@ -62,13 +62,13 @@ internal sealed partial class StepRunner<TS>
             var context = await InvokeStageAsync(stage, iterations, context => stage.InUnitOfWork!(context, unit, cancellationToken)).ConfigureAwait(false);
             try
             {
-                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{_whereSuffix}";
+                Where = $"while committing stage '{stage.Name}' to data source '{source.Name}'{WhereSuffix}";
                 await unit.BeforeCommitAsync(cancellationToken).ConfigureAwait(false);
-                var runId = _scope.Run.Id;
-                var state = _scope.Context.Codec.Serialize(
-                    context.State, $"Flow {_scope.Flow} could not record the completion of stage '{stage.Name}' for run {runId}: the state", " The stage's writes were rolled back.");
+                var runId = Scope.Run.Id;
+                var state = Scope.Context.Codec.Serialize(
+                    context.State, $"Flow {Scope.Flow} could not record the completion of stage '{stage.Name}' for run {runId}: the state", " The stage's writes were rolled back.");
                 var completion = new StageCompletion(
-                    runId, key, _scope.Run.Attempt, state, StageOutbox.Serialize(_outbox[added..]), _scope.Context.Clock.GetUtcNow());
+                    runId, key, Scope.Run.Attempt, state, StageOutbox.Serialize(_outbox[added..]), Scope.Context.Clock.GetUtcNow());
                 try
                 {
                     await source.Completions.InsertAsync(unit.Connection, unit.Transaction, completion, cancellationToken).ConfigureAwait(false);
@@ -94,10 +94,10 @@ internal sealed partial class StepRunner<TS>
     /// <summary>Takes what a completion record holds in place of running the stage: its state and its messages.</summary>
     private void TakeRecorded(StageStep<TS> stage, List<int> iterations, StageDataSource source, StageCompletion recorded, string how)
     {
-        var runId = _scope.Run.Id;
-        Log.StageCompletionFound(_scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt, how, _scope.Run.Attempt);
+        var runId = Scope.Run.Id;
+        Log.StageCompletionFound(Scope.Context.Logger, stage.Name, runId, source.Name, recorded.Attempt, how, Scope.Run.Attempt);
         var where = $"stage '{stage.Name}' of run {runId} in data source '{source.Name}' (table {source.Completions.TableName})";
-        var state = _scope.Context.Codec.Deserialize<TS>(recorded.State, $"The state recorded by {where}");
+        var state = Scope.Context.Codec.Deserialize<TS>(recorded.State, $"The state recorded by {where}");
         try
         {
             _outbox.AddRange(StageOutbox.Deserialize(recorded.Outbox));
@@ -116,7 +116,7 @@ internal sealed partial class StepRunner<TS>
         var unit = await source.BeginAsync(cancellationToken).ConfigureAwait(false);
         await using (unit.ConfigureAwait(false))
         {
-            return await source.Completions.FindAsync(unit.Connection, unit.Transaction, _scope.Run.Id, key, cancellationToken).ConfigureAwait(false);
+            return await source.Completions.FindAsync(unit.Connection, unit.Transaction, Scope.Run.Id, key, cancellationToken).ConfigureAwait(false);
         }
     }
 }

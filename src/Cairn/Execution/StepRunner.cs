@@ -23,56 +23,38 @@ internal sealed class AttemptStoppedException(string stage) : Exception($"stoppe
 /// <typeparamref name="TS"/>: the flow's state, or a parallel branch's slice. Recovery points are handed to a save
 /// function, which writes the checkpoint the way the sequence's place in the run needs.
 /// </summary>
-internal sealed partial class StepRunner<TS>
+/// <param name="scope">The attempt.</param>
+/// <param name="state">The state the steps start from.</param>
+/// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status
+/// message, and what commits with it (<see cref="SaveExtras"/>).</param>
+/// <param name="saveRaw">Saves what a step nested here already serialized (a parallel step's envelope, a parent
+/// waiting for its child): label, position in this sequence, status message, bytes, what commits with it.</param>
+/// <param name="whereSuffix">Added to every place named in messages: <c> in branch 'x' of parallel 'y'</c>.</param>
+/// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
+/// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
+internal sealed partial class StepRunner<TS>(
+    AttemptScope scope, TS state, Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> save,
+    Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> saveRaw, string whereSuffix = "",
+    IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
 {
-    private readonly AttemptScope _scope;
-    private readonly Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> _save;
     private readonly List<StageOutbox.PendingMessage> _outbox = [];
-    private readonly StageOutbox _stageOutbox;
-    private readonly string _whereSuffix;
-    private readonly IReadOnlyList<int> _outerIterations;
-    private readonly Func<object?>? _outerItem;
+    private readonly IReadOnlyList<int> _outerIterations = outerIterations ?? [];
     private readonly List<(LoopStep<TS> Loop, int Iteration)> _loops = [];
     private string? _statusMessage;
 
-    /// <param name="scope">The attempt.</param>
-    /// <param name="state">The state the steps start from.</param>
-    /// <param name="save">Saves a checkpoint at a recovery point: its position in this sequence, the state, the status
-    /// message, and what commits with it (<see cref="SaveExtras"/>).</param>
-    /// <param name="saveRaw">Saves what a step nested here already serialized (a parallel step's envelope, a parent
-    /// waiting for its child): label, position in this sequence, status message, bytes, what commits with it.</param>
-    /// <param name="whereSuffix">Added to every place named in messages: <c> in branch 'x' of parallel 'y'</c>.</param>
-    /// <param name="outerIterations">Iterations that stages see before their own loops' (a fan-out branch's item index).</param>
-    /// <param name="outerItem">The current item stages see outside their own ForEach loops (a fan-out branch's item).</param>
-    public StepRunner(
-        AttemptScope scope, TS state, Func<RecoveryPointStep, FlowPath, TS, string?, SaveExtras, CancellationToken, Task> save,
-        Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> saveRaw, string whereSuffix = "",
-        IReadOnlyList<int>? outerIterations = null, Func<object?>? outerItem = null)
-    {
-        _scope = scope;
-        _stageOutbox = new StageOutbox(_outbox);
-        State = state;
-        _save = save;
-        SaveRaw = saveRaw;
-        _whereSuffix = whereSuffix;
-        _outerIterations = outerIterations ?? [];
-        _outerItem = outerItem;
-        Where = $"while restoring its state{whereSuffix}";
-    }
-
     /// <summary>The state, changed by the stages.</summary>
-    public TS State { get; set; }
+    public TS State { get; set; } = state;
 
     /// <summary>Where the runner is, for the message of a failure: <c>in stage 'load' (iteration 3)</c>.</summary>
-    public string Where { get; set; }
+    public string Where { get; set; } = $"while restoring its state{whereSuffix}";
 
-    public AttemptScope Scope => _scope;
+    public AttemptScope Scope { get; } = scope;
 
     /// <summary>What every place named in messages ends with: where this sequence is nested.</summary>
-    public string WhereSuffix => _whereSuffix;
+    public string WhereSuffix { get; } = whereSuffix;
 
     /// <summary>Saves what a step nested in this sequence serialized itself: label, position, status message, bytes, extras.</summary>
-    public Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> SaveRaw { get; }
+    public Func<string, FlowPath, string?, byte[], SaveExtras, CancellationToken, Task> SaveRaw { get; } = saveRaw;
 
     /// <summary>Takes the outbox messages the stages of this sequence added since the last save, for the next one.</summary>
     public IReadOnlyList<StageOutbox.PendingMessage> TakeOutbox()
@@ -166,7 +148,7 @@ internal sealed partial class StepRunner<TS>
                 while (true)
                 {
                     // A resumed iteration is finished first: whether it runs was decided before the checkpoint.
-                    Where = $"in loop '{loop.Name}' before iteration {iteration}{_whereSuffix}";
+                    Where = $"in loop '{loop.Name}' before iteration {iteration}{WhereSuffix}";
                     if (!resumed && !loop.RunsIteration(State, iteration))
                     {
                         return;
@@ -181,7 +163,7 @@ internal sealed partial class StepRunner<TS>
                 }
 
             case BranchStep<TS> branch:
-                Where = $"in branch '{branch.Name}'{_whereSuffix}";
+                Where = $"in branch '{branch.Name}'{WhereSuffix}";
                 var lane = resumed ? resumeAt[0] : branch.Choose(State);
                 if (lane < 0)
                 {
@@ -208,8 +190,8 @@ internal sealed partial class StepRunner<TS>
 
     private async Task SaveAtAsync(RecoveryPointStep point, FlowPath position, StageTransaction? transaction, CancellationToken cancellationToken)
     {
-        Where = $"at recovery point '{point.Name}'{_whereSuffix}";
-        await _save(point, position, State, _statusMessage ?? point.StatusMessage, new SaveExtras(TakeOutbox(), transaction), cancellationToken).ConfigureAwait(false);
+        Where = $"at recovery point '{point.Name}'{WhereSuffix}";
+        await save(point, position, State, _statusMessage ?? point.StatusMessage, new SaveExtras(TakeOutbox(), transaction), cancellationToken).ConfigureAwait(false);
         _statusMessage = null;
     }
 
@@ -219,14 +201,14 @@ internal sealed partial class StepRunner<TS>
     /// </summary>
     private async Task ExecuteTransactionalStageAsync(StageStep<TS> stage, RecoveryPointStep point, FlowPath position, CancellationToken cancellationToken)
     {
-        if (_scope.Context.Host.IsStopping)
+        if (Scope.Context.Host.IsStopping)
         {
             throw new AttemptStoppedException(stage.Name);
         }
 
-        var store = (ITransactionalRunStore)_scope.Context.Store; // Checked when the engine was built.
-        Where = $"while opening the transaction of stage '{stage.Name}'{_whereSuffix}";
-        await using var transaction = await store.BeginStageTransactionAsync(_scope.Lease, cancellationToken).ConfigureAwait(false);
+        var store = (ITransactionalRunStore)Scope.Context.Store; // Checked when the engine was built.
+        Where = $"while opening the transaction of stage '{stage.Name}'{WhereSuffix}";
+        await using var transaction = await store.BeginStageTransactionAsync(Scope.Lease, cancellationToken).ConfigureAwait(false);
         await ExecuteStageAsync(stage, transaction, cancellationToken).ConfigureAwait(false);
         await SaveAtAsync(point, position, transaction, cancellationToken).ConfigureAwait(false);
     }
@@ -246,24 +228,24 @@ internal sealed partial class StepRunner<TS>
     /// <summary>Checks that the engine is not stopping and says where the runner is; returns the stage's iterations.</summary>
     private List<int> EnterStage(StageStep<TS> stage)
     {
-        if (_scope.Context.Host.IsStopping)
+        if (Scope.Context.Host.IsStopping)
         {
             throw new AttemptStoppedException(stage.Name);
         }
 
         var iterations = Iterations;
         Where = iterations.Count == 0
-            ? $"in stage '{stage.Name}'{_whereSuffix}"
-            : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){_whereSuffix}";
+            ? $"in stage '{stage.Name}'{WhereSuffix}"
+            : $"in stage '{stage.Name}' (iteration {string.Join('/', iterations)}){WhereSuffix}";
         return iterations;
     }
 
     /// <summary>Runs a stage's work on a new context in its activity; a stage that fails takes back the messages it added.</summary>
     private async Task<StageContext<TS>> InvokeStageAsync(StageStep<TS> stage, List<int> iterations, Func<StageContext<TS>, Task> work)
     {
-        var run = _scope.Run;
+        var run = Scope.Run;
         var added = _outbox.Count;
-        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, _scope.Flow.Name, stage.Name, _scope.Recovery, iterations, CurrentItem(), _stageOutbox);
+        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, Scope.Flow.Name, stage.Name, Scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox));
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {
@@ -287,7 +269,7 @@ internal sealed partial class StepRunner<TS>
         _statusMessage = statusMessage ?? _statusMessage;
         if (stage.HasCompensation)
         {
-            _scope.Compensations.Record(stage.Name, iterations);
+            Scope.Compensations.Record(stage.Name, iterations);
         }
     }
 
@@ -306,12 +288,12 @@ internal sealed partial class StepRunner<TS>
             }
         }
 
-        return _outerItem;
+        return outerItem;
     }
 
     /// <summary>Starts a stage or checkpoint activity with its tags set at creation, so listeners see them when it starts.</summary>
     public Activity? StartActivity(string operation, string name, string nameTag) =>
-        Telemetry.StartRunActivity(operation, name, nameTag, _scope.Flow.Name, _scope.Run.Id, _scope.Run.Attempt);
+        Telemetry.StartRunActivity(operation, name, nameTag, Scope.Flow.Name, Scope.Run.Id, Scope.Run.Attempt);
 
     /// <summary>Runs a step whose parts have types of their own, once the step handed them over.</summary>
     /// <param name="Host">The runner of the sequence the step is in.</param>

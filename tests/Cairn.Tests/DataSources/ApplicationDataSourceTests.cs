@@ -82,7 +82,7 @@ public sealed class ApplicationDataSourceTests : EngineTest, IDisposable
         Assert.Equal(["save", "ship"], outcome.Result.Trace);
         await WaitForDeliveriesAsync(1);
         Assert.Equal("{\"order\":42}", Encoding.UTF8.GetString(Assert.Single(_delivered).Payload.Span));
-        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == Diagnostics.CairnEventId.StageCompletionFound && r.Message.Contains("by attempt 1 (found before running it); attempt 2", StringComparison.Ordinal));
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == Cairn.Diagnostics.CairnEventId.StageCompletionFound && r.Message.Contains("by attempt 1 (found before running it); attempt 2", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class ApplicationDataSourceTests : EngineTest, IDisposable
         Assert.Equal(0, Count("SELECT COUNT(*) FROM orders"));
         Assert.Equal(7, outcome.Result!.Value);
         Assert.Equal(["zombie", "finish"], outcome.Result.Trace);
-        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == Diagnostics.CairnEventId.StageCompletionFound && r.Message.Contains("committed first by a racing attempt", StringComparison.Ordinal));
+        Assert.Contains(Logs.GetSnapshot(), r => r.Id.Id == Cairn.Diagnostics.CairnEventId.StageCompletionFound && r.Message.Contains("committed first by a racing attempt", StringComparison.Ordinal));
         await WaitForDeliveriesAsync(1);
         Assert.Equal("{\"order\":7}", Encoding.UTF8.GetString(Assert.Single(_delivered).Payload.Span));
     }

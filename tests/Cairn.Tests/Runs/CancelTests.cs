@@ -190,7 +190,7 @@ public sealed class CancelTests(ITestOutputHelper output) : EngineTest(output)
         release.TrySetResult();
         await Within(engine.StopAsync());
 
-        var abandoned = Assert.Single(Logs.GetSnapshot(), r => r.Id.Id == Diagnostics.CairnEventId.RunAbandoned);
+        var abandoned = Assert.Single(Logs.GetSnapshot(), r => r.Id.Id == Cairn.Diagnostics.CairnEventId.RunAbandoned);
         Assert.Equal("Cairn.Engine", abandoned.Category);
         var fields = abandoned.StructuredState!.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal(run.Id.ToString(), fields["RunId"]);

@@ -49,8 +49,16 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
 
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => inner.GetResultAsync(runId, cancellationToken);
 
+    /// <summary>Awaited before each claim: a test makes the store hang there.</summary>
+    public Func<CancellationToken, Task>? BeforeClaim { get; set; }
+
     public override async Task<IReadOnlyList<ClaimedRun>> ClaimDueRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
+        if (BeforeClaim is { } before)
+        {
+            await before(cancellationToken);
+        }
+
         var claimed = await inner.ClaimDueRunsAsync(request, cancellationToken);
         _claimed.TrySetResult();
         return claimed;

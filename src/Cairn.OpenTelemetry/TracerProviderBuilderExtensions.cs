@@ -1,0 +1,21 @@
+using Cairn.Diagnostics;
+
+// Extension methods on the OpenTelemetry builders live in their namespaces, as Npgsql.OpenTelemetry's do.
+#pragma warning disable IDE0130
+namespace OpenTelemetry.Trace;
+#pragma warning restore IDE0130
+
+/// <summary>Adds Cairn's activities to OpenTelemetry tracing.</summary>
+public static class TracerProviderBuilderExtensions
+{
+    /// <summary>
+    /// Subscribes to the activity source <c>Cairn</c> (<see cref="Telemetry.Name"/>): the start of each run in its caller's
+    /// trace, each attempt in a trace of its own linked to it, its stages and checkpoints, and outbox deliveries.
+    /// Example: <c>services.AddOpenTelemetry().WithTracing(t => t.AddCairnInstrumentation().AddOtlpExporter())</c>.
+    /// </summary>
+    public static TracerProviderBuilder AddCairnInstrumentation(this TracerProviderBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddSource(Telemetry.Name);
+    }
+}

@@ -10,6 +10,9 @@ internal sealed class OperatorStore(RunStore store, string? sqlitePath) : IAsync
 {
     public RunOperator Operator { get; } = RunOperator.Create(store);
 
+    /// <summary>The opened store, for what checks it directly (the health check of <c>cairn console</c>).</summary>
+    public RunStore Store => store;
+
     /// <summary>
     /// Whether the running run's owner is alive. On SQLite the file's worker lock says it (held by the one engine the file
     /// can have, named in the lock file); elsewhere the owner's lease (<see cref="RunInfo.IsOwnerAlive"/>).

@@ -17,7 +17,7 @@ public sealed class ConsoleCommandTests : IDisposable
     private string StorePath => Path.Combine(_dir, "cairn.db");
 
     [Fact]
-    public async Task Console_Loopback_ServesTheRunsListAndStopsOnSigterm()
+    public async Task Console_Loopback_ServesTheRunsListAndHealthAndStopsOnSigterm()
     {
         await SeedAsync();
 
@@ -26,7 +26,10 @@ public sealed class ConsoleCommandTests : IDisposable
         using var client = new HttpClient();
         var page = JsonDocument.Parse(await client.GetStringAsync($"{api}/runs")).RootElement;
 
+        using var health = await client.GetAsync(api.Replace("/cairn/api", "/healthz", StringComparison.Ordinal));
+
         Assert.Equal("console-1", Assert.Single(page.GetProperty("runs").EnumerateArray()).GetProperty("recoveryId").GetString());
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         await console.TerminateAsync();
         Assert.Equal(0, await console.WaitForExitAsync());
         Assert.Contains("cairn console: stopped", console.Lines);

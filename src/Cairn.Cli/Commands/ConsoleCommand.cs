@@ -20,7 +20,7 @@ namespace Cairn.Cli.Commands;
 /// <summary>
 /// <c>cairn console --store STORE [--urls URL] [--token TOKEN]</c>: serves the operator console's REST API over a store,
 /// bound to 127.0.0.1 unless told otherwise. Off loopback it needs <c>--token</c>: a bearer token that grants the
-/// operator role, and then every request needs it.
+/// operator role, and then every request to the API needs it. <c>/healthz</c> answers whether the store is reachable.
 /// </summary>
 internal static class ConsoleCommand
 {
@@ -67,6 +67,8 @@ internal static class ConsoleCommand
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
             builder.Services.AddSingleton(opened.Operator);
+            builder.Services.AddSingleton(opened.Store);
+            builder.Services.AddHealthChecks().AddCairn();
             if (secret is not null)
             {
                 builder.Services.AddAuthentication(BearerToken.Scheme)
@@ -84,6 +86,8 @@ internal static class ConsoleCommand
 
             await using var app = builder.Build();
             app.MapCairnConsole("/cairn");
+            // The store's reachability, open like serve's --health-urls: it tells nothing about the runs.
+            app.MapHealthChecks("/healthz");
             await app.StartAsync(ct);
             var listening = string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/cairn/api"));
             Console.Out.WriteLine($"cairn console: serving {StoreOption.Describe(storeValue)} at {listening}{(secret is null ? " (loopback only)" : " (bearer token required)")}; Ctrl+C to stop");

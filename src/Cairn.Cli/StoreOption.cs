@@ -111,7 +111,9 @@ internal static class StoreOption
     private static string ExistingFile(string store)
     {
         var path = Path.GetFullPath(store);
-        return File.Exists(path) ? path : throw new IOException($"No store at '{path}'. Run 'cairn demo' first, or pass --store PATH.");
+        return File.Exists(path) ? path
+            : Directory.Exists(path) ? throw new IOException($"'{path}' is a folder, not a store file: pass --store FOLDER/cairn.db.")
+            : throw new IOException($"No store at '{path}'. Run 'cairn demo' first, or pass --store PATH.");
     }
 
     /// <summary>Whether a SQLite file holds Cairn's tables, asked without writing to it.</summary>

@@ -144,6 +144,15 @@ public sealed class CliInputTests : ParcelStoreTest
     }
 
     [Fact]
+    public async Task RunsList_StoreIsAFolder_SaysSo()
+    {
+        var result = await CairnAsync("runs", "list", "--store", Store.Dir);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"cairn: '{Store.Dir}' is a folder, not a store file: pass --store FOLDER/cairn.db.", result.Errors.Trim());
+    }
+
+    [Fact]
     public async Task Demo_StoreInAMissingFolder_RefusedWithoutCreatingIt()
     {
         var missing = Path.Combine(Store.Dir, "no-such-folder", "x.db");

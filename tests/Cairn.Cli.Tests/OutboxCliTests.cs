@@ -239,8 +239,8 @@ public sealed class OutboxCliTests : IAsyncLifetime
 
         var result = await CairnAsync("outbox", "redrive", "--id", id.ToString());
 
-        // It still exits 0 with "0 dead-lettered message(s) are pending again" rather than saying the ID is no dead letter.
         Assert.Contains("0 dead-lettered message(s)", result.Output, StringComparison.Ordinal);
+        AssertOneLineError(result, "1 of the 1 message(s) named are not dead-lettered");
         Assert.Equal(before, await SnapshotAsync());
     }
 

@@ -61,6 +61,13 @@ internal static class OutboxCommands
             await using var opened = await StoreOption.OpenOperatorAsync(parse.GetRequiredValue(store), ct);
             var count = await opened.Operator.RedriveOutboxAsync(chosen, ct);
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"{count} dead-lettered message(s) are pending again; an engine with their publishers delivers them.");
+            if (chosen is not null && count < chosen.Distinct().Count())
+            {
+                // Named messages that were not dead letters (unknown, pending or delivered) are an error, not a silent zero.
+                throw new InvalidOperationException(
+                    $"{chosen.Distinct().Count() - count} of the {chosen.Distinct().Count()} message(s) named are not dead-lettered (unknown, pending or already delivered); 'cairn outbox list --status DeadLettered' shows the dead letters.");
+            }
+
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 using System.Text;
 using Cairn.DataSources;
@@ -300,6 +301,49 @@ public sealed class ApplicationDataSourceTests : EngineTest, IDisposable
         Assert.Contains("transactional stage 'save' is inside parallel 'fan'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AUnitOfWork_DisposedWithoutACommit_RollsBackItsWrites_AndClosesItsTransactionAndConnection()
+    {
+        var tracking = new TrackingDataSource($"Data Source={_path}");
+        var source = new ApplicationDataSource(tracking, name: "orders-db");
+        DbTransaction transaction;
+
+        await using (var unit = await source.BeginAsync(Ct))
+        {
+            transaction = unit.Transaction;
+            // The first connection only told the constructor the provider's dialect; it was never opened.
+            Assert.Same(tracking.Connections[^1], unit.Connection);
+            await using var command = unit.Connection.CreateCommand();
+            command.Transaction = unit.Transaction;
+            command.CommandText = "INSERT INTO orders (run_id, amount) VALUES ('dropped', 1)";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.Equal("orders-db", source.Name);
+        Assert.Null(transaction.Connection);
+        Assert.Equal(ConnectionState.Closed, tracking.Connections[^1].State);
+        Assert.Equal(0, Count("SELECT COUNT(*) FROM orders"));
+    }
+
+    [Fact]
+    public async Task BeginAsync_WhenTheCompletionTableCannotBeCreated_FailsAndClosesTheConnection()
+    {
+        var tracking = new TrackingDataSource($"Data Source={_path}");
+        var source = new ApplicationDataSource(tracking, tableName: "nowhere.completions");
+
+        var error = await Assert.ThrowsAsync<SqliteException>(() => source.BeginAsync(Ct));
+
+        Assert.Contains("nowhere", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, tracking.Connections.Count);
+        Assert.Equal(ConnectionState.Closed, tracking.Connections[^1].State);
+    }
+
+    [Fact]
+    public void Constructor_WithoutADataSource_IsRefused()
+    {
+        Assert.Throws<ArgumentNullException>(() => new ApplicationDataSource(null!));
+    }
+
     private async Task SaveOrderAsync(StageContext<TestState> context, DbTransaction transaction, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _saves);
@@ -376,6 +420,21 @@ public sealed class ApplicationDataSourceTests : EngineTest, IDisposable
             }
 
             return await inner.BeginAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A SQLite data source that keeps every connection it hands out, for the test to look at afterwards.</summary>
+    private sealed class TrackingDataSource(string connectionString) : DbDataSource
+    {
+        public List<SqliteConnection> Connections { get; } = [];
+
+        public override string ConnectionString => connectionString;
+
+        protected override DbConnection CreateDbConnection()
+        {
+            var connection = new SqliteConnection(connectionString);
+            Connections.Add(connection);
+            return connection;
         }
     }
 }

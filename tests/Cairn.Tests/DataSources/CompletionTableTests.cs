@@ -96,6 +96,9 @@ public sealed class CompletionTableTests : IDisposable
         Assert.Equal("app.done", new ApplicationDataSource(new OtherDataSource(""), CompletionDialect.PostgreSql, "app.done").Completions.TableName);
         Assert.Throws<NotSupportedException>(() => new ApplicationDataSource(new OtherDataSource("db.example")));
         Assert.Throws<NotSupportedException>(() => new ApplicationDataSource(new OtherDataSource("db.example"), name: "orders-db"));
+        using var sqlite = SqliteFactory.Instance.CreateDataSource($"Data Source={_path}");
+        var given = new ApplicationDataSource(sqlite, name: "orders-db");
+        Assert.Equal(("orders-db", CompletionDialect.Sqlite), (given.Name, given.Completions.Dialect));
     }
 
     [Theory]
@@ -191,6 +194,15 @@ public sealed class CompletionTableTests : IDisposable
         Assert.Equal(0L, await ScalarAsync(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cairn_stage_completions'"));
     }
 
+    [Fact]
+    public async Task NullConnectionsAndBadDataSourceArguments_AreRefused()
+    {
+        Assert.Throws<ArgumentNullException>(() => CompletionTable.DetectDialect(null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => new CompletionTable(CompletionDialect.Sqlite).EnsureCreatedAsync(null!, Ct));
+        Assert.Throws<ArgumentException>(() => new CreatingDataSource(new CompletionTable(CompletionDialect.Sqlite), " "));
+        Assert.Throws<ArgumentNullException>(() => new CreatingDataSource(null!));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
@@ -227,7 +239,7 @@ public sealed class CompletionTableTests : IDisposable
     }
 
     /// <summary>A data source that only creates its completion table, on the connection the test gives it.</summary>
-    private sealed class CreatingDataSource(CompletionTable table) : StageDataSource("creating", table)
+    private sealed class CreatingDataSource(CompletionTable table, string name = "creating") : StageDataSource(name, table)
     {
         public Task EnsureAsync(DbConnection connection) => EnsureCompletionTableAsync(connection, Ct);
 

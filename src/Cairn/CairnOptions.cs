@@ -53,8 +53,12 @@ public sealed class CairnOptions
     /// <summary>How long a dispatcher holds the messages it claimed before another may deliver them again. Default 30 seconds.</summary>
     public TimeSpan OutboxClaimDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many messages a dispatcher claims at once (one per run at most). Default 32.</summary>
-    public int OutboxBatchSize { get; set; } = 32;
+    /// <summary>
+    /// How many messages a dispatcher claims at once (one per run at most). Default 256: each claim and each
+    /// acknowledgement is a store write, so under load small batches let messages queue (measured with the purchase
+    /// workload at concurrency 64: 32 gave a delivery latency p50 of 2.3 s, 256 gave 0.2 s, at the same runs/s).
+    /// </summary>
+    public int OutboxBatchSize { get; set; } = 256;
 
     /// <summary>
     /// How failed deliveries are retried: the waits between them, and after <see cref="RetryPolicy.MaxRetries"/> retries

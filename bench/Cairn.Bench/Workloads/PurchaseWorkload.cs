@@ -28,6 +28,8 @@ internal static class PurchaseWorkload
         var concurrency = new Option<string>("--concurrency") { Description = "Concurrency levels, comma-separated", DefaultValueFactory = _ => "1,64" };
         var duration = new Option<double>("--duration") { Description = "Seconds measured per flow and level", DefaultValueFactory = _ => 10 };
         var warmup = new Option<double>("--warmup") { Description = "Seconds run before measuring, per flow and level", DefaultValueFactory = _ => 2 };
+        var outboxBatch = new Option<int?>("--outbox-batch") { Description = "The engine's OutboxBatchSize for the purchase flow (default: the engine's default)" };
+        command.Add(outboxBatch);
         command.Add(flows);
         command.Add(concurrency);
         command.Add(duration);
@@ -38,7 +40,8 @@ internal static class PurchaseWorkload
                 List(parse.GetRequiredValue(flows)),
                 [.. List(parse.GetRequiredValue(concurrency)).Select(level => int.Parse(level, CultureInfo.InvariantCulture))],
                 parse.GetValue(duration),
-                parse.GetValue(warmup)),
+                parse.GetValue(warmup),
+                parse.GetValue(outboxBatch)),
             ct));
         return command;
     }
@@ -94,7 +97,9 @@ internal static class PurchaseWorkload
         // Stock for ever, spread over many SKUs: the workload measures the engine, not one hot stock row's lock.
         await shop.CreateAsync(Enumerable.Range(0, Skus).ToDictionary(Sku, _ => int.MaxValue / 2), cancellationToken);
         var flow = PurchaseFlow.Create(shop, new PaymentClient(http));
-        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, configure: builder => builder.AddOutboxPublisher("*", (_, _) => Task.CompletedTask));
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, configure: builder => builder
+            .AddOutboxPublisher("*", (_, _) => Task.CompletedTask)
+            .Configure(options => options.OutboxBatchSize = parameters.OutboxBatch ?? options.OutboxBatchSize));
         await engine.StartAsync(cancellationToken);
         var orders = 0;
         PurchaseOrder NewOrder()
@@ -168,7 +173,7 @@ internal static class PurchaseWorkload
         command.Parameters.Add(parameter);
     }
 
-    private sealed record Parameters(string[] Flows, int[] Concurrency, double DurationSeconds, double WarmupSeconds);
+    private sealed record Parameters(string[] Flows, int[] Concurrency, double DurationSeconds, double WarmupSeconds, int? OutboxBatch);
 
     /// <summary>One flow at one level; <paramref name="Outbox"/> is the delivery latency of its messages, for flows that send some.</summary>
     private sealed record Row(string Flow, ThroughputWorkload.Level Level, Percentiles? Outbox);

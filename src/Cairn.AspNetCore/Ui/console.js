@@ -28,7 +28,17 @@
       else if (key === 'text') node.textContent = value;
       else node.setAttribute(key, value === true ? '' : String(value));
     }
-    for (const child of children.flat()) {
+    return add(node, children);
+  }
+
+  // Replaces a node's children; arrays nest freely, null and false are skipped, strings become text.
+  function fill(node, ...children) {
+    node.textContent = '';
+    return add(node, children);
+  }
+
+  function add(node, children) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -43,6 +53,11 @@
 
   function badge(status) {
     return el('span', { class: 'status status-' + status, 'data-status': status }, status);
+  }
+
+  // A run's last error explains its status only while it has not recovered since.
+  function failing(run) {
+    return !!run.lastError && ['Failed', 'WaitingForRetry', 'Interrupted'].includes(run.status);
   }
 
   function showError(message) {
@@ -168,7 +183,7 @@
     const counts = el('div', { class: 'counts', id: 'counts' });
     const body = el('tbody', { id: 'runs' });
     const paging = el('div', { class: 'paging' });
-    main.replaceChildren(
+    fill(main, 
       el('h1', {}, 'Runs'),
       counts,
       filterControls(flows, () => { cursors = [null]; load(); }),
@@ -182,12 +197,12 @@
         api('summary' + query({ flow: filter.flow, recoveryId: filter.recoveryId })),
         api('runs' + query({ ...filterParams(), limit: PAGE_SIZE, cursor: cursors[cursors.length - 1] })),
       ]);
-      counts.replaceChildren(
+      fill(counts, 
         el('button', { type: 'button', class: 'count' + (filter.status ? '' : ' selected'), onclick: () => pick('') }, 'All ', el('b', {}, summary.total)),
         STATUSES.map(s => el('button', { type: 'button', class: 'count' + (filter.status === s ? ' selected' : ''), 'data-count': s, onclick: () => pick(s) },
           badge(s), ' ', el('b', {}, summary.countsByStatus[s] || 0))));
-      body.replaceChildren(...(page.runs.length ? page.runs.map(row) : [el('tr', {}, el('td', { colspan: 7, class: 'empty' }, 'No run matches.'))]));
-      paging.replaceChildren(
+      fill(body, (page.runs.length ? page.runs.map(row) : [el('tr', {}, el('td', { colspan: 7, class: 'empty' }, 'No run matches.'))]));
+      fill(paging, 
         el('button', { type: 'button', id: 'page-previous', disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }, '‹ Previous'),
         el('span', {}, 'Page ' + cursors.length),
         el('button', { type: 'button', id: 'page-next', disabled: !page.nextCursor, onclick: () => { cursors.push(page.nextCursor); load(); } }, 'Next ›'));
@@ -206,7 +221,7 @@
         el('td', {}, run.flowName, el('span', { class: 'muted' }, ' v' + run.flowVersion)),
         el('td', {}, el('a', { href: '#/runs/' + encodeURIComponent(run.id) }, run.recoveryId)),
         el('td', {}, run.lastRecoveryPoint || ''),
-        el('td', { class: 'message' }, run.statusMessage || '', run.lastError ? el('div', { class: 'run-error' }, run.lastError) : null),
+        el('td', { class: 'message' }, run.statusMessage || '', failing(run) ? el('div', { class: 'run-error' }, run.lastError) : null),
         el('td', {}, run.owner || ''),
         el('td', { title: run.updatedAt }, time(run.updatedAt)));
     }
@@ -226,7 +241,7 @@
     const state = el('div', { id: 'state' });
     const result = el('div', { id: 'result' });
     const editor = el('div', { id: 'editor' });
-    main.replaceChildren(
+    fill(main, 
       el('p', {}, el('a', { href: '#/runs' }, '‹ Runs')),
       header, actions, editor, fields,
       el('div', { class: 'columns' },
@@ -241,27 +256,27 @@
     async function load() {
       detail = await api('runs/' + encodeURIComponent(id));
       const run = detail.run;
-      header.replaceChildren(el('h1', {}, run.flowName, ' / ', el('span', { id: 'run-recovery-id' }, run.recoveryId), ' ', el('span', { id: 'run-status' }, badge(run.status))));
+      fill(header, el('h1', {}, run.flowName, ' / ', el('span', { id: 'run-recovery-id' }, run.recoveryId), ' ', el('span', { id: 'run-status' }, badge(run.status))));
       const rows = [
         ['Run ID', run.id], ['Flow', run.flowName + ' v' + run.flowVersion], ['Recovery ID', run.recoveryId], ['Status', run.status],
         ['Status message', run.statusMessage], ['Last recovery point', run.lastRecoveryPoint], ['Attempt', run.attempt],
         ['Retries used', run.retriesUsed], ['Owner', run.owner], ['Lease expires', time(run.leaseExpiresAt)], ['Created', time(run.createdAt)],
         ['Updated', time(run.updatedAt)], ['Due', time(run.dueAt)], ['Finished', time(run.finishedAt)], ['Checkpoint sequence', run.checkpointSequence],
       ];
-      fields.replaceChildren(...rows.filter(r => r[1] !== null && r[1] !== undefined && r[1] !== '').flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
+      fill(fields, rows.filter(r => r[1] !== null && r[1] !== undefined && r[1] !== '').flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
         run.parentRunId ? [el('dt', {}, 'Parent run'), el('dd', {}, el('a', { href: '#/runs/' + encodeURIComponent(run.parentRunId) }, run.parentRunId))] : [],
-        run.lastError ? [el('dt', {}, 'Last error'), el('dd', {}, el('pre', { class: 'run-error', id: 'run-last-error' }, run.lastError))] : []);
-      actions.replaceChildren(
+        failing(run) ? [el('dt', {}, 'Last error'), el('dd', {}, el('pre', { class: 'run-error', id: 'run-last-error' }, run.lastError))] : []);
+      fill(actions, 
         el('button', { type: 'button', id: 'action-rerun', onclick: rerun }, 'Rerun'),
         el('button', { type: 'button', id: 'action-cancel', class: 'danger', disabled: run.isFinished, onclick: () => cancel(false) }, 'Cancel'),
         el('button', { type: 'button', id: 'action-cancel-compensate', class: 'danger', disabled: run.isFinished, onclick: () => cancel(true) }, 'Cancel with compensation'));
-      timeline.replaceChildren(...detail.events.map(e => el('li', { class: 'event event-' + e.kind, 'data-kind': e.kind },
+      fill(timeline, detail.events.map(e => el('li', { class: 'event event-' + e.kind, 'data-kind': e.kind },
         el('span', { class: 'event-time', title: e.time }, time(e.time)),
         el('span', { class: 'event-kind' }, e.kind),
         el('span', { class: 'muted' }, ' attempt ' + e.attempt),
         e.recoveryPoint ? el('span', { class: 'event-point' }, ' ◆ ' + e.recoveryPoint) : null,
         el('div', { class: 'event-message' }, e.message))));
-      checkpoints.replaceChildren(...(detail.checkpoints.length ? detail.checkpoints.map(c => el('tr', { 'data-sequence': c.sequence },
+      fill(checkpoints, (detail.checkpoints.length ? detail.checkpoints.map(c => el('tr', { 'data-sequence': c.sequence },
         el('td', {}, c.sequence),
         el('td', {}, '◆ ' + c.recoveryPoint),
         el('td', { class: 'message' }, c.statusMessage || ''),
@@ -271,12 +286,12 @@
         : [el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No kept checkpoint.'))]));
       showState(state, detail.state, detail.latestCheckpoint ? 'Latest checkpoint #' + detail.latestCheckpoint.sequence + ' (' + detail.latestCheckpoint.recoveryPoint + ')' : null);
       if (detail.result) {
-        result.replaceChildren(el('h2', {}, 'Result'));
+        fill(result, el('h2', {}, 'Result'));
         const box = el('div', { id: 'result-view' });
         showState(box, detail.result, null);
         result.append(box);
       } else {
-        result.replaceChildren();
+        fill(result);
       }
     }
 
@@ -300,7 +315,7 @@
       const area = el('textarea', { id: 'editor-state', rows: 12, spellcheck: 'false', disabled: true, 'aria-label': 'Edited state (JSON)' });
       area.value = known;
       edit.addEventListener('change', () => { area.disabled = !edit.checked; });
-      function close() { editor.replaceChildren(); busy = false; }
+      function close() { fill(editor); busy = false; }
       async function go() {
         let state;
         if (edit.checked) {
@@ -314,7 +329,7 @@
           async () => { close(); await load(); });
         busy = editor.childElementCount > 0;
       }
-      editor.replaceChildren(el('section', { class: 'editor' },
+      fill(editor, el('section', { class: 'editor' },
         el('h2', {}, 'Rerun from checkpoint #' + checkpoint.sequence + ' (' + checkpoint.recoveryPoint + ')'),
         el('label', {}, edit, ' Replace the checkpoint\'s state with this JSON'),
         known ? null : el('p', { class: 'muted' }, 'The console shows only the latest checkpoint\'s state; type the whole state to replace this one.'),
@@ -334,17 +349,17 @@
 
   function showState(box, view, caption) {
     if (!view) {
-      box.replaceChildren(el('p', { class: 'muted' }, 'No state: the run has no checkpoint.'));
+      fill(box, el('p', { class: 'muted' }, 'No state: the run has no checkpoint.'));
       return;
     }
     if (!view.shown) {
-      box.replaceChildren(el('p', { class: 'muted state-hidden' }, 'State not shown: ' + (view.reason || 'turned off') + '.'));
+      fill(box, el('p', { class: 'muted state-hidden' }, 'State not shown: ' + (view.reason || 'turned off') + '.'));
       return;
     }
     const checksum = view.checksumMatches === true ? el('span', { class: 'ok', id: 'checksum' }, 'checksum verified')
       : view.checksumMatches === false ? el('span', { class: 'bad', id: 'checksum' }, 'checksum MISMATCH: the state is corrupted')
         : null;
-    box.replaceChildren(
+    fill(box, 
       el('p', { class: 'state-meta' }, caption ? caption + ' · ' : '', view.size + ' bytes', checksum ? [' · ', checksum] : null,
         view.truncated ? el('span', { class: 'bad' }, ' · cut to the console\'s limit') : null,
         view.redacted ? el('span', { class: 'muted' }, ' · redacted') : null),
@@ -355,7 +370,7 @@
 
   async function flowsPage() {
     const flows = await api('flows');
-    main.replaceChildren(el('h1', {}, 'Flows'),
+    fill(main, el('h1', {}, 'Flows'),
       flows.length ? flows.map(f => el('section', { class: 'flow', 'data-flow': f.name },
         el('h2', {}, f.name, el('span', { class: 'muted' }, ' v' + f.version)),
         el('p', { class: 'muted' }, 'Recorded ' + time(f.recordedAt) + ' by ' + f.recordedBy + ' · ' + f.recoveryPoints.length + ' recovery points · fingerprint ' + f.fingerprint),
@@ -384,13 +399,13 @@
     const flows = await flowsOrNone();
     const outcome = el('div', { id: 'bulk-outcome' });
     const buttons = el('div', { class: 'actions' });
-    main.replaceChildren(el('h1', {}, 'Bulk repair'),
+    fill(main, el('h1', {}, 'Bulk repair'),
       el('p', { class: 'muted' }, 'Acts on every run the filter matches (the runs list shares it). Count them first.'),
       filterControls(flows, reset),
       el('div', { class: 'actions' }, el('button', { type: 'button', id: 'bulk-dry-run', onclick: dryRun }, 'Count (dry run)')),
       outcome, buttons);
 
-    function reset() { outcome.replaceChildren(); buttons.replaceChildren(); }
+    function reset() { fill(outcome); fill(buttons); }
 
     function described() {
       const parts = [filter.status && 'status ' + filter.status, filter.flow && 'flow ' + filter.flow, filter.recoveryId && 'recovery ID ' + filter.recoveryId].filter(Boolean);
@@ -405,9 +420,9 @@
           api('runs/bulk/cancel' + query({ ...filterParams(), dryRun: true }), { method: 'POST' }),
         ]);
         showError('');
-        outcome.replaceChildren(el('p', { id: 'bulk-count' },
+        fill(outcome, el('p', { id: 'bulk-count' },
           rerun.matched + ' runs match (' + described() + '): ' + rerun.eligible + ' can be re-run, ' + cancel.eligible + ' can be cancelled.'));
-        buttons.replaceChildren(
+        fill(buttons, 
           el('button', { type: 'button', id: 'bulk-rerun', disabled: rerun.eligible === 0, onclick: () => run('rerun', 'Re-run all', rerun.eligible, '') }, 'Re-run all ' + rerun.eligible),
           el('button', { type: 'button', id: 'bulk-cancel', class: 'danger', disabled: cancel.eligible === 0, onclick: () => run('cancel', 'Cancel all', cancel.eligible, '') }, 'Cancel all ' + cancel.eligible),
           el('button', { type: 'button', id: 'bulk-cancel-compensate', class: 'danger', disabled: cancel.eligible === 0, onclick: () => run('cancel', 'Cancel all with compensation', cancel.eligible, 'true') }, 'Cancel all with compensation'));
@@ -420,8 +435,8 @@
       act(title, title + ': ' + count + ' runs (' + described() + ')?', title,
         () => api('runs/bulk/' + action + query({ ...filterParams(), compensate }), { method: 'POST' }),
         done => {
-          buttons.replaceChildren();
-          outcome.replaceChildren(el('p', { id: 'bulk-done' }, title + ': ' + done.changed + ' of ' + done.matched + ' runs changed.'),
+          fill(buttons);
+          fill(outcome, el('p', { id: 'bulk-done' }, title + ': ' + done.changed + ' of ' + done.matched + ' runs changed.'),
             done.skipped.length ? el('ul', { class: 'skipped' }, done.skipped.map(s => el('li', {}, s.runId + ': ' + s.reason))) : null);
         });
     }

@@ -34,7 +34,7 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
             {
                 lock (_consoleErrors)
                 {
-                    _consoleErrors.Add(message.Text);
+                    _consoleErrors.Add($"{message.Text} ({message.Location})");
                 }
             }
         };
@@ -67,6 +67,26 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         await _page.ClickAsync("text=‹ Runs");
         await Expect(Row("order-1").Locator("[data-status]")).ToHaveTextAsync("Completed");
         Assert.Equal(RunStatus.Completed, (await _app.RunOfAsync("order-1")).Status);
+        AssertCleanPage();
+    }
+
+    [Fact]
+    public async Task RunDetail_CancelBackedOutThenConfirmed_CancelsOnlyOnConfirm()
+    {
+        await _app.RunAsync("order-1");
+        await _page.GotoAsync(_app.BaseUrl + "#/runs/" + (await _app.RunOfAsync("order-1")).Id);
+        await Expect(_page.Locator("#run-status")).ToHaveTextAsync("Failed");
+
+        await _page.ClickAsync("#action-cancel");
+        await _page.ClickAsync("#confirm-no");
+        await Expect(_page.Locator("#confirm")).ToBeHiddenAsync();
+        Assert.Equal(RunStatus.Failed, (await _app.RunOfAsync("order-1")).Status);
+        await _page.ClickAsync("#action-cancel");
+        await _page.ClickAsync("#confirm-yes");
+
+        await Expect(_page.Locator("#run-status")).ToHaveTextAsync("Cancelled");
+        await Expect(_page.Locator("#action-cancel")).ToBeDisabledAsync();
+        await Expect(_page.Locator("#timeline [data-kind=Cancelled]")).ToContainTextAsync("cancelled by anonymous loopback user from the console");
         AssertCleanPage();
     }
 
@@ -138,6 +158,40 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         AssertCleanPage();
     }
 
+    /// <summary>Renders the two pages the README shows; saves them where <c>CAIRN_CONSOLE_SCREENSHOTS</c> names a folder.</summary>
+    [Fact]
+    public async Task Screenshots_StatusListAndRunDetail_Render()
+    {
+        _app.MailServerDown = false;
+        foreach (var id in new[] { "order-1041", "order-1042", "order-1043", "order-1045" })
+        {
+            await _app.RunAsync(id, quantity: 2);
+        }
+
+        await _app.RunAsync("order-1044", quantity: -1);
+        _app.MailServerDown = true;
+        await _app.RunAsync("order-1046", quantity: 1);
+        await _app.RunAsync("order-1047", quantity: 4);
+        var folder = Environment.GetEnvironmentVariable("CAIRN_CONSOLE_SCREENSHOTS");
+
+        await _page.GotoAsync(_app.BaseUrl);
+        await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(7);
+        await Expect(_page.Locator("[data-count=Failed] b")).ToHaveTextAsync("3");
+        if (folder is not null)
+        {
+            await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "console-status-list.png"), FullPage = true });
+        }
+
+        await Row("order-1044").GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(_page.Locator("#checksum")).ToHaveTextAsync("checksum verified");
+        if (folder is not null)
+        {
+            await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "console-run-detail.png"), FullPage = true });
+        }
+
+        AssertCleanPage();
+    }
+
     private ILocator Row(string recoveryId) => _page.Locator($"#runs tr[data-recovery-id='{recoveryId}']");
 
     private void AssertCleanPage()
@@ -149,7 +203,7 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
 
         lock (_consoleErrors)
         {
-            Assert.Empty(_consoleErrors); // A Content-Security-Policy violation would be reported here.
+            Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors)); // A Content-Security-Policy violation would be reported here.
         }
     }
 }

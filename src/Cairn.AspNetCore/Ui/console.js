@@ -4,6 +4,9 @@
 
 (function () {
   const STATUSES = ['Pending', 'Running', 'WaitingForRetry', 'Interrupted', 'Completed', 'Failed', 'Cancelled', 'Compensated'];
+  // As the operator API's rules (StoreRules): the buttons the status forbids are turned off; the server decides anyway.
+  const RERUNNABLE = ['Failed', 'WaitingForRetry', 'Interrupted', 'Cancelled'];
+  const UNCANCELLABLE = ['Completed', 'Cancelled', 'Compensated'];
   const POLL_MS = 3000;
   const PAGE_SIZE = 25;
 
@@ -16,7 +19,7 @@
   let cursors = [null]; // The cursor of each page seen so far; the last one is the page shown.
   let refresh = null;   // The current page's refresh, called by the poller.
   let busy = false;     // A dialog or an edit is open: the poller leaves the page alone.
-  let token = null;
+  let token = null;     // The anti-forgery token's promise.
 
   // el('td', { class: 'x', onclick: f }, 'text', child...): strings become text nodes, never markup.
   function el(tag, attrs, ...children) {
@@ -74,10 +77,16 @@
     return text ? '?' + text : '';
   }
 
-  async function antiforgery() {
-    const response = await fetch('api/antiforgery', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-    if (!response.ok) throw new Error('Could not get the anti-forgery token (HTTP ' + response.status + ')');
-    token = await response.json();
+  // One request for the token however many writes want it at once: each answer sets a new cookie, which would not
+  // match the token another write holds.
+  function antiforgery() {
+    if (!token) {
+      token = fetch('api/antiforgery', { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(response => {
+        if (!response.ok) throw new Error('Could not get the anti-forgery token (HTTP ' + response.status + ')');
+        return response.json();
+      });
+      token.catch(() => { token = null; });
+    }
     return token;
   }
 
@@ -92,7 +101,7 @@
     }
     for (let attempt = 0; ; attempt++) {
       if (method !== 'GET') {
-        const t = token || await antiforgery();
+        const t = await antiforgery();
         headers[t.headerName] = t.token;
       }
       const response = await fetch('api/' + path, { method, headers, body, credentials: 'same-origin' });
@@ -267,9 +276,9 @@
         run.parentRunId ? [el('dt', {}, 'Parent run'), el('dd', {}, el('a', { href: '#/runs/' + encodeURIComponent(run.parentRunId) }, run.parentRunId))] : [],
         failing(run) ? [el('dt', {}, 'Last error'), el('dd', {}, el('pre', { class: 'run-error', id: 'run-last-error' }, run.lastError))] : []);
       fill(actions, 
-        el('button', { type: 'button', id: 'action-rerun', onclick: rerun }, 'Rerun'),
-        el('button', { type: 'button', id: 'action-cancel', class: 'danger', disabled: run.isFinished, onclick: () => cancel(false) }, 'Cancel'),
-        el('button', { type: 'button', id: 'action-cancel-compensate', class: 'danger', disabled: run.isFinished, onclick: () => cancel(true) }, 'Cancel with compensation'));
+        el('button', { type: 'button', id: 'action-rerun', disabled: !RERUNNABLE.includes(run.status), onclick: rerun }, 'Rerun'),
+        el('button', { type: 'button', id: 'action-cancel', class: 'danger', disabled: UNCANCELLABLE.includes(run.status), onclick: () => cancel(false) }, 'Cancel'),
+        el('button', { type: 'button', id: 'action-cancel-compensate', class: 'danger', disabled: UNCANCELLABLE.includes(run.status), onclick: () => cancel(true) }, 'Cancel with compensation'));
       fill(timeline, detail.events.map(e => el('li', { class: 'event event-' + e.kind, 'data-kind': e.kind },
         el('span', { class: 'event-time', title: e.time }, time(e.time)),
         el('span', { class: 'event-kind' }, e.kind),

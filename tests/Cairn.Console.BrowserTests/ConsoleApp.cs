@@ -36,7 +36,7 @@ internal sealed class ConsoleApp : IAsyncDisposable
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
-    public static async Task<ConsoleApp> StartAsync()
+    public static async Task<ConsoleApp> StartAsync(Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null)
     {
         var path = Path.Combine(Path.GetTempPath(), $"cairn-browser-{Guid.NewGuid():N}.db");
         var builder = WebApplication.CreateSlimBuilder();
@@ -56,7 +56,7 @@ internal sealed class ConsoleApp : IAsyncDisposable
             .Stage("send", (ctx, ct) => app!.MailServerDown ? throw new InvalidOperationException("the mail server refused the order") : Task.CompletedTask)
             .Build();
         builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(flow).Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200)));
-        builder.Services.AddCairnConsole();
+        builder.Services.AddCairnConsole(options);
         var web = builder.Build();
         web.MapCairnConsole();
         await web.StartAsync();

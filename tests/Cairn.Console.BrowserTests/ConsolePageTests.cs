@@ -158,6 +158,45 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         AssertCleanPage();
     }
 
+    [Fact]
+    public async Task StatusList_ThirtyRuns_PagesByCursorAndFindsARecoveryId()
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            await _app.RunAsync($"order-{i:00}");
+        }
+
+        await _page.GotoAsync(_app.BaseUrl);
+        await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(25);
+        await _page.ClickAsync("#page-next");
+        await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(5);
+        await Expect(_page.Locator("#page-next")).ToBeDisabledAsync();
+        await _page.ClickAsync("#page-previous");
+        await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(25);
+
+        await _page.FillAsync("#filter-recovery-id", "order-07");
+        await _page.PressAsync("#filter-recovery-id", "Enter");
+        await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(1);
+        await Expect(Row("order-07")).ToBeVisibleAsync();
+        await Expect(_page.Locator("[data-count=Failed] b")).ToHaveTextAsync("1");
+        await _page.SelectOptionAsync("#filter-status", "Completed");
+        await Expect(_page.Locator("#runs td.empty")).ToHaveTextAsync("No run matches.");
+        AssertCleanPage();
+    }
+
+    [Fact]
+    public async Task RunDetail_StateTurnedOff_SaysSoAndShowsNoState()
+    {
+        await using var app = await ConsoleApp.StartAsync(o => o.ShowState = false);
+        await app.RunAsync("order-1");
+
+        await _page.GotoAsync(app.BaseUrl + "#/runs/" + (await app.RunOfAsync("order-1")).Id);
+
+        await Expect(_page.Locator("#state .state-hidden")).ToContainTextAsync("ShowState is off");
+        Assert.Equal(0, await _page.Locator("#state pre").CountAsync());
+        AssertCleanPage();
+    }
+
     /// <summary>Renders the two pages the README shows; saves them where <c>CAIRN_CONSOLE_SCREENSHOTS</c> names a folder.</summary>
     [Fact]
     public async Task Screenshots_StatusListAndRunDetail_Render()

@@ -53,6 +53,9 @@ internal sealed class ConsoleApp : IAsyncDisposable
                 return ctx.State.Quantity <= 0 ? throw new InvalidOperationException($"quantity {ctx.State.Quantity} is not positive") : Task.CompletedTask;
             })
             .RecoveryPoint("priced", PricedMessage)
+            .If("large", s => s.Quantity > 100, large => large
+                .Stage("approve", (ctx, ct) => Task.CompletedTask)
+                .RecoveryPoint("approved", "approved by a manager"))
             .Stage("send", (ctx, ct) => app!.MailServerDown ? throw new InvalidOperationException("the mail server refused the order") : Task.CompletedTask)
             .Build();
         builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(flow).Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200)));

@@ -197,9 +197,9 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         AssertCleanPage();
     }
 
-    /// <summary>Renders the two pages the README shows; saves them where <c>CAIRN_CONSOLE_SCREENSHOTS</c> names a folder.</summary>
+    /// <summary>Renders each page (the README shows the first two); saves them where <c>CAIRN_CONSOLE_SCREENSHOTS</c> names a folder.</summary>
     [Fact]
-    public async Task Screenshots_StatusListAndRunDetail_Render()
+    public async Task Screenshots_EachPage_Renders()
     {
         _app.MailServerDown = false;
         foreach (var id in new[] { "order-1041", "order-1042", "order-1043", "order-1045" })
@@ -226,6 +226,23 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
         if (folder is not null)
         {
             await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "console-run-detail.png"), FullPage = true });
+        }
+
+        await _page.ClickAsync("nav >> text=Flows");
+        await Expect(_page.Locator("[data-flow=orders] > ol > .step-point")).ToHaveCountAsync(2);
+        await Expect(_page.Locator("[data-flow=orders] .step-branch .body .step-point")).ToContainTextAsync("approved by a manager");
+        if (folder is not null)
+        {
+            await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "console-flows.png"), FullPage = true });
+        }
+
+        await _page.ClickAsync("nav >> text=Bulk repair");
+        await _page.SelectOptionAsync("#filter-status", "Failed");
+        await _page.ClickAsync("#bulk-dry-run");
+        await Expect(_page.Locator("#bulk-count")).ToContainTextAsync("3 runs match");
+        if (folder is not null)
+        {
+            await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, "console-bulk.png"), FullPage = true });
         }
 
         AssertCleanPage();

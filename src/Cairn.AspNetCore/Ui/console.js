@@ -174,7 +174,7 @@
     status.addEventListener('change', apply);
     flow.addEventListener('change', apply);
     search.addEventListener('keydown', e => { if (e.key === 'Enter') apply(); });
-    return el('div', { class: 'filters' }, status, flow, search, el('button', { type: 'button', id: 'filter-apply', onclick: apply }, 'Search'));
+    return el('div', { class: 'filters' }, status, flow, search, el('button', { type: 'button', id: 'filter-apply', onclick: apply }, 'Apply'));
   }
 
   function filterParams() {

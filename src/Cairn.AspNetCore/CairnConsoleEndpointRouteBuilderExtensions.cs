@@ -1,6 +1,7 @@
 using Cairn.AspNetCore;
 using Cairn.AspNetCore.Api;
 using Cairn.AspNetCore.Security;
+using Cairn.AspNetCore.Ui;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,8 @@ namespace Microsoft.AspNetCore.Builder;
 public static class CairnConsoleEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the console under <paramref name="prefix"/>: the JSON API under <c>{prefix}/api</c> (runs, run detail, re-run,
+    /// Maps the console under <paramref name="prefix"/>: its web pages at <c>{prefix}/</c> (status list, run detail, flows,
+    /// bulk repair; embedded in this assembly, served with a strict Content-Security-Policy), the JSON API under <c>{prefix}/api</c> (runs, run detail, re-run,
     /// re-run from a point, cancel, bulk actions, purge, outbox, summary, flows, an anti-forgery token) and its OpenAPI document
     /// at <c>{prefix}/api/openapi.json</c>. Needs <c>services.AddCairnConsole()</c>.
     /// </summary>
@@ -63,6 +65,7 @@ public static class CairnConsoleEndpointRouteBuilderExtensions
             }
         });
         ConsoleEndpoints.Map(group.MapGroup("/api"));
+        ConsoleAssets.Map(group);
         return group;
     }
 }

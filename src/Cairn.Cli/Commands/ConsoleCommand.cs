@@ -18,7 +18,7 @@ using Microsoft.Extensions.Options;
 namespace Cairn.Cli.Commands;
 
 /// <summary>
-/// <c>cairn console --store STORE [--urls URL] [--token TOKEN]</c>: serves the operator console's REST API over a store,
+/// <c>cairn console --store STORE [--urls URL] [--token TOKEN]</c>: serves the operator console (web pages and REST API) over a store,
 /// bound to 127.0.0.1 unless told otherwise. Off loopback it needs <c>--token</c>: a bearer token that grants the
 /// operator role, and then every request to the API needs it. <c>/healthz</c> answers whether the store is reachable.
 /// </summary>
@@ -40,7 +40,7 @@ internal static class ConsoleCommand
         {
             Description = "A bearer token (16 characters or more) that grants the operator role; with it every request must send 'Authorization: Bearer TOKEN'",
         };
-        var command = new Command(Name, "Serve the operator console's REST API over a store at /cairn until Ctrl+C or SIGTERM")
+        var command = new Command(Name, "Serve the operator console (web pages at /cairn/, REST API at /cairn/api) over a store until Ctrl+C or SIGTERM")
         {
             store, urls, token,
         };

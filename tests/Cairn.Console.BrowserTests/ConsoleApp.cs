@@ -1,0 +1,98 @@
+using Cairn.Flows;
+using Cairn.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Console.BrowserTests;
+
+/// <summary>
+/// A real Kestrel on 127.0.0.1 (a free port) hosting an engine over a temporary SQLite file and the console over it.
+/// The order flow fails while <see cref="MailServerDown"/> is set, or for an order whose quantity is not positive.
+/// </summary>
+internal sealed class ConsoleApp : IAsyncDisposable
+{
+    public const string PricedMessage = "<script>alert('priced')</script><img src=x onerror=alert(1)> priced";
+
+    private readonly string _path;
+    private readonly WebApplication _app;
+
+    private ConsoleApp(string path, WebApplication app, string baseUrl)
+    {
+        _path = path;
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>The console's page, ending in <c>/cairn/</c>.</summary>
+    public string BaseUrl { get; }
+
+    public volatile bool MailServerDown = true;
+
+    public Flow<Order> OrderFlow { get; private set; } = null!;
+
+    public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
+
+    public static async Task<ConsoleApp> StartAsync(Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cairn-browser-{Guid.NewGuid():N}.db");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        ConsoleApp? app = null;
+        var flow = Flow.Create<Order>("orders")
+            .Retry(RetryPolicy.None)
+            .Stage("load", (ctx, ct) => { ctx.State.Loaded = true; return Task.CompletedTask; })
+            .RecoveryPoint("loaded", "order loaded")
+            .Stage("price", (ctx, ct) =>
+            {
+                ctx.State.Total = ctx.State.Quantity * 10;
+                return ctx.State.Quantity <= 0 ? throw new InvalidOperationException($"quantity {ctx.State.Quantity} is not positive") : Task.CompletedTask;
+            })
+            .RecoveryPoint("priced", PricedMessage)
+            .If("large", s => s.Quantity > 100, large => large
+                .Stage("approve", (ctx, ct) => Task.CompletedTask)
+                .RecoveryPoint("approved", "approved by a manager"))
+            .Stage("send", (ctx, ct) => app!.MailServerDown ? throw new InvalidOperationException("the mail server refused the order") : Task.CompletedTask)
+            .Build();
+        builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(flow).Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200)));
+        builder.Services.AddCairnConsole(options);
+        var web = builder.Build();
+        web.MapCairnConsole();
+        await web.StartAsync();
+        var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        app = new ConsoleApp(path, web, address.TrimEnd('/') + "/cairn/") { OrderFlow = flow };
+        return app;
+    }
+
+    /// <summary>Runs one order to its end, failed or completed.</summary>
+    public Task<RunOutcome<Order>> RunAsync(string recoveryId, int quantity = 1) =>
+        Engine.RunAsync(OrderFlow, new Order { Id = recoveryId, Quantity = quantity }, recoveryId);
+
+    public async Task<RunInfo> RunOfAsync(string recoveryId) =>
+        (await Engine.Operator.ListRunsAsync(new RunQuery { RecoveryId = recoveryId, Limit = 1 })).Runs.Single();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        foreach (var file in new[] { _path, _path + "-wal", _path + "-shm", _path + ".lock" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    public sealed class Order
+    {
+        public string Id { get; set; } = "";
+
+        public int Quantity { get; set; }
+
+        public bool Loaded { get; set; }
+
+        public int Total { get; set; }
+    }
+}

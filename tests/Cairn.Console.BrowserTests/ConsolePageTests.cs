@@ -132,6 +132,25 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RerunFromHere_EditedStateNotJson_SaysSoAndSendsNothing()
+    {
+        await _app.RunAsync("order-1");
+        await _page.GotoAsync(_app.BaseUrl + "#/runs/" + (await _app.RunOfAsync("order-1")).Id);
+        await _page.Locator("#checkpoints tr[data-sequence]").Filter(new() { HasText = "priced" }).GetByRole(AriaRole.Button, new() { Name = "Rerun from here" }).ClickAsync();
+        await Expect(_page.Locator("#editor-state")).ToBeDisabledAsync();
+        await Expect(_page.Locator("#editor-state")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("\"Quantity\": 1"));
+
+        await _page.CheckAsync("#editor-edit");
+        await _page.FillAsync("#editor-state", "{ not json");
+        await _page.ClickAsync("#editor-rerun");
+
+        await Expect(_page.Locator("#error")).ToContainTextAsync("The edited state is not JSON");
+        await Expect(_page.Locator("#confirm")).ToBeHiddenAsync();
+        Assert.Equal(RunStatus.Failed, (await _app.RunOfAsync("order-1")).Status);
+        AssertCleanPage();
+    }
+
+    [Fact]
     public async Task BulkRepair_TwentyFailedRuns_DryRunThenRerunAll_CompletesThem()
     {
         for (var i = 0; i < 20; i++)

@@ -398,7 +398,7 @@
         ' ', el('b', {}, step.name),
         step.statusMessage ? el('span', { class: 'muted' }, ' “' + step.statusMessage + '”') : null,
         tags.length ? el('span', { class: 'tags' }, ' ' + tags.join(', ')) : null,
-        (step.bodies || []).map(body => el('div', { class: 'body' }, el('div', { class: 'body-name' }, body.name), steps(body.steps))));
+        (step.bodies || []).map(body => el('div', { class: 'body' }, body.name ? el('div', { class: 'body-name' }, body.name) : null, steps(body.steps))));
     }));
   }
 

@@ -36,7 +36,9 @@ internal sealed class ConsoleApp : IAsyncDisposable
 
     public CairnEngine Engine => _app.Services.GetRequiredService<CairnEngine>();
 
-    public static async Task<ConsoleApp> StartAsync(Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null)
+    /// <param name="options">Changes the console's options.</param>
+    /// <param name="pricedMessage">The status message of the recovery point 'priced'; default <see cref="PricedMessage"/>.</param>
+    public static async Task<ConsoleApp> StartAsync(Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null, string pricedMessage = PricedMessage)
     {
         var path = Path.Combine(Path.GetTempPath(), $"cairn-browser-{Guid.NewGuid():N}.db");
         var builder = WebApplication.CreateSlimBuilder();
@@ -52,7 +54,7 @@ internal sealed class ConsoleApp : IAsyncDisposable
                 ctx.State.Total = ctx.State.Quantity * 10;
                 return ctx.State.Quantity <= 0 ? throw new InvalidOperationException($"quantity {ctx.State.Quantity} is not positive") : Task.CompletedTask;
             })
-            .RecoveryPoint("priced", PricedMessage)
+            .RecoveryPoint("priced", pricedMessage)
             .If("large", s => s.Quantity > 100, large => large
                 .Stage("approve", (ctx, ct) => Task.CompletedTask)
                 .RecoveryPoint("approved", "approved by a manager"))

@@ -220,19 +220,21 @@ public sealed class ConsolePageTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task Screenshots_EachPage_Renders()
     {
-        _app.MailServerDown = false;
+        // An app of its own, whose status messages read as a real flow's do (the shared one's hold a script on purpose).
+        await using var app = await ConsoleApp.StartAsync(pricedMessage: "order priced");
+        app.MailServerDown = false;
         foreach (var id in new[] { "order-1041", "order-1042", "order-1043", "order-1045" })
         {
-            await _app.RunAsync(id, quantity: 2);
+            await app.RunAsync(id, quantity: 2);
         }
 
-        await _app.RunAsync("order-1044", quantity: -1);
-        _app.MailServerDown = true;
-        await _app.RunAsync("order-1046", quantity: 1);
-        await _app.RunAsync("order-1047", quantity: 4);
+        await app.RunAsync("order-1044", quantity: -1);
+        app.MailServerDown = true;
+        await app.RunAsync("order-1046", quantity: 1);
+        await app.RunAsync("order-1047", quantity: 4);
         var folder = Environment.GetEnvironmentVariable("CAIRN_CONSOLE_SCREENSHOTS");
 
-        await _page.GotoAsync(_app.BaseUrl);
+        await _page.GotoAsync(app.BaseUrl);
         await Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(7);
         await Expect(_page.Locator("[data-count=Failed] b")).ToHaveTextAsync("3");
         if (folder is not null)

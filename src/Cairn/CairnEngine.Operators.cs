@@ -84,6 +84,8 @@ public sealed partial class CairnEngine : IRunOperatorHost
 
     Task IRunOperatorHost.EnsureStartedAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken);
 
+    PurgeSettings IRunOperatorHost.PurgeSettings => new(_options.RetentionPeriod, _options.PurgeInterval);
+
     /// <summary>The registered flow a run resumes on: the run's version if registered, else the flow's name; null when neither is.</summary>
     FlowDefinition? IRunOperatorHost.FindFlow(RunRecord run) =>
         Flows.Where(f => f.Name == run.FlowName).OrderByDescending(f => f.Version == run.FlowVersion).FirstOrDefault();

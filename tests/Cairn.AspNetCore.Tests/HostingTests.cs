@@ -54,7 +54,11 @@ public sealed class HostingTests
             var builder = WebApplication.CreateBuilder();
             builder.WebHost.UseTestServer();
             builder.Logging.ClearProviders();
-            builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(ConsoleHost.OrderFlow));
+            builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(ConsoleHost.OrderFlow).Configure(o =>
+            {
+                o.RetentionPeriod = TimeSpan.FromDays(30);
+                o.PurgeInterval = TimeSpan.FromMinutes(20);
+            }));
             builder.Services.AddCairnConsole();
             await using (var app = builder.Build())
             {
@@ -72,6 +76,10 @@ public sealed class HostingTests
                 var page = await Json.ReadAsync(await client.GetAsync("/ops/api/runs?recoveryId=engine-1"));
 
                 Assert.Equal("Failed", Assert.Single(page.GetProperty("runs").EnumerateArray()).GetProperty("status").GetString());
+                var purge = await Json.ReadAsync(await client.GetAsync("/ops/api/purge"));
+                Assert.True(purge.GetProperty("known").GetBoolean());
+                Assert.Equal(TimeSpan.FromDays(30), TimeSpan.Parse(purge.GetProperty("retentionPeriod").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(TimeSpan.FromMinutes(20), TimeSpan.Parse(purge.GetProperty("interval").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
                 await app.StopAsync();
             }
 

@@ -51,6 +51,12 @@ internal sealed record BulkSkip(string RunId, string Reason);
 /// <summary>How many finished runs a purge deleted.</summary>
 internal sealed record PurgeResponse(int Purged, TimeSpan OlderThan);
 
+/// <summary>
+/// The scheduled purge of the engine the console runs in: <paramref name="Known"/> is false for a console over a store
+/// alone (<c>cairn console</c>), which cannot know the engines' settings; a null retention period purges nothing.
+/// </summary>
+internal sealed record PurgeSettingsResponse(bool Known, TimeSpan? RetentionPeriod, TimeSpan? Interval);
+
 /// <summary>An outbox message; its payload is shown under the same rules as a state.</summary>
 internal sealed record OutboxMessageResponse(
     Guid Id, string RunId, long CheckpointSequence, int Index, string Destination, OutboxStatus Status, int Attempts, DateTimeOffset CreatedAt,

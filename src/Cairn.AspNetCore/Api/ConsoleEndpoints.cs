@@ -26,6 +26,7 @@ internal static partial class ConsoleEndpoints
         Write(api.MapPost("/runs/{id}/cancel", CancelAsync)).Produces<RunResponse>();
         Write(api.MapPost("/runs/bulk/rerun", BulkRerunAsync)).Produces<BulkResponse>();
         Write(api.MapPost("/runs/bulk/cancel", BulkCancelAsync)).Produces<BulkResponse>();
+        Read(api.MapGet("/purge", PurgeSettings)).Produces<PurgeSettingsResponse>();
         Write(api.MapPost("/purge", PurgeAsync)).Produces<PurgeResponse>();
         Read(api.MapGet("/outbox", ListOutboxAsync)).Produces<IReadOnlyList<OutboxMessageResponse>>();
         Write(api.MapPost("/outbox/redrive", RedriveAsync)).Accepts<RedriveRequest>("application/json").Produces<RedriveResponse>();
@@ -207,6 +208,11 @@ internal static partial class ConsoleEndpoints
         Log.BulkAction(logger, action, user, changed, matched.Count);
         return Json(new BulkResponse(false, matched.Count, candidates.Count, changed, skipped));
     }
+
+    /// <summary>The hosting engine's scheduled purge; unknown for a console over a store alone.</summary>
+    private static IResult PurgeSettings(ConsoleOperator console) => Json(console.Operator.PurgeSettings is { } settings
+        ? new PurgeSettingsResponse(true, settings.RetentionPeriod, settings.Interval)
+        : new PurgeSettingsResponse(false, null, null));
 
     private static async Task<IResult> PurgeAsync(
         ConsoleOperator console, ILoggerFactory loggers, HttpContext context, [FromQuery] string? olderThan, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal interface IRunOperatorHost
     /// <summary>A run was cancelled: cancel its stage if it runs here.</summary>
     Task CancelRunningAsync(RunId runId);
 
+    /// <summary>The engine's scheduled purge: its retention period (null: no scheduled purge) and how often it runs.</summary>
+    PurgeSettings PurgeSettings { get; }
+
     /// <summary>Waits until the run may have changed, at most <paramref name="timeout"/>.</summary>
     Task WaitForChangeAsync(RunId runId, TimeSpan timeout, CancellationToken cancellationToken);
 }

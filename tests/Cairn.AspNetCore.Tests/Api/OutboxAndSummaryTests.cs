@@ -64,6 +64,17 @@ public sealed class OutboxAndSummaryTests
     }
 
     [Fact]
+    public async Task PurgeSettings_ConsoleOverAStoreAlone_AreUnknown()
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);
+
+        var purge = await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, "/cairn/api/purge"));
+
+        Assert.False(purge.GetProperty("known").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, purge.GetProperty("retentionPeriod").ValueKind);
+    }
+
+    [Fact]
     public async Task Summary_BadFilter_Returns400()
     {
         await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);

@@ -21,6 +21,7 @@ public sealed class AuthorizationMatrixTests
         { "POST", $"/runs/{Unknown}/cancel?compensate=true", [404, 403, 403, 404, 401] },
         { "POST", "/runs/bulk/rerun?status=Failed&dryRun=true", [200, 403, 403, 200, 401] },
         { "POST", "/runs/bulk/cancel?status=Failed&dryRun=true", [200, 403, 403, 200, 401] },
+        { "GET", "/purge", [200, 403, 200, 200, 401] },
         { "POST", "/purge?olderThan=36500d", [200, 403, 403, 200, 401] },
         { "GET", "/outbox", [200, 403, 200, 200, 401] },
         { "POST", "/outbox/redrive", [200, 403, 403, 200, 401] },

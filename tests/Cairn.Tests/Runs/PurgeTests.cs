@@ -17,6 +17,20 @@ public sealed class PurgeTests(ITestOutputHelper output) : EngineTest(output)
     };
 
     [Fact]
+    public async Task PurgeSettings_TheEnginesOperatorKnowsThem_AStoreAloneDoesNot()
+    {
+        var flow = Flow.Create<TestState>("settings").Stage("work", (_, _) => Task.CompletedTask).Build();
+        await using var engine = CreateEngine(flow, o =>
+        {
+            o.RetentionPeriod = TimeSpan.FromDays(3);
+            o.PurgeInterval = TimeSpan.FromMinutes(10);
+        });
+
+        Assert.Equal(new PurgeSettings(TimeSpan.FromDays(3), TimeSpan.FromMinutes(10)), engine.Operator.PurgeSettings);
+        Assert.Null(RunOperator.Create(Store).PurgeSettings);
+    }
+
+    [Fact]
     public async Task PurgeAsync_OldFinishedRuns_DeletesThemAndKeepsUnfinishedAndRecentOnes()
     {
         var flow = Flow.Create<TestState>("purge")

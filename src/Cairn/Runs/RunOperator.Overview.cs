@@ -13,4 +13,10 @@ public sealed partial class RunOperator
         ArgumentNullException.ThrowIfNull(query);
         return _queries.CountRunsAsync(query, cancellationToken);
     }
+
+    /// <summary>
+    /// The scheduled purge of the engine that hosts this operator API (<see cref="CairnEngine.Operator"/>); null for an
+    /// operator built from a store alone, which cannot know what the engines on that store are configured to purge.
+    /// </summary>
+    public PurgeSettings? PurgeSettings => _host?.PurgeSettings;
 }

@@ -30,10 +30,7 @@ public sealed class DemoLifetimeTests : IDisposable
         var workers = ChildrenOf(demo.Id);
         var worker = Assert.Single(workers);
 
-        using (var kill = Process.Start("kill", [$"-{signal}", demo.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        await StoreWaits.SignalAsync(demo.Id, signal);
 
         await demo.WaitForExitAsync();
         await WaitUntilGoneAsync(worker);
@@ -53,15 +50,8 @@ public sealed class DemoLifetimeTests : IDisposable
     ];
 
     /// <summary>Gone: no such process, or a zombie that nobody has reaped yet (it holds no lock and runs nothing).</summary>
-    private static async Task WaitUntilGoneAsync(int pid)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (File.Exists($"/proc/{pid}/stat") && ReadState(pid) is not ('Z' or 'X' or null))
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(15), $"the demo's worker {pid} still runs {deadline.Elapsed} after the demo died");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilGoneAsync(int pid) => StoreWaits.UntilAsync(
+        () => Task.FromResult(ReadState(pid) is 'Z' or 'X' or null), TimeSpan.FromSeconds(15), $"the demo's worker {pid} to die with the demo");
 
     private static char? ReadState(int pid)
     {

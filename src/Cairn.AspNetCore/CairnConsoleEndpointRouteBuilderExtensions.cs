@@ -20,8 +20,9 @@ public static class CairnConsoleEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the console under <paramref name="prefix"/>: its web pages at <c>{prefix}/</c> (status list, run detail, flows,
-    /// bulk repair; embedded in this assembly, served with a strict Content-Security-Policy), the JSON API under <c>{prefix}/api</c> (runs, run detail, re-run,
-    /// re-run from a point, cancel, bulk actions, purge, outbox, summary, flows, an anti-forgery token) and its OpenAPI document
+    /// bulk repair, outbox, retention; embedded in this assembly, served with a strict Content-Security-Policy), the JSON
+    /// API under <c>{prefix}/api</c> (runs, run detail, a kept checkpoint's state, re-run, re-run from a point, cancel, bulk
+    /// actions, purge, outbox, summary, flows, an anti-forgery token) and its OpenAPI document
     /// at <c>{prefix}/api/openapi.json</c>. Needs <c>services.AddCairnConsole()</c>.
     /// </summary>
     /// <remarks>

@@ -39,6 +39,11 @@ internal sealed class PostgresOperatorSql
             FROM {checkpoints} WHERE run_id = @run_id ORDER BY sequence DESC
             """;
 
+        GetCheckpoint = $"""
+            SELECT position, recovery_point, status_message, state, checksum, created_at
+            FROM {checkpoints} WHERE run_id = @run_id AND sequence = @sequence
+            """;
+
         RequestRerunFrom = $"""
             WITH target AS (
                 SELECT run_id, status, checkpoint_sequence FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
@@ -119,6 +124,8 @@ internal sealed class PostgresOperatorSql
     public string RequestRerun { get; }
 
     public string GetCheckpoints { get; }
+
+    public string GetCheckpoint { get; }
 
     public string RequestRerunFrom { get; }
 

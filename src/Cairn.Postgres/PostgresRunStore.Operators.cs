@@ -123,6 +123,22 @@ public sealed partial class PostgresRunStore
             cancellationToken);
 
     /// <inheritdoc />
+    public Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken) =>
+        ReadAsync(
+            _sql.Operators.GetCheckpoint,
+            parameters =>
+            {
+                Add(parameters, "run_id", runId.Value);
+                Add(parameters, "sequence", sequence);
+            },
+            async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                ? new Checkpoint(
+                    sequence, FlowPath.Parse(reader.GetString(0)), reader.GetString(1), NullableString(reader, 2), reader.GetFieldValue<byte[]>(3),
+                    reader.GetString(4)) { CreatedAt = Time(reader, 5) }
+                : null,
+            cancellationToken);
+
+    /// <inheritdoc />
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync(
             _sql.GetResult,

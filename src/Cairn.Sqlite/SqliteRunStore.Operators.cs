@@ -121,6 +121,22 @@ public sealed partial class SqliteRunStore
         ReadAsync<IReadOnlyList<CheckpointSummary>>(connection => GetCheckpoints(connection, null, runId), cancellationToken);
 
     /// <inheritdoc />
+    public Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            using var command = Command(connection, null,
+                "SELECT position, recovery_point, status_message, state, checksum, created_at FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence");
+            Bind(command, "$run_id", Key(runId));
+            Bind(command, "$sequence", sequence);
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? new Checkpoint(
+                    sequence, FlowPath.Parse(reader.GetString(0)), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetFieldValue<byte[]>(3), reader.GetString(4)) { CreatedAt = Time(reader.GetInt64(5)) }
+                : null;
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) =>
         ReadAsync(connection =>
         {

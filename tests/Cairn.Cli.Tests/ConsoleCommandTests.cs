@@ -51,6 +51,36 @@ public sealed class ConsoleCommandTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
     }
 
+    [Fact]
+    public async Task Console_WithToken_PagesSendPeopleToSignInAndTheTokenStartsASession()
+    {
+        await SeedAsync();
+
+        using var console = DotnetProgram.Start("Cairn.Cli.dll", "console", "--store", StorePath, "--urls", "http://127.0.0.1:0", "--token", Token);
+        var api = ApiUrl(await console.WaitForLineAsync("cairn console: serving"));
+        var site = api[..^"/cairn/api".Length];
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false });
+
+        using var page = await client.GetAsync($"{site}/cairn/");
+        using var wrong = await client.PostAsync($"{site}/cairn/signin", Form("not-the-token", "/cairn/"));
+        using var elsewhere = await client.PostAsync($"{site}/cairn/signin", Form(Token, "//evil.example/cairn/"));
+        using var runs = await client.GetAsync($"{api}/runs");
+        using var forged = await client.PostAsync($"{api}/purge?olderThan=3650d", content: null);
+
+        Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+        Assert.Equal("/cairn/signin?returnUrl=%2Fcairn%2F", page.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("That is not this console&#x27;s token.", await wrong.Content.ReadAsStringAsync());
+        Assert.Equal("/cairn/", elsewhere.Headers.Location?.OriginalString); // Never a redirect off the console.
+        Assert.Equal(HttpStatusCode.OK, runs.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode); // A session's write needs the anti-forgery token.
+        Assert.Contains("anti-forgery", await forged.Content.ReadAsStringAsync());
+    }
+
+    private static FormUrlEncodedContent Form(string token, string returnUrl) =>
+        new(new Dictionary<string, string> { ["token"] = token, ["returnUrl"] = returnUrl });
+
     [Theory]
     [InlineData("http://0.0.0.0:5999")]
     [InlineData("http://*:5999")]

@@ -22,7 +22,14 @@ public sealed class BrowserFixture : IAsyncLifetime
 
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // A name of another site that resolves to this machine, as DNS rebinding makes it; every other name fails
+            // to resolve, so that no test can reach past loopback.
+            Args = [$"--host-resolver-rules=MAP {ConsoleApp.RebindingHost} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+        });
     }
 
     public async Task DisposeAsync()

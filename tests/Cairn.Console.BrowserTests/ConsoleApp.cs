@@ -1,6 +1,7 @@
 using Cairn.Flows;
 using Cairn.Sqlite;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -27,10 +28,19 @@ internal sealed class ConsoleApp : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
+    /// <summary>The SQLite file of the app's engine.</summary>
+    public string StorePath => _path;
+
     /// <summary>The console's page, ending in <c>/cairn/</c>.</summary>
     public string BaseUrl { get; }
 
     public volatile bool MailServerDown = true;
+
+    /// <summary>While set, the outbox's publisher of <c>mail</c> messages throws, and a message is dead-lettered at its first failure.</summary>
+    public volatile bool BrokerDown;
+
+    /// <summary>The host name a browser maps to 127.0.0.1 (<see cref="BrowserFixture"/>): a page of another site re-pointed at this machine.</summary>
+    public const string RebindingHost = "cairn.rebinding.test";
 
     public Flow<Order> OrderFlow { get; private set; } = null!;
 
@@ -38,7 +48,9 @@ internal sealed class ConsoleApp : IAsyncDisposable
 
     /// <param name="options">Changes the console's options.</param>
     /// <param name="pricedMessage">The status message of the recovery point 'priced'; default <see cref="PricedMessage"/>.</param>
-    public static async Task<ConsoleApp> StartAsync(Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null, string pricedMessage = PricedMessage)
+    /// <param name="behindProxy">Whether the app trusts <c>X-Forwarded-For</c> from a reverse proxy on 127.0.0.1, as an app behind one does.</param>
+    public static async Task<ConsoleApp> StartAsync(
+        Action<Cairn.AspNetCore.CairnConsoleOptions>? options = null, string pricedMessage = PricedMessage, bool behindProxy = false)
     {
         var path = Path.Combine(Path.GetTempPath(), $"cairn-browser-{Guid.NewGuid():N}.db");
         var builder = WebApplication.CreateSlimBuilder();
@@ -52,6 +64,7 @@ internal sealed class ConsoleApp : IAsyncDisposable
             .Stage("price", (ctx, ct) =>
             {
                 ctx.State.Total = ctx.State.Quantity * 10;
+                ctx.Outbox.Add("mail", new { ctx.State.Id, ctx.State.Total });
                 return ctx.State.Quantity <= 0 ? throw new InvalidOperationException($"quantity {ctx.State.Quantity} is not positive") : Task.CompletedTask;
             })
             .RecoveryPoint("priced", pricedMessage)
@@ -60,9 +73,25 @@ internal sealed class ConsoleApp : IAsyncDisposable
                 .RecoveryPoint("approved", "approved by a manager"))
             .Stage("send", (ctx, ct) => app!.MailServerDown ? throw new InvalidOperationException("the mail server refused the order") : Task.CompletedTask)
             .Build();
-        builder.Services.AddCairn(c => c.UseSqlite(path).AddFlow(flow).Configure(o => o.PollInterval = TimeSpan.FromMilliseconds(200)));
+        builder.Services.AddCairn(c => c.UseSqlite(path)
+            .AddFlow(flow)
+            .AddOutboxPublisher("mail", (_, _) => app!.BrokerDown ? throw new IOException("the broker is down") : Task.CompletedTask)
+            .Configure(o =>
+            {
+                o.PollInterval = TimeSpan.FromMilliseconds(200);
+                o.CheckpointsToKeep = 3;
+                o.OutboxPollInterval = TimeSpan.FromMilliseconds(200);
+                o.OutboxRetryPolicy = RetryPolicy.None;
+            }));
         builder.Services.AddCairnConsole(options);
         var web = builder.Build();
+        if (behindProxy)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor };
+            forwarded.KnownProxies.Add(System.Net.IPAddress.Loopback);
+            web.UseForwardedHeaders(forwarded);
+        }
+
         web.MapCairnConsole();
         await web.StartAsync();
         var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -76,6 +105,19 @@ internal sealed class ConsoleApp : IAsyncDisposable
 
     public async Task<RunInfo> RunOfAsync(string recoveryId) =>
         (await Engine.Operator.ListRunsAsync(new RunQuery { RecoveryId = recoveryId, Limit = 1 })).Runs.Single();
+
+    /// <summary>Changes the latest checkpoint's state in the SQLite file behind the engine's back, as damage or tampering would.</summary>
+    public async Task TamperLatestCheckpointAsync(RunId runId)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "UPDATE checkpoints SET state = CAST(replace(CAST(state AS TEXT), '\"Total\":10', '\"Total\":99') AS BLOB) " +
+            "WHERE run_id = $run AND sequence = (SELECT max(sequence) FROM checkpoints WHERE run_id = $run)";
+        command.Parameters.AddWithValue("$run", runId.ToString());
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -102,6 +102,32 @@ public abstract partial class RunStoreContract
     }
 
     [Fact]
+    public async Task GetCheckpointAsync_KeptCheckpoint_ReturnsItWithItsState()
+    {
+        var run = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 3);
+
+        var oldest = await Store.GetCheckpointAsync(run.Id, 1, Ct);
+        var latest = await Store.GetCheckpointAsync(run.Id, 3, Ct);
+
+        Assert.NotNull(oldest);
+        Assert.Equal((1L, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1", run.CreatedAt + TimeSpan.FromSeconds(1)),
+            (oldest.Sequence, oldest.Position, oldest.RecoveryPoint, oldest.StatusMessage, oldest.Checksum, oldest.CreatedAt));
+        Assert.Equal(State(1), oldest.State.ToArray());
+        Assert.Equal(State(3), latest!.State.ToArray());
+        Assert.Equal(run.CreatedAt + TimeSpan.FromSeconds(3), latest.CreatedAt);
+    }
+
+    [Fact]
+    public async Task GetCheckpointAsync_UnknownRunOrSequence_ReturnsNull()
+    {
+        var run = await CreateWithCheckpointsAsync(RunStatus.Failed, count: 2);
+
+        Assert.Null(await Store.GetCheckpointAsync(RunId.New(), 1, Ct));
+        Assert.Null(await Store.GetCheckpointAsync(run.Id, 3, Ct));
+        Assert.Null(await Store.GetCheckpointAsync(run.Id, 0, Ct));
+    }
+
+    [Fact]
     public async Task GetCheckpointsAsync_UnknownRunOrNoCheckpoint_ReturnsEmpty()
     {
         var pending = await CreateAsync();

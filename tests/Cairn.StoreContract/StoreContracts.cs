@@ -30,6 +30,9 @@ public static class StoreContracts
     public static Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(this RunStore store, RunId runId, CancellationToken cancellationToken) =>
         store.Queries().GetCheckpointsAsync(runId, cancellationToken);
 
+    public static Task<Checkpoint?> GetCheckpointAsync(this RunStore store, RunId runId, long sequence, CancellationToken cancellationToken) =>
+        store.Queries().GetCheckpointAsync(runId, sequence, cancellationToken);
+
     public static Task<ReadOnlyMemory<byte>?> GetResultAsync(this RunStore store, RunId runId, CancellationToken cancellationToken) =>
         store.Queries().GetResultAsync(runId, cancellationToken);
 

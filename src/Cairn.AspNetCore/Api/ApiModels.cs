@@ -31,6 +31,9 @@ internal sealed record CheckpointResponse(
         new(c.Sequence, c.Position.ToString(), c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.StateSize, c.HoldsBranchStates);
 }
 
+/// <summary>One kept checkpoint with its state.</summary>
+internal sealed record CheckpointDetailResponse(CheckpointResponse Checkpoint, StateResponse State);
+
 /// <summary>A state or result as the console shows it: possibly hidden, redacted or cut; always a JSON string, never markup.</summary>
 internal sealed record StateResponse(bool Shown, string? Reason, bool? ChecksumMatches, int Size, bool Truncated, bool Redacted, string? Text);
 

@@ -21,6 +21,7 @@ internal static partial class ConsoleEndpoints
     {
         Read(api.MapGet("/runs", ListRunsAsync)).Produces<RunListResponse>();
         Read(api.MapGet("/runs/{id}", GetRunAsync)).Produces<RunDetailResponse>();
+        Read(api.MapGet("/runs/{id}/checkpoints/{sequence}", GetCheckpointAsync)).Produces<CheckpointDetailResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         Write(api.MapPost("/runs/{id}/rerun", RerunAsync)).Produces<RunResponse>();
         Write(api.MapPost("/runs/{id}/rerun-from", RerunFromAsync)).Accepts<RerunFromRequest>("application/json").Produces<RunResponse>();
         Write(api.MapPost("/runs/{id}/cancel", CancelAsync)).Produces<RunResponse>();
@@ -73,6 +74,26 @@ internal static partial class ConsoleEndpoints
             latest is null ? null : CheckpointResponse.From(latest.Checkpoint),
             latest is null ? null : StateView.Of(latest.State, latest.ChecksumMatches, options.Value),
             result is { } bytes ? StateView.Of(bytes, null, options.Value) : null));
+    }
+
+    /// <summary>One kept checkpoint with its state (checksum verified), for viewing or editing before a re-run from it.</summary>
+    private static async Task<IResult> GetCheckpointAsync(
+        ConsoleOperator console, IOptions<CairnConsoleOptions> options, string id, string sequence, CancellationToken cancellationToken)
+    {
+        var runId = ConsoleInput.RunIdOf(id);
+        var number = ConsoleInput.Sequence(sequence);
+        var op = console.Operator;
+        if (await op.GetCheckpointAsync(runId, number, cancellationToken).ConfigureAwait(false) is { } found)
+        {
+            return Json(new CheckpointDetailResponse(CheckpointResponse.From(found.Checkpoint), StateView.Of(found.State, found.ChecksumMatches, options.Value)));
+        }
+
+        _ = await op.GetRunAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+        var kept = await op.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false);
+        return Results.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Checkpoint not found",
+            detail: new CheckpointNotFoundException(runId, $"checkpoint {number}", kept).Message);
     }
 
     private static async Task<IResult> RerunAsync(ConsoleOperator console, ILoggerFactory loggers, HttpContext context, string id, CancellationToken cancellationToken)

@@ -35,6 +35,10 @@ internal static class ConsoleInput
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxPageSize ? limit
         : throw new ConsoleInputException($"limit '{text}' must be a whole number between 1 and {MaxPageSize}.");
 
+    public static long Sequence(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && sequence >= 1 ? sequence
+        : throw new ConsoleInputException($"'{text}' is not a checkpoint's sequence number (a whole number from 1).");
+
     public static bool Flag(string? text, string name) =>
         Blank(text) ? false
         : bool.TryParse(text, out var value) ? value

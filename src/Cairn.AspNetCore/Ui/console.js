@@ -113,6 +113,7 @@
         token = null; // Expired or rotated: fetch a fresh one and try once more.
         continue;
       }
+      if (response.status === 401) throw new Error('Not signed in, or the session has ended (HTTP 401): reload the page to sign in.');
       const detail = data && (data.detail || data.title);
       throw new Error((detail || 'HTTP ' + response.status) + (detail ? ' (HTTP ' + response.status + ')' : ''));
     }
@@ -261,6 +262,28 @@
           el('h2', {}, 'State'), state,
           result)));
     let detail = null;
+    let viewing = null; // The sequence of the older checkpoint whose state is shown, or null for the latest.
+
+    function showLatest() {
+      viewing = null;
+      showState(state, detail.state, detail.latestCheckpoint ? 'Latest checkpoint #' + detail.latestCheckpoint.sequence + ' (' + detail.latestCheckpoint.recoveryPoint + ')' : null);
+    }
+
+    function checkpointState(checkpoint) {
+      return api('runs/' + encodeURIComponent(id) + '/checkpoints/' + checkpoint.sequence);
+    }
+
+    async function viewCheckpoint(checkpoint) {
+      try {
+        const found = await checkpointState(checkpoint);
+        showError('');
+        viewing = checkpoint.sequence;
+        showState(state, found.state, 'Checkpoint #' + checkpoint.sequence + ' (' + checkpoint.recoveryPoint + ')');
+        state.prepend(el('p', {}, el('button', { type: 'button', id: 'state-latest', onclick: showLatest }, 'Show the latest checkpoint\'s state')));
+      } catch (e) {
+        showError(e.message);
+      }
+    }
 
     async function load() {
       detail = await api('runs/' + encodeURIComponent(id));
@@ -291,9 +314,11 @@
         el('td', { class: 'message' }, c.statusMessage || ''),
         el('td', { title: c.createdAt }, time(c.createdAt)),
         el('td', {}, c.stateSize + ' B'),
-        el('td', {}, el('button', { type: 'button', class: 'rerun-from', onclick: () => openEditor(c) }, 'Rerun from here'))))
+        el('td', { class: 'row-buttons' },
+          el('button', { type: 'button', class: 'view-state', onclick: () => viewCheckpoint(c) }, 'View state'),
+          el('button', { type: 'button', class: 'rerun-from', onclick: () => openEditor(c) }, 'Rerun from here'))))
         : [el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No kept checkpoint.'))]));
-      showState(state, detail.state, detail.latestCheckpoint ? 'Latest checkpoint #' + detail.latestCheckpoint.sequence + ' (' + detail.latestCheckpoint.recoveryPoint + ')' : null);
+      if (viewing === null) showLatest();
       if (detail.result) {
         fill(result, el('h2', {}, 'Result'));
         const box = el('div', { id: 'result-view' });
@@ -316,10 +341,19 @@
         () => api('runs/' + encodeURIComponent(id) + '/cancel' + (compensate ? '?compensate=true' : ''), { method: 'POST' }), load);
     }
 
-    function openEditor(checkpoint) {
+    async function openEditor(checkpoint) {
       busy = true;
-      const latest = detail.latestCheckpoint && detail.latestCheckpoint.sequence === checkpoint.sequence;
-      const known = latest && detail.state && detail.state.shown && !detail.state.truncated && !detail.state.redacted ? pretty(detail.state.text) : '';
+      let view = null;
+      try {
+        view = (await checkpointState(checkpoint)).state;
+      } catch (e) {
+        showError(e.message);
+      }
+      const known = view && view.shown && !view.truncated && !view.redacted ? pretty(view.text) : '';
+      const why = !view ? 'The checkpoint\'s state could not be read'
+        : !view.shown ? 'The console does not show this state (' + (view.reason || 'turned off') + ')'
+          : view.truncated ? 'The state is longer than the console shows'
+            : view.redacted ? 'The console redacts this state' : null;
       const edit = el('input', { type: 'checkbox', id: 'editor-edit' });
       const area = el('textarea', { id: 'editor-state', rows: 12, spellcheck: 'false', disabled: true, 'aria-label': 'Edited state (JSON)' });
       area.value = known;
@@ -341,7 +375,7 @@
       fill(editor, el('section', { class: 'editor' },
         el('h2', {}, 'Rerun from checkpoint #' + checkpoint.sequence + ' (' + checkpoint.recoveryPoint + ')'),
         el('label', {}, edit, ' Replace the checkpoint\'s state with this JSON'),
-        known ? null : el('p', { class: 'muted' }, 'The console shows only the latest checkpoint\'s state; type the whole state to replace this one.'),
+        why ? el('p', { class: 'muted', id: 'editor-why' }, why + ': type the whole state to replace it.') : null,
         area,
         el('div', { class: 'dialog-buttons' },
           el('button', { type: 'button', id: 'editor-close', onclick: close }, 'Close'),
@@ -453,6 +487,97 @@
     return null;
   }
 
+  // ---- Outbox ----
+
+  async function outboxPage() {
+    const status = el('select', { id: 'outbox-status', 'aria-label': 'Outbox status' },
+      el('option', { value: '' }, 'Pending and dead-lettered'),
+      el('option', { value: 'Pending' }, 'Pending'),
+      el('option', { value: 'DeadLettered' }, 'Dead-lettered'));
+    const body = el('tbody', { id: 'outbox' });
+    const buttons = el('div', { class: 'actions' });
+    status.addEventListener('change', load);
+    fill(main, el('h1', {}, 'Outbox'),
+      el('p', { class: 'muted' }, 'Messages committed with their runs\' checkpoints and not yet delivered; a dead-lettered one waits for a re-drive.'),
+      el('div', { class: 'filters' }, status), buttons,
+      el('table', { class: 'outbox' },
+        el('thead', {}, el('tr', {}, ['Status', 'Destination', 'Run', 'Attempts', 'Created', 'Next attempt', 'Last error', 'Payload', ''].map(h => el('th', {}, h)))),
+        body));
+
+    async function load() {
+      const messages = await api('outbox' + query({ status: status.value, limit: 500 }));
+      const dead = messages.filter(m => m.status === 'DeadLettered');
+      fill(buttons, el('button', { type: 'button', id: 'outbox-redrive-all', disabled: dead.length === 0, onclick: () => redrive(null, dead.length) },
+        'Re-drive every dead letter'));
+      fill(body, messages.length ? messages.map(m => el('tr', { 'data-message': m.id, 'data-outbox-status': m.status },
+        el('td', {}, el('span', { class: 'status status-' + (m.status === 'DeadLettered' ? 'Failed' : 'Pending') }, m.status)),
+        el('td', {}, m.destination),
+        el('td', {}, el('a', { href: '#/runs/' + encodeURIComponent(m.runId) }, m.runId.slice(0, 12) + '…'), el('div', { class: 'muted' }, 'checkpoint #' + m.checkpointSequence + ', message ' + m.index)),
+        el('td', {}, m.attempts),
+        el('td', { title: m.createdAt }, time(m.createdAt)),
+        el('td', { title: m.dueAt || '' }, m.status === 'DeadLettered' ? '' : time(m.dueAt)),
+        el('td', { class: 'message' }, m.lastError ? el('div', { class: 'run-error' }, m.lastError) : ''),
+        el('td', { class: 'message' }, el('details', {}, el('summary', {}, m.payload.size + ' bytes'), payload(m.payload))),
+        el('td', {}, m.status === 'DeadLettered'
+          ? el('button', { type: 'button', class: 'redrive', onclick: () => redrive([m.id], 1) }, 'Re-drive')
+          : null)))
+        : [el('tr', {}, el('td', { colspan: 9, class: 'empty' }, 'No message waits in the outbox.'))]);
+    }
+
+    function payload(view) {
+      const box = el('div');
+      showState(box, view, null);
+      return box;
+    }
+
+    function redrive(ids, count) {
+      act('Re-drive', ids ? 'Send this message again?' : 'Send all ' + count + ' dead-lettered messages again?', 'Re-drive',
+        () => api('outbox/redrive', { method: 'POST', body: { ids } }),
+        async done => { await load(); fill(buttons.appendChild(el('span', { id: 'outbox-done' })), done.redriven + ' messages re-driven.'); });
+    }
+
+    await load();
+    return load;
+  }
+
+  // ---- Retention ----
+
+  // A .NET TimeSpan as JSON ("30.00:00:00", "01:00:00") in words.
+  function duration(text) {
+    const match = /^(?:(\d+)\.)?(\d+):(\d+):(\d+)/.exec(text || '');
+    if (!match) return String(text);
+    const [days, hours, minutes, seconds] = match.slice(1).map(v => Number(v || 0));
+    const parts = [[days, 'day'], [hours, 'hour'], [minutes, 'minute'], [seconds, 'second']].filter(p => p[0] > 0).map(p => p[0] + ' ' + p[1] + (p[0] === 1 ? '' : 's'));
+    return parts.length ? parts.join(' ') : '0 seconds';
+  }
+
+  async function purgePage() {
+    const settings = await api('purge');
+    const age = el('input', { id: 'purge-older-than', value: '30d', size: 8, 'aria-label': 'Older than' });
+    const outcome = el('p', { id: 'purge-done' });
+    fill(main, el('h1', {}, 'Retention'),
+      el('section', { class: 'flow', id: 'purge-settings' },
+        el('h2', {}, 'Scheduled purge'),
+        !settings.known ? el('p', {}, 'Not known here: this console runs over a store alone, and each engine purges by its own options (CairnOptions.RetentionPeriod).')
+          : settings.retentionPeriod ? el('p', {}, 'The engine deletes finished runs older than ', el('b', {}, duration(settings.retentionPeriod)), ', checking every ', duration(settings.interval), '.')
+            : el('p', {}, 'No retention period: the engine keeps finished runs until they are purged by hand.')),
+      el('section', { class: 'flow' },
+        el('h2', {}, 'Purge now'),
+        el('p', { class: 'muted' }, 'Deletes completed, failed, cancelled and compensated runs that finished longer ago than this (30d, 12h, 90m), with their checkpoints and events. Unfinished runs are never purged.'),
+        el('div', { class: 'filters' }, 'Finished more than', age, 'ago',
+          el('button', { type: 'button', id: 'purge-now', class: 'danger', onclick: purge }, 'Purge')),
+        outcome));
+
+    function purge() {
+      const olderThan = age.value.trim();
+      act('Purge', 'Delete every run that finished more than ' + olderThan + ' ago? This cannot be undone.', 'Purge',
+        () => api('purge' + query({ olderThan }), { method: 'POST' }),
+        done => { fill(outcome, done.purged + ' finished runs purged.'); });
+    }
+
+    return null;
+  }
+
   // ---- Routing and polling ----
 
   async function route() {
@@ -466,6 +591,8 @@
       if (parts[0] === 'runs' && parts[1]) refresh = await runPage(decodeURIComponent(parts[1]));
       else if (parts[0] === 'flows') refresh = await flowsPage();
       else if (parts[0] === 'bulk') refresh = await bulkPage();
+      else if (parts[0] === 'outbox') refresh = await outboxPage();
+      else if (parts[0] === 'purge') refresh = await purgePage();
       else refresh = await runsPage();
     } catch (e) {
       showError(e.message);

@@ -19,8 +19,8 @@ namespace Cairn.Cli.Commands;
 
 /// <summary>
 /// <c>cairn console --store STORE [--urls URL] [--token TOKEN]</c>: serves the operator console (web pages and REST API) over a store,
-/// bound to 127.0.0.1 unless told otherwise. Off loopback it needs <c>--token</c>: a bearer token that grants the
-/// operator role, and then every request to the API needs it. <c>/healthz</c> answers whether the store is reachable.
+/// bound to 127.0.0.1 unless told otherwise. Off loopback it needs <c>--token</c>: a token that grants the operator role,
+/// sent by scripts as a bearer token and typed once by people at <c>/cairn/signin</c> (<see cref="ConsoleSignIn"/>). <c>/healthz</c> answers whether the store is reachable.
 /// </summary>
 internal static class ConsoleCommand
 {
@@ -71,8 +71,7 @@ internal static class ConsoleCommand
             builder.Services.AddHealthChecks().AddCairn();
             if (secret is not null)
             {
-                builder.Services.AddAuthentication(BearerToken.Scheme)
-                    .AddScheme<BearerTokenOptions, BearerToken>(BearerToken.Scheme, o => o.Token = secret);
+                ConsoleSignIn.AddTokenAuthentication(builder.Services, secret);
             }
 
             builder.Services.AddCairnConsole(options =>
@@ -86,11 +85,15 @@ internal static class ConsoleCommand
 
             await using var app = builder.Build();
             app.MapCairnConsole("/cairn");
+            if (secret is not null)
+            {
+                ConsoleSignIn.Map(app);
+            }
             // The store's reachability, open like serve's --health-urls: it tells nothing about the runs.
             app.MapHealthChecks("/healthz");
             await app.StartAsync(ct);
             var listening = string.Join(", ", app.Urls.Select(url => url.TrimEnd('/') + "/cairn/api"));
-            Console.Out.WriteLine($"cairn console: serving {StoreOption.Describe(storeValue)} at {listening}{(secret is null ? " (loopback only)" : " (bearer token required)")}; Ctrl+C to stop");
+            Console.Out.WriteLine($"cairn console: serving {StoreOption.Describe(storeValue)} at {listening}{(secret is null ? " (loopback only)" : $" (bearer token required; people sign in at {ConsoleSignIn.SignInPath})")}; Ctrl+C to stop");
             Console.Out.Flush();
             await app.WaitForShutdownAsync(ct);
             Console.Out.WriteLine("cairn console: stopped");
@@ -133,44 +136,5 @@ internal static class ConsoleCommand
                     $"--urls '{address}' is reachable from other machines: pass --token TOKEN so that requests must authenticate, or listen on 127.0.0.1.");
             }
         }
-    }
-
-    /// <summary>Authenticates <c>Authorization: Bearer TOKEN</c> with the one token given, as a user with the operator role.</summary>
-    private sealed class BearerToken(IOptionsMonitor<ConsoleCommand.BearerTokenOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<ConsoleCommand.BearerTokenOptions>(options, logger, encoder)
-    {
-        public new const string Scheme = "Bearer";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            var header = Request.Headers.Authorization.FirstOrDefault();
-            if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-
-            var given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
-            if (!CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(Options.Token)))
-            {
-                return Task.FromResult(AuthenticateResult.Fail("The bearer token is not the console's."));
-            }
-
-            var identity = new ClaimsIdentity(
-                [new Claim(ClaimTypes.Name, "token holder"), new Claim(ClaimTypes.Role, CairnConsoleDefaults.OperatorRole)], Scheme);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme)));
-        }
-
-        protected override Task HandleChallengeAsync(AuthenticationProperties properties)
-        {
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            Response.Headers.WWWAuthenticate = "Bearer";
-            return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>The one token <see cref="BearerToken"/> accepts.</summary>
-    internal sealed class BearerTokenOptions : AuthenticationSchemeOptions
-    {
-        public string Token { get; set; } = "";
     }
 }

@@ -1,6 +1,6 @@
 namespace Cairn.Runs;
 
-/// <summary>A run's latest checkpoint with its state, as an operator inspects it.</summary>
+/// <summary>One of a run's checkpoints with its state, as an operator inspects it.</summary>
 /// <param name="Checkpoint">The checkpoint without its state.</param>
 /// <param name="State">The serialized state, as stored.</param>
 /// <param name="ChecksumMatches">Whether the state still matches the checkpoint's checksum; false for a damaged or tampered checkpoint.</param>

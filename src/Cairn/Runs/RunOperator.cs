@@ -88,14 +88,22 @@ public sealed partial class RunOperator
     public async Task<CheckpointState?> GetLatestCheckpointAsync(RunId runId, CancellationToken cancellationToken = default)
     {
         var data = await _store.GetRecoveryDataAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (data.Checkpoint is not { } c)
-        {
-            return null;
-        }
-
-        var summary = new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length);
-        return new CheckpointState(summary, c.State, StateCodec.Matches(c.State.Span, c.Checksum));
+        return Inspect(data.Checkpoint);
     }
+
+    /// <summary>
+    /// Gets one of a run's kept checkpoints (by its sequence number, as <see cref="GetCheckpointsAsync"/> lists them) with
+    /// its state and whether its checksum still matches, or null when the run keeps no such checkpoint or does not exist.
+    /// </summary>
+    public async Task<CheckpointState?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken = default) =>
+        Inspect(await _queries.GetCheckpointAsync(runId, sequence, cancellationToken).ConfigureAwait(false));
+
+    private static CheckpointState? Inspect(Checkpoint? checkpoint) => checkpoint is not { } c
+        ? null
+        : new CheckpointState(
+            new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length),
+            c.State,
+            StateCodec.Matches(c.State.Span, c.Checksum));
 
     /// <summary>Gets a run's serialized input, or null once the run has completed (its recovery data is deleted then).</summary>
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>

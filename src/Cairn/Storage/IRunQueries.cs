@@ -52,6 +52,12 @@ public interface IRunQueries
     /// </summary>
     Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gets one of a run's kept checkpoints with its state, as stored (its checksum is not checked here), or null when
+    /// the run keeps no checkpoint with that sequence number or does not exist.
+    /// </summary>
+    Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken);
+
     /// <summary>Gets a completed run's serialized result, or null when the run has none.</summary>
     Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken);
 }

@@ -56,6 +56,15 @@ public sealed partial class InMemoryRunStore
     }
 
     /// <inheritdoc />
+    public Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_runs.TryGetValue(runId, out var entry) ? entry.Checkpoints.Find(c => c.Sequence == sequence) : null);
+        }
+    }
+
+    /// <inheritdoc />
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken)
     {
         lock (_lock)

@@ -147,6 +147,57 @@ public sealed class RunsEndpointTests
     }
 
     [Fact]
+    public async Task GetCheckpoint_KeptCheckpoint_ShowsItsVerifiedState()
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 1, completed: 0);
+        var run = await host.RunAsync(RunStatus.Failed);
+
+        var found = await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, $"/cairn/api/runs/{run.Id}/checkpoints/1"));
+
+        Assert.Equal(1, found.GetProperty("checkpoint").GetProperty("sequence").GetInt64());
+        Assert.Equal("loaded", found.GetProperty("checkpoint").GetProperty("recoveryPoint").GetString());
+        var state = found.GetProperty("state");
+        Assert.True(state.GetProperty("checksumMatches").GetBoolean());
+        Assert.Contains("hunter2", state.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task GetCheckpoint_RedactedProperty_ReplacesItsValue()
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 1, completed: 0, options: o => o.RedactedStateProperties.Add("secret"));
+        var run = await host.RunAsync(RunStatus.Failed);
+
+        var state = (await Json.ReadAsync(await host.SendAsync(HttpMethod.Get, $"/cairn/api/runs/{run.Id}/checkpoints/1"))).GetProperty("state");
+
+        Assert.True(state.GetProperty("redacted").GetBoolean());
+        Assert.DoesNotContain("hunter2", state.GetProperty("text").GetString());
+    }
+
+    [Theory]
+    [InlineData("/checkpoints/9", HttpStatusCode.NotFound, "keeps no checkpoint 9")]
+    [InlineData("/checkpoints/0", HttpStatusCode.BadRequest, "'0' is not a checkpoint's sequence number (a whole number from 1).")]
+    [InlineData("/checkpoints/x1", HttpStatusCode.BadRequest, "'x1' is not a checkpoint's sequence number (a whole number from 1).")]
+    public async Task GetCheckpoint_NoSuchCheckpoint_SaysWhich(string suffix, HttpStatusCode status, string detail)
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 1, completed: 0);
+        var run = await host.RunAsync(RunStatus.Failed);
+
+        var problem = await Json.ProblemAsync(await host.SendAsync(HttpMethod.Get, $"/cairn/api/runs/{run.Id}{suffix}"), status);
+
+        Assert.Contains(detail, problem);
+    }
+
+    [Fact]
+    public async Task GetCheckpoint_UnknownRun_Returns404()
+    {
+        await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);
+
+        var detail = await Json.ProblemAsync(await host.SendAsync(HttpMethod.Get, $"/cairn/api/runs/{RunId.New()}/checkpoints/1"), HttpStatusCode.NotFound);
+
+        Assert.Contains("does not exist", detail);
+    }
+
+    [Fact]
     public async Task GetRun_UnknownRun_Returns404()
     {
         await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);

@@ -16,6 +16,7 @@ public sealed class AuthorizationMatrixTests
     {
         { "GET", "/runs", [200, 403, 200, 200, 401] },
         { "GET", "/runs/{failed}", [200, 403, 200, 200, 401] },
+        { "GET", "/runs/{failed}/checkpoints/1", [200, 403, 200, 200, 401] },
         { "POST", $"/runs/{Unknown}/rerun", [404, 403, 403, 404, 401] },
         { "POST", $"/runs/{Unknown}/rerun-from", [404, 403, 403, 404, 401] },
         { "POST", $"/runs/{Unknown}/cancel?compensate=true", [404, 403, 403, 404, 401] },

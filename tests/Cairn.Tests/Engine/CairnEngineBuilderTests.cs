@@ -232,6 +232,9 @@ public sealed class CairnEngineBuilderTests
         public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
             _inner.GetCheckpointsAsync(runId, cancellationToken);
 
+        public Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken) =>
+            _inner.GetCheckpointAsync(runId, sequence, cancellationToken);
+
         public Task<RunRecord> RequestRerunFromAsync(RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
             _inner.RequestRerunFromAsync(runId, sequence, state, message, cancellationToken);
     }

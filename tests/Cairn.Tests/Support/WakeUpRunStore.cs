@@ -93,6 +93,9 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
     public Task<IReadOnlyList<CheckpointSummary>> GetCheckpointsAsync(RunId runId, CancellationToken cancellationToken) =>
         inner.GetCheckpointsAsync(runId, cancellationToken);
 
+    public Task<Checkpoint?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken) =>
+        inner.GetCheckpointAsync(runId, sequence, cancellationToken);
+
     public Task<RunRecord> RequestRerunFromAsync(RunId runId, long sequence, byte[]? state, string message, CancellationToken cancellationToken) =>
         inner.RequestRerunFromAsync(runId, sequence, state, message, cancellationToken);
 

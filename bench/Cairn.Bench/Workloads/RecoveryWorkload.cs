@@ -68,7 +68,7 @@ internal static class RecoveryWorkload
                 }
 
                 await Task.Delay(PollInterval, cancellationToken);
-                passed = await CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
+                passed = await Workload.CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
                 if (prepareClock.Elapsed - lastReport >= TimeSpan.FromSeconds(2))
                 {
                     lastReport = prepareClock.Elapsed;
@@ -81,7 +81,7 @@ internal static class RecoveryWorkload
             AnsiConsole.MarkupLine($"  all {parameters.Runs:N0} runs past point-1 after {Format.Seconds(prepared)}; child process {child.Id} [red]killed with SIGKILL[/]");
         }
 
-        var stranded = await CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
+        var stranded = await Workload.CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1, cancellationToken);
         if (stranded != parameters.Runs)
         {
             throw new InvalidOperationException($"After the kill, {stranded:N0} runs instead of {parameters.Runs:N0} are left Running past point-1.");
@@ -103,11 +103,7 @@ internal static class RecoveryWorkload
             }
         }
 
-        var completed = await CountAsync(reader, flowName, RunStatus.Completed, parameters.Runs, _ => true, cancellationToken);
-        if (completed != parameters.Runs)
-        {
-            throw new InvalidOperationException($"After the restart, {completed:N0} runs instead of {parameters.Runs:N0} are Completed.");
-        }
+        var completed = await Workload.EnsureAllCompletedAsync(reader, flowName, parameters.Runs, "the restart", cancellationToken);
 
         var results = new Results(
             parameters.Runs,
@@ -132,12 +128,6 @@ internal static class RecoveryWorkload
             results.CompletedInStore,
             cancellationToken);
         return 0;
-    }
-
-    internal static async Task<int> CountAsync(RunStore reader, string flowName, RunStatus status, int runs, Func<RunRecord, bool> predicate, CancellationToken cancellationToken)
-    {
-        var found = await ((IRunQueries)reader).ListRunsAsync(new RunQuery { Statuses = [status], FlowName = flowName, Limit = runs + 1 }, cancellationToken);
-        return found.Count(predicate);
     }
 
     private sealed record Parameters(int Runs, int ResumeConcurrency, int StateBytes);

@@ -53,7 +53,7 @@ internal static class TakeoverWorkload
             "--node", "bench-node-a", "--lease", lease, .. store.ChildArguments()]))
         {
             var clock = Stopwatch.StartNew();
-            while (await RecoveryWorkload.CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1 && r.Owner == "bench-node-a", cancellationToken) < parameters.Runs)
+            while (await Workload.CountAsync(reader, flowName, RunStatus.Running, parameters.Runs, r => r.CheckpointSequence >= 1 && r.Owner == "bench-node-a", cancellationToken) < parameters.Runs)
             {
                 if (nodeA.HasExited)
                 {
@@ -89,11 +89,7 @@ internal static class TakeoverWorkload
             AnsiConsole.MarkupLine($"  node B logged:\n[grey]{Markup.Escape(reported)}[/]");
         }
 
-        var completed = await RecoveryWorkload.CountAsync(reader, flowName, RunStatus.Completed, parameters.Runs, r => true, cancellationToken);
-        if (completed != parameters.Runs)
-        {
-            throw new InvalidOperationException($"After the takeover, {completed:N0} runs instead of {parameters.Runs:N0} are Completed.");
-        }
+        var completed = await Workload.EnsureAllCompletedAsync(reader, flowName, parameters.Runs, "the takeover", cancellationToken);
 
         // When B found each run abandoned and when it resumed it, from the runs' events (the database's clock).
         var interruptedAt = new List<double>();

@@ -14,6 +14,28 @@ internal static class Workload
         }
     }
 
+    /// <summary>How many of the flow's runs (at most <paramref name="runs"/> of them) have <paramref name="status"/> and match <paramref name="predicate"/>.</summary>
+    public static async Task<int> CountAsync(RunStore reader, string flowName, RunStatus status, int runs, Func<RunRecord, bool> predicate, CancellationToken cancellationToken)
+    {
+        var found = await ((IRunQueries)reader).ListRunsAsync(new RunQuery { Statuses = [status], FlowName = flowName, Limit = runs + 1 }, cancellationToken);
+        return found.Count(predicate);
+    }
+
+    /// <summary>
+    /// The number of the flow's runs that are Completed, which must be all <paramref name="runs"/> of them after
+    /// <paramref name="after"/> ("the restart"): a workload of interrupted runs measures nothing otherwise.
+    /// </summary>
+    public static async Task<int> EnsureAllCompletedAsync(RunStore reader, string flowName, int runs, string after, CancellationToken cancellationToken)
+    {
+        var completed = await CountAsync(reader, flowName, RunStatus.Completed, runs, _ => true, cancellationToken);
+        if (completed != runs)
+        {
+            throw new InvalidOperationException($"After {after}, {completed:N0} runs instead of {runs:N0} are Completed.");
+        }
+
+        return completed;
+    }
+
     /// <summary>
     /// Prints a workload's figures as a table of what was measured and its value, ending with how many runs the store
     /// holds as Completed afterwards, and writes the report.

@@ -3,7 +3,8 @@ namespace Cairn.Diagnostics;
 /// <summary>
 /// The event IDs of all of Cairn's log messages, in one place: the engine's (1xxx), logged under the category
 /// <c>Cairn.Engine</c>; the SQLite store's (20xx, <c>Sqlite…</c>), under <c>Cairn.Store.Sqlite</c>; and the PostgreSQL
-/// store's (22xx, <c>Postgres…</c>), under <c>Cairn.Store.Postgres</c>. They are part of the public contract: a number
+/// store's (22xx, <c>Postgres…</c>), under <c>Cairn.Store.Postgres</c>; and the console's (30xx, <c>Console…</c>), under
+/// <c>Cairn.Console</c>. They are part of the public contract: a number
 /// never changes meaning, so filters and alerts can rely on it. No message carries state, inputs or passwords; a run's ID
 /// is always the structured <c>RunId</c> parameter.
 /// </summary>
@@ -137,4 +138,22 @@ public static class CairnEventId
 
     /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
     public const int PostgresFencedWriteRefused = 2211;
+
+    /// <summary>An operator re-ran or cancelled a run from the console (Information).</summary>
+    public const int ConsoleRunAction = 3001;
+
+    /// <summary>An operator re-ran or cancelled the runs matching a filter from the console (Information).</summary>
+    public const int ConsoleBulkAction = 3002;
+
+    /// <summary>An operator purged finished runs from the console (Information).</summary>
+    public const int ConsolePurged = 3003;
+
+    /// <summary>An operator re-drove dead-lettered outbox messages from the console (Information).</summary>
+    public const int ConsoleOutboxRedriven = 3004;
+
+    /// <summary>A console request from a non-loopback address was refused: no authorization is configured (Warning).</summary>
+    public const int ConsoleRemoteRefused = 3005;
+
+    /// <summary>A mutating console request without a valid anti-forgery token was refused (Warning).</summary>
+    public const int ConsoleCsrfRefused = 3006;
 }

@@ -4,8 +4,8 @@ namespace Cairn.Diagnostics;
 
 /// <summary>
 /// Cairn's log messages, with their event IDs in <see cref="CairnEventId"/>: the engine's, and those of the stores Cairn
-/// ships (<see cref="Sqlite"/>, <see cref="Postgres"/>), each under a category of its own; what both stores say is worded
-/// once. Never logs state, inputs or passwords.
+/// ships (<see cref="Sqlite"/>, <see cref="Postgres"/>) and the console's (<see cref="Console"/>), each under a category of
+/// its own; what both stores say is worded once. Never logs state, inputs or passwords.
 /// </summary>
 internal static partial class Log
 {
@@ -166,5 +166,30 @@ internal static partial class Log
 
         [LoggerMessage(CairnEventId.PostgresFencedWriteRefused, LogLevel.Debug, FencedWriteRefusedMessage)]
         public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
+    }
+
+    /// <summary>The console's log messages (Cairn.AspNetCore), naming the operator who acted.</summary>
+    public static partial class Console
+    {
+        /// <summary>The logger category.</summary>
+        public const string Category = "Cairn.Console";
+
+        [LoggerMessage(CairnEventId.ConsoleRunAction, LogLevel.Information, "{Action} of run {RunId} by {User} from the console")]
+        public static partial void RunAction(ILogger logger, string action, RunId runId, string user);
+
+        [LoggerMessage(CairnEventId.ConsoleBulkAction, LogLevel.Information, "Bulk {Action} by {User} from the console: {Changed} of {Matched} matching runs changed")]
+        public static partial void BulkAction(ILogger logger, string action, string user, int changed, int matched);
+
+        [LoggerMessage(CairnEventId.ConsolePurged, LogLevel.Information, "Purge by {User} from the console: {Count} runs finished more than {OlderThan} ago deleted")]
+        public static partial void Purged(ILogger logger, string user, int count, TimeSpan olderThan);
+
+        [LoggerMessage(CairnEventId.ConsoleOutboxRedriven, LogLevel.Information, "Outbox re-drive by {User} from the console: {Count} messages")]
+        public static partial void OutboxRedriven(ILogger logger, string user, int count);
+
+        [LoggerMessage(CairnEventId.ConsoleRemoteRefused, LogLevel.Warning, "Refused a console request from {RemoteAddress}: with no authorization configured the console answers loopback requests only")]
+        public static partial void RemoteRefused(ILogger logger, string remoteAddress);
+
+        [LoggerMessage(CairnEventId.ConsoleCsrfRefused, LogLevel.Warning, "Refused a console {Method} {Path} without a valid anti-forgery token: {Reason}")]
+        public static partial void CsrfRefused(ILogger logger, string method, string path, string reason);
     }
 }

@@ -2,6 +2,7 @@ using Cairn.AspNetCore;
 using Cairn.AspNetCore.Api;
 using Cairn.AspNetCore.Security;
 using Cairn.AspNetCore.Ui;
+using Cairn.Diagnostics;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -53,7 +54,7 @@ public static class CairnConsoleEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(prefix);
         group.WithGroupName(CairnConsoleDefaults.OpenApiDocumentName);
         group.AddEndpointFilter(new ConsoleSecurityFilter(
-            services.GetRequiredService<IAntiforgery>(), services.GetRequiredService<ILoggerFactory>().CreateLogger(Log.Category)));
+            services.GetRequiredService<IAntiforgery>(), services.GetRequiredService<ILoggerFactory>().CreateLogger(Log.Console.Category)));
         group.AddEndpointFilter(new ConsoleErrorFilter());
         ((IEndpointConventionBuilder)group).Finally(endpoint =>
         {

@@ -1,9 +1,4 @@
-using Cairn.Diagnostics;
-
-// Extension methods on the OpenTelemetry builders live in their namespaces, as Npgsql.OpenTelemetry's do.
-#pragma warning disable IDE0130
 namespace OpenTelemetry.Metrics;
-#pragma warning restore IDE0130
 
 /// <summary>Adds Cairn's instruments to OpenTelemetry metrics.</summary>
 public static class MeterProviderBuilderExtensions

@@ -3,8 +3,6 @@ using Cairn.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -94,7 +92,7 @@ internal sealed class ConsoleApp : IAsyncDisposable
 
         web.MapCairnConsole();
         await web.StartAsync();
-        var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var address = web.Urls.Single(); // The port Kestrel chose, once started.
         app = new ConsoleApp(path, web, address.TrimEnd('/') + "/cairn/") { OrderFlow = flow };
         return app;
     }

@@ -115,18 +115,7 @@ internal static class RecoveryWorkload
             parameters.Runs / Stopwatch.GetElapsedTime(ready.ReceivedAt, all.ReceivedAt).TotalSeconds,
             completed);
 
-        await Workload.ReportAsync(
-            "recovery", store, settings, parameters, results,
-            [
-                ("runs interrupted after point-1", Format.Count(results.Runs)),
-                ("creating them, until all past point-1", Format.Seconds(results.PrepareSeconds)),
-                ("restart → engine started (process start + StartAsync)", Format.Seconds(results.EngineStartedSeconds)),
-                ("  of which in the child, Main → StartAsync returned", Format.Seconds(results.ChildStartSeconds)),
-                .. Workload.Completions("restart", "", results.FirstCompletedSeconds, results.AllCompletedSeconds),
-                ("resumed runs/s (engine started → all completed)", Format.Count(results.ResumedRunsPerSecond)),
-            ],
-            results.CompletedInStore,
-            cancellationToken);
+        await Workload.ReportAsync("recovery", store, settings, parameters, results, cancellationToken);
         return 0;
     }
 
@@ -140,5 +129,16 @@ internal static class RecoveryWorkload
         double FirstCompletedSeconds,
         double AllCompletedSeconds,
         double ResumedRunsPerSecond,
-        int CompletedInStore);
+        int CompletedInStore) : IWorkloadResults
+    {
+        public IEnumerable<(string Measured, string Value)> Figures() =>
+        [
+            ("runs interrupted after point-1", Format.Count(Runs)),
+            ("creating them, until all past point-1", Format.Seconds(PrepareSeconds)),
+            ("restart → engine started (process start + StartAsync)", Format.Seconds(EngineStartedSeconds)),
+            ("  of which in the child, Main → StartAsync returned", Format.Seconds(ChildStartSeconds)),
+            .. Workload.Completions("restart", "", FirstCompletedSeconds, AllCompletedSeconds),
+            ("resumed runs/s (engine started → all completed)", Format.Count(ResumedRunsPerSecond)),
+        ];
+    }
 }

@@ -112,17 +112,7 @@ internal static class TakeoverWorkload
             Stopwatch.GetElapsedTime(killedAt, all.ReceivedAt).TotalSeconds - expiry,
             completed);
 
-        await Workload.ReportAsync(
-            "takeover", store, settings, parameters, results,
-            [
-                ("runs held by the killed node", Format.Count(results.Runs)),
-                ("lease duration", Format.Seconds(results.LeaseSeconds)),
-                ("kill → last lease expired", Format.Seconds(results.KillToLeaseExpirySeconds)),
-                .. Workload.Completions("kill", " on node B", results.KillToFirstCompletedSeconds, results.KillToAllCompletedSeconds),
-                ("lease expired → all runs completed", Format.Seconds(results.LeaseExpiryToAllCompletedSeconds)),
-            ],
-            results.CompletedInStore,
-            cancellationToken);
+        await Workload.ReportAsync("takeover", store, settings, parameters, results, cancellationToken);
         return 0;
     }
 
@@ -135,5 +125,15 @@ internal static class TakeoverWorkload
         double KillToFirstCompletedSeconds,
         double KillToAllCompletedSeconds,
         double LeaseExpiryToAllCompletedSeconds,
-        int CompletedInStore);
+        int CompletedInStore) : IWorkloadResults
+    {
+        public IEnumerable<(string Measured, string Value)> Figures() =>
+        [
+            ("runs held by the killed node", Format.Count(Runs)),
+            ("lease duration", Format.Seconds(LeaseSeconds)),
+            ("kill → last lease expired", Format.Seconds(KillToLeaseExpirySeconds)),
+            .. Workload.Completions("kill", " on node B", KillToFirstCompletedSeconds, KillToAllCompletedSeconds),
+            ("lease expired → all runs completed", Format.Seconds(LeaseExpiryToAllCompletedSeconds)),
+        ];
+    }
 }

@@ -40,17 +40,15 @@ internal static class Workload
     /// Prints a workload's figures as a table of what was measured and its value, ending with how many runs the store
     /// holds as Completed afterwards, and writes the report.
     /// </summary>
-    public static async Task ReportAsync(
-        string workload, BenchStore store, BenchSettings settings, object parameters, object results, IEnumerable<(string Measured, string Value)> figures,
-        int completedInStore, CancellationToken cancellationToken)
+    public static async Task ReportAsync(string workload, BenchStore store, BenchSettings settings, object parameters, IWorkloadResults results, CancellationToken cancellationToken)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("measured", "value");
-        foreach (var (measured, value) in figures)
+        foreach (var (measured, value) in results.Figures())
         {
             table.AddRow(measured, value);
         }
 
-        table.AddRow("runs Completed in the store afterwards", Format.Count(completedInStore));
+        table.AddRow("runs Completed in the store afterwards", Format.Count(results.CompletedInStore));
         AnsiConsole.Write(table);
         await BenchReport.Create(workload, store, parameters, results).WriteAsync(settings, cancellationToken);
     }
@@ -64,4 +62,13 @@ internal static class Workload
 
     public static string Describe(BenchSettings settings) =>
         $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}";
+}
+
+/// <summary>What a workload measured: its report's figures, and how many of its runs the store holds as Completed afterwards.</summary>
+internal interface IWorkloadResults
+{
+    int CompletedInStore { get; }
+
+    /// <summary>The rows of the report's table: what was measured, and its value (Spectre markup).</summary>
+    IEnumerable<(string Measured, string Value)> Figures();
 }

@@ -1,4 +1,5 @@
 using Cairn.AspNetCore.Security;
+using Cairn.Diagnostics;
 using Cairn.Flows;
 using Cairn.Serialization;
 using Microsoft.AspNetCore.Antiforgery;
@@ -101,7 +102,7 @@ internal static partial class ConsoleEndpoints
         var runId = ConsoleInput.RunIdOf(id);
         var user = ConsoleUser.NameOf(context);
         var run = await console.Operator.RerunAsync(runId, $"re-run requested by {user} from the console", cancellationToken).ConfigureAwait(false);
-        Log.RunAction(Logger(loggers), "Re-run", runId, user);
+        Log.Console.RunAction(Logger(loggers), "Re-run", runId, user);
         return Json(RunResponse.From(run));
     }
 
@@ -125,7 +126,7 @@ internal static partial class ConsoleEndpoints
                 Message = $"re-run requested by {user} from the console",
             },
             cancellationToken).ConfigureAwait(false);
-        Log.RunAction(Logger(loggers), request.State is null ? "Re-run from a checkpoint" : "Re-run from a checkpoint with an edited state", runId, user);
+        Log.Console.RunAction(Logger(loggers), request.State is null ? "Re-run from a checkpoint" : "Re-run from a checkpoint with an edited state", runId, user);
         return Json(RunResponse.From(run));
     }
 
@@ -137,7 +138,7 @@ internal static partial class ConsoleEndpoints
         var run = ConsoleInput.Flag(compensate, "compensate")
             ? await console.Operator.CancelWithCompensationAsync(runId, $"cancelled with compensation by {user} from the console", cancellationToken).ConfigureAwait(false)
             : await console.Operator.CancelAsync(runId, $"cancelled by {user} from the console", cancellationToken).ConfigureAwait(false);
-        Log.RunAction(Logger(loggers), ConsoleInput.Flag(compensate, "compensate") ? "Cancel with compensation" : "Cancel", runId, user);
+        Log.Console.RunAction(Logger(loggers), ConsoleInput.Flag(compensate, "compensate") ? "Cancel with compensation" : "Cancel", runId, user);
         return Json(RunResponse.From(run));
     }
 
@@ -226,7 +227,7 @@ internal static partial class ConsoleEndpoints
             }
         }
 
-        Log.BulkAction(logger, action, user, changed, matched.Count);
+        Log.Console.BulkAction(logger, action, user, changed, matched.Count);
         return Json(new BulkResponse(false, matched.Count, candidates.Count, changed, skipped));
     }
 
@@ -240,7 +241,7 @@ internal static partial class ConsoleEndpoints
     {
         var age = ConsoleInput.Duration(olderThan, "olderThan");
         var purged = await console.Operator.PurgeAsync(age, cancellationToken).ConfigureAwait(false);
-        Log.Purged(Logger(loggers), ConsoleUser.NameOf(context), purged, age);
+        Log.Console.Purged(Logger(loggers), ConsoleUser.NameOf(context), purged, age);
         return Json(new PurgeResponse(purged, age));
     }
 
@@ -264,7 +265,7 @@ internal static partial class ConsoleEndpoints
     {
         var request = await ConsoleInput.BodyAsync(context.Request, new RedriveRequest(null), cancellationToken).ConfigureAwait(false);
         var count = await WithOutbox(() => console.Operator.RedriveOutboxAsync(request.Ids, cancellationToken)).ConfigureAwait(false);
-        Log.OutboxRedriven(Logger(loggers), ConsoleUser.NameOf(context), count);
+        Log.Console.OutboxRedriven(Logger(loggers), ConsoleUser.NameOf(context), count);
         return Json(new RedriveResponse(count));
     }
 
@@ -307,5 +308,5 @@ internal static partial class ConsoleEndpoints
         }
     }
 
-    private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(Log.Category);
+    private static ILogger Logger(ILoggerFactory loggers) => loggers.CreateLogger(Log.Console.Category);
 }

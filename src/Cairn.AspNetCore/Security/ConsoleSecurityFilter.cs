@@ -1,3 +1,4 @@
+using Cairn.Diagnostics;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -19,7 +20,7 @@ internal sealed class ConsoleSecurityFilter(IAntiforgery antiforgery, ILogger lo
         var authorized = metadata is not null && (metadata.GetMetadata<IAuthorizeData>() is not null || metadata.GetMetadata<AuthorizationPolicy>() is not null);
         if (!authorized && !ConsoleUser.IsLoopback(context.Connection.RemoteIpAddress))
         {
-            Log.RemoteRefused(logger, context.Connection.RemoteIpAddress?.ToString() ?? "an unknown address");
+            Log.Console.RemoteRefused(logger, context.Connection.RemoteIpAddress?.ToString() ?? "an unknown address");
             return Results.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Forbidden",
@@ -30,7 +31,7 @@ internal sealed class ConsoleSecurityFilter(IAntiforgery antiforgery, ILogger lo
         // origin, token and all; only a loopback name in the Host header tells them apart.
         if (!authorized && !ConsoleUser.IsLoopbackHost(context.Request.Host.Host))
         {
-            Log.RemoteRefused(logger, $"a loopback address for the host name '{context.Request.Host.Host}'");
+            Log.Console.RemoteRefused(logger, $"a loopback address for the host name '{context.Request.Host.Host}'");
             return Results.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Forbidden",
@@ -45,7 +46,7 @@ internal sealed class ConsoleSecurityFilter(IAntiforgery antiforgery, ILogger lo
             }
             catch (AntiforgeryValidationException ex)
             {
-                Log.CsrfRefused(logger, context.Request.Method, context.Request.Path, ex.Message);
+                Log.Console.CsrfRefused(logger, context.Request.Method, context.Request.Path, ex.Message);
                 return Results.Problem(
                     statusCode: StatusCodes.Status400BadRequest,
                     title: "Missing or invalid anti-forgery token",

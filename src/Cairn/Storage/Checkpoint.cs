@@ -29,4 +29,10 @@ public sealed record Checkpoint(
     /// as opaque text the store keeps and returns with the checkpoint; null when the run has nothing to undo.
     /// </summary>
     public string? Compensation { get; init; }
+
+    /// <summary>
+    /// The run's named streams as of this checkpoint (<c>StageContext.Streams</c>): name → stored content. Empty when
+    /// the run has none. Stores keep it with the checkpoint (<see cref="StreamManifest"/>) and copy it with it.
+    /// </summary>
+    public IReadOnlyDictionary<string, StoredStream> Streams { get; init; } = StreamManifest.Empty;
 }

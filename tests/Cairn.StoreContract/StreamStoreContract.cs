@@ -97,7 +97,7 @@ public abstract class StreamStoreContract : IAsyncLifetime
     {
         var content = Content(300_000, seed: 7);
 
-        var stored = await Streams.WriteAsync(new TrickleStream(content, 333), Ct);
+        var stored = await Streams.WriteAsync(new SourceStream(content, chunk: 333), Ct);
 
         Assert.Equal(Expected(content), stored);
         Assert.Equal(content, await ReadAllAsync(stored));
@@ -122,7 +122,7 @@ public abstract class StreamStoreContract : IAsyncLifetime
     {
         var content = Content(200_000);
 
-        await Assert.ThrowsAsync<IOException>(() => Streams.WriteAsync(new FailingStream(content, failAfter: 100_000), Ct));
+        await Assert.ThrowsAsync<IOException>(() => Streams.WriteAsync(new SourceStream(content, chunk: 65_536, failAfter: 100_000), Ct));
 
         await Assert.ThrowsAsync<StreamNotFoundException>(() => Streams.OpenReadAsync(Expected(content), Ct));
         Assert.Empty(await UntouchedAsync(Time.GetUtcNow() + TimeSpan.FromDays(1)));
@@ -216,42 +216,11 @@ public abstract class StreamStoreContract : IAsyncLifetime
         Assert.Equal([Expected(content)], await UntouchedAsync(Time.GetUtcNow()));
     }
 
-    /// <summary>A forward-only stream that hands out at most <c>chunk</c> bytes a read, as a network stream does.</summary>
-    private sealed class TrickleStream(byte[] content, int chunk) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = Math.Min(Math.Min(count, chunk), content.Length - _position);
-            Array.Copy(content, _position, buffer, offset, n);
-            _position += n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    /// <summary>A source whose reads fail once <c>failAfter</c> bytes were read, as a dropped download does.</summary>
-    private sealed class FailingStream(byte[] content, int failAfter) : Stream
+    /// <summary>
+    /// A forward-only source that hands out at most <c>chunk</c> bytes a read, as a network stream does, and whose reads
+    /// fail once <c>failAfter</c> bytes were read, as a dropped download does.
+    /// </summary>
+    private sealed class SourceStream(byte[] content, int chunk, int failAfter = int.MaxValue) : Stream
     {
         private int _position;
 
@@ -272,7 +241,7 @@ public abstract class StreamStoreContract : IAsyncLifetime
                 throw new IOException("the connection was reset");
             }
 
-            var n = Math.Min(Math.Min(count, failAfter - _position), content.Length - _position);
+            var n = Math.Min(Math.Min(count, chunk), Math.Min(failAfter, content.Length) - _position);
             Array.Copy(content, _position, buffer, offset, n);
             _position += n;
             return n;

@@ -82,6 +82,28 @@ public sealed partial class CairnEngine : IRunOperatorHost
         return count;
     }
 
+    /// <summary>
+    /// Deletes the stream content that no kept checkpoint refers to and nothing touched for
+    /// <see cref="CairnOptions.OrphanStreamAge"/> (or <paramref name="untouchedFor"/>); the scheduled purge does it too.
+    /// </summary>
+    /// <returns>How many contents were deleted; 0 when the engine keeps no streams.</returns>
+    public async Task<int> SweepStreamsAsync(TimeSpan? untouchedFor = null, CancellationToken cancellationToken = default)
+    {
+        if (Execution.Streams is not { } streams || Store is not IStreamReferences references)
+        {
+            return 0;
+        }
+
+        var cutoff = TimeProvider.GetUtcNow() - (untouchedFor ?? _options.OrphanStreamAge);
+        var (count, bytes) = await StreamSweep.RunAsync(streams, references, cutoff, cancellationToken).ConfigureAwait(false);
+        if (count > 0)
+        {
+            Log.StreamsSwept(_logger, count, bytes, cutoff);
+        }
+
+        return count;
+    }
+
     Task IRunOperatorHost.EnsureStartedAsync(CancellationToken cancellationToken) => StartAsync(cancellationToken);
 
     PurgeSettings IRunOperatorHost.PurgeSettings => new(_options.RetentionPeriod, _options.PurgeInterval);

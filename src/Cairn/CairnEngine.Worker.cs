@@ -234,6 +234,7 @@ public sealed partial class CairnEngine
             {
                 await PurgeAsync(retention, stopping).ConfigureAwait(false);
                 await PurgeStageCompletionsAsync(TimeProvider.GetUtcNow() - retention, stopping).ConfigureAwait(false);
+                await SweepStreamsAsync(cancellationToken: stopping).ConfigureAwait(false);
                 await Task.Delay(_options.PurgeInterval, TimeProvider, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -33,7 +33,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
     private int _state; // 0 new, 1 started, 2 stopped
     private int _disposed;
 
-    internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider, CairnMetrics metrics)
+    internal CairnEngine(CairnOptions options, RunStore store, bool ownsStore, IEnumerable<FlowDefinition> flows, ILoggerFactory loggerFactory, TimeProvider timeProvider, CairnMetrics metrics,
+        IStreamStore? streams = null)
     {
         _options = options;
         Store = store;
@@ -53,7 +54,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         _logger = loggerFactory.CreateLogger(Log.Category);
         _slots = new SemaphoreSlim(options.MaxConcurrentRuns, options.MaxConcurrentRuns);
         NodeName = options.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
-        Execution = new EngineContext(store, Codec, timeProvider, _logger, options, NodeName, this) { Metrics = metrics };
+        Execution = new EngineContext(store, Codec, timeProvider, _logger, options, NodeName, this) { Metrics = metrics, Streams = streams };
         foreach (var flow in flows)
         {
             Register(flow);

@@ -10,6 +10,7 @@ public sealed class CairnEngineBuilder
     private readonly List<FlowDefinition> _flows = [];
     private readonly Dictionary<string, IOutboxPublisher> _publishers = new(StringComparer.Ordinal);
     private Func<StoreContext, RunStore>? _storeFactory;
+    private Func<StoreContext, IStreamStore>? _streamStoreFactory;
     private bool _ownsStore;
     private bool _built;
     private CairnMetrics _metrics = CairnMetrics.Shared;
@@ -115,6 +116,27 @@ public sealed class CairnEngineBuilder
         return AddOutboxPublisher(destination, new DelegateOutboxPublisher(publish));
     }
 
+    /// <summary>
+    /// Keeps runs' named streams (<see cref="Flows.StageContext{TState}.Streams"/>) in <paramref name="streams"/> instead
+    /// of in the run store's own database: a storage folder shared by the nodes, or another store's.
+    /// </summary>
+    public CairnEngineBuilder UseStreamStore(IStreamStore streams)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        return UseStreamStore(_ => streams);
+    }
+
+    /// <summary>
+    /// Keeps runs' named streams (<see cref="Flows.StageContext{TState}.Streams"/>) in a stream store the factory makes
+    /// when the engine is built, instead of in the run store's own database.
+    /// </summary>
+    public CairnEngineBuilder UseStreamStore(Func<StoreContext, IStreamStore> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _streamStoreFactory = factory;
+        return this;
+    }
+
     /// <summary>Uses another clock (tests use a fake one).</summary>
     public CairnEngineBuilder UseTimeProvider(TimeProvider timeProvider)
     {
@@ -152,8 +174,10 @@ public sealed class CairnEngineBuilder
         }
 
         _built = true;
-        var store = _storeFactory(new StoreContext(TimeProvider, LoggerFactory));
-        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics)
+        var context = new StoreContext(TimeProvider, LoggerFactory);
+        var store = _storeFactory(context);
+        var streams = _streamStoreFactory?.Invoke(context) ?? store as IStreamStore;
+        return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics, streams)
         {
             Publishers = new Dictionary<string, IOutboxPublisher>(_publishers, StringComparer.Ordinal),
         };

@@ -36,6 +36,13 @@ public sealed class CairnOptions
     /// <summary>How often the scheduled purge runs. Default 1 hour.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long stream content that no kept checkpoint refers to stays in the stream store before the scheduled sweep
+    /// deletes it: content of completed, purged or re-run runs, and content put by attempts that died before their
+    /// recovery point. A stage must reach the recovery point after a put within this time. Default 24 hours.
+    /// </summary>
+    public TimeSpan OrphanStreamAge { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>The largest serialized state a recovery point may save, in bytes. Default 256 MiB.</summary>
     public long MaxStateSize { get; set; } = 256L * 1024 * 1024;
 
@@ -114,6 +121,11 @@ public sealed class CairnOptions
         if (RetentionPeriod is { } retention && retention <= TimeSpan.Zero)
         {
             yield return $"{prefix}RetentionPeriod is {retention}; it must be positive or null";
+        }
+
+        if (OrphanStreamAge < TimeSpan.FromMinutes(1))
+        {
+            yield return $"{prefix}OrphanStreamAge is {OrphanStreamAge}; it must be at least 1 minute";
         }
 
         if (PurgeInterval <= TimeSpan.Zero)

@@ -85,6 +85,9 @@ public static class CairnEventId
     /// <summary>Old completion records could not be purged from an application data source; the next purge tries again (Warning).</summary>
     public const int StageCompletionsNotPurged = 1042;
 
+    /// <summary>The sweep deleted stream content no kept checkpoint refers to (Information).</summary>
+    public const int StreamsSwept = 1043;
+
     /// <summary>A schema migration was applied (Information).</summary>
     public const int SqliteMigrationApplied = 2001;
 

@@ -100,6 +100,9 @@ internal static partial class Log
     [LoggerMessage(CairnEventId.StageCompletionsNotPurged, LogLevel.Warning, "Stage completions older than {Cutoff} could not be purged from data source '{DataSource}'; the next purge tries again")]
     public static partial void StageCompletionsNotPurged(ILogger logger, Exception exception, DateTimeOffset cutoff, string dataSource);
 
+    [LoggerMessage(CairnEventId.StreamsSwept, LogLevel.Information, "Swept {Count} stream content(s), {Bytes} bytes, that no kept checkpoint refers to and nothing touched since {Cutoff}")]
+    public static partial void StreamsSwept(ILogger logger, int count, long bytes, DateTimeOffset cutoff);
+
     /// <summary>The SQLite store's log messages.</summary>
     public static partial class Sqlite
     {

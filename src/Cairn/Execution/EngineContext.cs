@@ -29,6 +29,9 @@ internal sealed class EngineContext(
 
     public CairnMetrics Metrics { get; init; } = CairnMetrics.Shared;
 
+    /// <summary>Where runs' named streams go: the builder's stream store or storage folder, else the run store's own; null when neither keeps streams.</summary>
+    public IStreamStore? Streams { get; init; }
+
     /// <summary>The outcome of a finished run (its result read from the store), or null while it is unfinished.</summary>
     public async Task<RunOutcome<TState>?> TryGetOutcomeAsync<TState>(RunRecord run, CancellationToken cancellationToken)
     {

@@ -192,7 +192,10 @@ internal sealed class ParallelRunner<TState, TSlice>
             (label, at, statusMessage, bytes, extras, ct) => SaveFrameAsync(envelope, saving, index, BranchStatus.InProgress, at, bytes, label, statusMessage, extras, ct),
             whereSuffix: $" in {_step.BranchLabel(index, frame.Name)}{_host.WhereSuffix}",
             outerIterations: fanOut is null ? _host.Iterations : [.. _host.Iterations, index],
-            outerItem: fanOut is null ? _host.CurrentItem() : () => fanOut.ItemAt(_host.State, index));
+            outerItem: fanOut is null ? _host.CurrentItem() : () => fanOut.ItemAt(_host.State, index))
+        {
+            StreamsReadOnlyBecause = $"it runs in {_step.BranchLabel(index, frame.Name)}, and branches may open the run's streams but not change them; put streams before or after the {_step.Kind}",
+        };
     }
 
     private byte[] SerializeSlice(BranchFrame frame, TSlice slice, string label) =>

@@ -15,6 +15,10 @@ internal sealed partial class RunAttempt<TState>
     private long _sequence;
     private CompensationLog _compensations = CompensationLog.Empty();
     private FlowPath _position = FlowPath.Start;
+    private AttemptStreams? _streams;
+
+    /// <summary>The run's streams, once restored.</summary>
+    private AttemptStreams Streams => _streams ?? throw new InvalidOperationException("The run's streams are read with its recovery data.");
 
     /// <summary>Where the attempt is, for messages: the runner's place once steps run.</summary>
     private string Where => _runner?.Where ?? _restoring;
@@ -125,6 +129,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         _sequence = _run.CheckpointSequence;
+        _streams = new AttemptStreams(_context.Streams, _run.Id, data.Checkpoint?.Streams ?? StreamManifest.Empty) { SavedAt = data.Checkpoint?.RecoveryPoint };
         _compensations = ReadCompensations(data.Checkpoint);
         _position = data.Checkpoint?.Position ?? FlowPath.Start;
         if (_compensations.Undoing)
@@ -148,7 +153,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         var recovery = new RecoveryInfo(_run.Attempt > 1 || resumedFrom is not null, resumedFrom, _run.Attempt, _run.LastError);
-        var scope = new AttemptScope(_context, _run, _flow, recovery, _lease, _compensations);
+        var scope = new AttemptScope(_context, _run, _flow, recovery, _lease, _compensations, Streams);
         _runner = new StepRunner<TState>(
             scope,
             state,
@@ -238,17 +243,20 @@ internal sealed partial class RunAttempt<TState>
 
         var started = Stopwatch.GetTimestamp();
         var bytes = serialize();
+        await Streams.PrepareSaveAsync(label, cancellationToken).ConfigureAwait(false);
         var sequence = Interlocked.Increment(ref _sequence);
         var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes))
         {
             Outbox = ToOutbox(extras.Outbox, sequence),
             Compensation = _compensations.ToText(),
+            Streams = Streams.Manifest,
         };
         var keep = _context.Options.CheckpointsToKeep;
         await (extras.Transaction is { } transaction
             ? transaction.CommitAsync(checkpoint, keep, cancellationToken)
             : _context.Store.SaveCheckpointAsync(_lease, checkpoint, keep, cancellationToken)).ConfigureAwait(false);
         _position = position;
+        Streams.Saved(checkpoint.Streams, label);
         if (checkpoint.Outbox.Count > 0)
         {
             _context.Host.OutboxCommitted();

@@ -9,8 +9,10 @@ namespace Cairn.Execution;
 /// <param name="Recovery">What stages may ask about the attempt.</param>
 /// <param name="Lease">The attempt's lease: what fences its writes.</param>
 /// <param name="Compensations">The stages with a compensation the run has completed.</param>
+/// <param name="Streams">The run's named streams as the attempt changes them.</param>
 internal sealed record AttemptScope(
-    EngineContext Context, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery, RunLease Lease, CompensationLog Compensations);
+    EngineContext Context, Storage.RunRecord Run, FlowDefinition Flow, RecoveryInfo Recovery, RunLease Lease, CompensationLog Compensations,
+    AttemptStreams Streams);
 
 /// <summary>The engine stopped the attempt before a stage; the run is left to resume from its last recovery point.</summary>
 internal sealed class AttemptStoppedException(string stage) : Exception($"stopped before stage '{stage}'")
@@ -68,6 +70,9 @@ internal sealed partial class StepRunner<TS>(
         _outbox.Clear();
         return messages;
     }
+
+    /// <summary>Why the stages of this sequence may only open streams (inside a parallel branch); null when they may change them.</summary>
+    public string? StreamsReadOnlyBecause { get; init; }
 
     /// <summary>The envelope of the parallel step (or inline sub-flow) in this sequence that a resumed attempt continues inside; taken by that step.</summary>
     public ParallelEnvelope? PendingResume { get; set; }
@@ -245,7 +250,10 @@ internal sealed partial class StepRunner<TS>(
     {
         var run = Scope.Run;
         var added = _outbox.Count;
-        var context = new StageContext<TS>(State, run.Id, run.RecoveryId, Scope.Flow.Name, stage.Name, Scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox));
+        var streams = Scope.Streams.Take();
+        var context = new StageContext<TS>(
+            State, run.Id, run.RecoveryId, Scope.Flow.Name, stage.Name, Scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox),
+            new RunStreams(Scope.Streams, stage.Name, StreamsReadOnlyBecause));
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {
@@ -253,8 +261,9 @@ internal sealed partial class StepRunner<TS>(
         }
         catch
         {
-            // A failed stage sends nothing: it adds its messages again when it runs again.
+            // A failed stage sends nothing and keeps no stream: it adds and puts them again when it runs again.
             _outbox.RemoveRange(added, _outbox.Count - added);
+            Scope.Streams.Restore(streams);
             throw;
         }
 

@@ -6,12 +6,14 @@ public sealed class StageContext<TState>
 {
     private readonly IReadOnlyList<int> _iterations;
     private readonly Func<object?>? _item;
+    private readonly RunStreams? _streams;
 
     internal StageContext(
         TState state, RunId runId, string recoveryId, string flowName, string stageName, RecoveryInfo recovery,
-        IReadOnlyList<int>? iterations = null, Func<object?>? item = null, StageOutbox? outbox = null)
+        IReadOnlyList<int>? iterations = null, Func<object?>? item = null, StageOutbox? outbox = null, RunStreams? streams = null)
     {
         Outbox = outbox ?? new StageOutbox([]);
+        _streams = streams;
         State = state;
         RunId = runId;
         RecoveryId = recoveryId;
@@ -67,6 +69,13 @@ public sealed class StageContext<TState>
             ? item
             : throw new InvalidOperationException($"The current item of stage '{StageName}' is not a {typeof(TItem).Name}.");
     }
+
+    /// <summary>
+    /// The run's named streams: put large content here (files, result sets) instead of in the state; the next recovery
+    /// point saves them, later stages open them by name.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The stage runs outside an engine (as in a unit test of the stage alone).</exception>
+    public RunStreams Streams => _streams ?? throw new InvalidOperationException($"Stage '{StageName}' has no streams: it does not run in an engine.");
 
     /// <summary>The run's outbox: messages added here leave after the next checkpoint commits.</summary>
     public StageOutbox Outbox { get; }

@@ -130,9 +130,9 @@ public abstract class EngineTest(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Runs <paramref name="flow"/> on an engine of its own until the run fails for good, then stops that engine.</summary>
-    protected async Task<RunOutcome<TState>> RunToFailureAsync<TState>(Flow<TState> flow, TState input)
+    protected async Task<RunOutcome<TState>> RunToFailureAsync<TState>(Flow<TState> flow, TState input, Action<CairnEngineBuilder>? build = null)
     {
-        var engine = CreateEngine(flow);
+        var engine = CreateEngine(flow, build: build);
         var outcome = await Within(engine.RunAsync(flow, input));
         await engine.DisposeAsync();
         Assert.Equal(RunStatus.Failed, outcome.Status);

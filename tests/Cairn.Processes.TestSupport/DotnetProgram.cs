@@ -9,8 +9,11 @@ namespace Cairn.Processes.TestSupport;
 public static class DotnetProgram
 {
     /// <summary>Starts <paramref name="assembly"/> with <paramref name="arguments"/> and returns it while it runs.</summary>
-    public static RunningProgram Start(string assembly, params string[] arguments) =>
-        new(Process.Start(StartInfo(assembly, arguments, workingDirectory: null)) ?? throw new InvalidOperationException($"could not start {assembly}"), assembly);
+    public static RunningProgram Start(string assembly, params string[] arguments) => StartIn(null, assembly, arguments);
+
+    /// <summary>Starts <paramref name="assembly"/> in <paramref name="workingDirectory"/> (null: the test's) and returns it while it runs.</summary>
+    public static RunningProgram StartIn(string? workingDirectory, string assembly, params string[] arguments) =>
+        new(Process.Start(StartInfo(assembly, arguments, workingDirectory)) ?? throw new InvalidOperationException($"could not start {assembly}"), assembly);
 
     /// <summary>Runs <paramref name="assembly"/> to its end and returns what it printed; kills it (and its children) if it takes longer than <paramref name="timeout"/>.</summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string assembly, string? workingDirectory, TimeSpan timeout, params string[] arguments)

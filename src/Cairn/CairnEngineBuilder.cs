@@ -127,6 +127,16 @@ public sealed class CairnEngineBuilder
     }
 
     /// <summary>
+    /// Keeps runs' named streams (<see cref="Flows.StageContext{TState}.Streams"/>) as files in <paramref name="path"/>
+    /// (<see cref="FolderStreamStore"/>), a folder several nodes may share, instead of in the run store's database.
+    /// </summary>
+    public CairnEngineBuilder UseStorageFolder(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return UseStreamStore(context => new FolderStreamStore(path, context.TimeProvider));
+    }
+
+    /// <summary>
     /// Keeps runs' named streams (<see cref="Flows.StageContext{TState}.Streams"/>) in a stream store the factory makes
     /// when the engine is built, instead of in the run store's own database.
     /// </summary>

@@ -71,6 +71,33 @@ public sealed class RunStreamsTests(ITestOutputHelper output) : EngineTest(outpu
     }
 
     [Fact]
+    public async Task AStorageFolder_HoldsTheStreams_AsFilesNamedByTheirHash()
+    {
+        var folder = Directory.CreateTempSubdirectory("cairn-streams-").FullName;
+        try
+        {
+            byte[]? read = null;
+            var flow = Flow.Create<TestState>("imports")
+                .Stage("download", async (c, ct) => await c.Streams.PutAsync("orders.csv", new MemoryStream(Download), ct))
+                .RecoveryPoint("downloaded")
+                .Stage("insert", async (c, ct) => read = await ReadAsync(await c.Streams.OpenAsync("orders.csv", ct)))
+                .Build();
+            var engine = CreateEngine(flow, build: b => b.UseStorageFolder(folder));
+
+            var outcome = await Within(engine.RunAsync(flow, new TestState()));
+
+            Assert.True(outcome.IsCompleted);
+            Assert.Equal(Download, read);
+            var sha = Expected(Download).Sha256;
+            Assert.Equal(Download, await File.ReadAllBytesAsync(Path.Combine(folder, "sha256", sha[..2], sha)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AStreamWrittenThroughCreate_BecomesTheNamedStreamWhenDisposed()
     {
         string? text = null;

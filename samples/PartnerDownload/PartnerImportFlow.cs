@@ -39,7 +39,6 @@ public static class PartnerImportFlow
             })
             .RecoveryPoint("downloaded", "download successful")
             .Stage("insert", (context, ct) => InsertAsync(context, pauseAfterRows, ct))
-            .RecoveryPoint("inserted", "orders inserted")
             .Build();
 
     /// <summary>

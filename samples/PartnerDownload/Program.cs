@@ -15,7 +15,9 @@ await using var partner = await PartnerServer.StartAsync(rows, pauseDownload);
 using var http = new HttpClient();
 var flow = PartnerImportFlow.Create(http, pauseAfterRows);
 
-await using var engine = CairnEngine.CreateBuilder().UseSqlite("partner.db").AddFlow(flow).Build();
+// The runs and checkpoints in partner.db; the downloaded files, as streams, in a storage folder beside it (ASTERIA's
+// "checkpoint storage path"), which several nodes may share.
+await using var engine = CairnEngine.CreateBuilder().UseSqlite("partner.db").UseStorageFolder("partner-streams").AddFlow(flow).Build();
 var import = new PartnerImport { FileAddress = partner.FileAddress.ToString(), TargetDatabase = Path.GetFullPath("partner-orders.db") };
 
 // One import a day: the date is the recovery ID, so running the sample again finds today's run and resumes or reports it.

@@ -11,9 +11,12 @@ namespace Cairn.Execution;
 /// <param name="restored">The streams of the checkpoint the attempt resumes from.</param>
 internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDictionary<string, StoredStream> restored)
 {
+    private static readonly FrozenSet<string> NoneUnsaved = FrozenSet<string>.Empty;
     private readonly Lock _lock = new();
-    private Dictionary<string, StoredStream> _current = new(restored, StringComparer.Ordinal);
-    private HashSet<string> _unsaved = new(StringComparer.Ordinal);
+
+    // Copied on every change (changes are rare, stages many): a stage's mark is then the two references, allocating nothing.
+    private IReadOnlyDictionary<string, StoredStream> _current = restored;
+    private IReadOnlySet<string> _unsaved = NoneUnsaved;
 
     public RunId Run { get; } = run;
 
@@ -23,54 +26,48 @@ internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDi
     public IStreamStore Store => store ?? throw new InvalidOperationException(
         $"Run {Run} cannot keep streams: its store keeps none. Call UseStorageFolder(path) or UseStreamStore(...) on the engine builder.");
 
-    public bool HasStore => store is not null;
-
     /// <summary>The streams now, as the next checkpoint saves them.</summary>
-    public IReadOnlyDictionary<string, StoredStream> Manifest
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _current.Count == 0 ? StreamManifest.Empty : _current.ToFrozenDictionary(StringComparer.Ordinal);
-            }
-        }
-    }
+    public IReadOnlyDictionary<string, StoredStream> Manifest => Volatile.Read(ref _current);
 
-    public StoredStream? Find(string name)
-    {
-        lock (_lock)
-        {
-            return _current.GetValueOrDefault(name);
-        }
-    }
+    public StoredStream? Find(string name) => Manifest.GetValueOrDefault(name);
 
-    public IReadOnlyCollection<string> Names
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _current.Keys.Order(StringComparer.Ordinal)];
-            }
-        }
-    }
+    public IReadOnlyCollection<string> Names => [.. Manifest.Keys.Order(StringComparer.Ordinal)];
 
-    public void Set(string name, StoredStream stream)
-    {
-        lock (_lock)
-        {
-            _current[name] = stream;
-            _unsaved.Add(name);
-        }
-    }
+    public void Set(string name, StoredStream stream) => Change(name, stream);
 
     public bool Remove(string name)
     {
         lock (_lock)
         {
-            _unsaved.Remove(name);
-            return _current.Remove(name);
+            if (!_current.ContainsKey(name))
+            {
+                return false;
+            }
+
+            Change(name, null);
+            return true;
+        }
+    }
+
+    private void Change(string name, StoredStream? stream)
+    {
+        lock (_lock)
+        {
+            var current = new Dictionary<string, StoredStream>(_current, StringComparer.Ordinal);
+            var unsaved = new HashSet<string>(_unsaved, StringComparer.Ordinal);
+            if (stream is null)
+            {
+                current.Remove(name);
+                unsaved.Remove(name);
+            }
+            else
+            {
+                current[name] = stream;
+                unsaved.Add(name);
+            }
+
+            _current = current.ToFrozenDictionary(StringComparer.Ordinal);
+            _unsaved = unsaved.ToFrozenSet(StringComparer.Ordinal);
         }
     }
 
@@ -79,7 +76,7 @@ internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDi
     {
         lock (_lock)
         {
-            return new Mark(new Dictionary<string, StoredStream>(_current, StringComparer.Ordinal), [.. _unsaved]);
+            return new Mark(_current, _unsaved);
         }
     }
 
@@ -87,8 +84,8 @@ internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDi
     {
         lock (_lock)
         {
-            _current = new Dictionary<string, StoredStream>(mark.Streams, StringComparer.Ordinal);
-            _unsaved = new HashSet<string>(mark.Unsaved, StringComparer.Ordinal);
+            _current = mark.Streams;
+            _unsaved = mark.Unsaved;
         }
     }
 
@@ -98,18 +95,10 @@ internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDi
     /// </summary>
     public Task PrepareSaveAsync(string recoveryPoint, CancellationToken cancellationToken)
     {
-        List<(string Name, StoredStream Stream)> unsaved;
-        lock (_lock)
-        {
-            if (_unsaved.Count == 0)
-            {
-                return Task.CompletedTask; // The hot path: a run without new streams allocates nothing here.
-            }
-
-            unsaved = [.. _unsaved.Select(n => (n, _current[n]))];
-        }
-
-        return TouchAsync(unsaved, recoveryPoint, cancellationToken);
+        var (current, unsaved) = Take();
+        return unsaved.Count == 0
+            ? Task.CompletedTask // The hot path: a run without new streams allocates nothing here.
+            : TouchAsync([.. unsaved.Select(n => (n, current[n]))], recoveryPoint, cancellationToken);
     }
 
     private async Task TouchAsync(List<(string Name, StoredStream Stream)> unsaved, string recoveryPoint, CancellationToken cancellationToken)
@@ -125,15 +114,19 @@ internal sealed class AttemptStreams(IStreamStore? store, RunId run, IReadOnlyDi
         }
     }
 
-    /// <summary>The checkpoint that holds <paramref name="saved"/> committed.</summary>
+    /// <summary>The checkpoint that holds <paramref name="saved"/> committed: what it saved needs no touch before the next one.</summary>
     public void Saved(IReadOnlyDictionary<string, StoredStream> saved, string recoveryPoint)
     {
         lock (_lock)
         {
-            _unsaved.RemoveWhere(n => saved.TryGetValue(n, out var s) && _current.TryGetValue(n, out var c) && s == c);
             SavedAt = recoveryPoint;
+            if (_unsaved.Count > 0 && ReferenceEquals(saved, _current))
+            {
+                _unsaved = NoneUnsaved;
+            }
         }
     }
 
-    public sealed record Mark(Dictionary<string, StoredStream> Streams, List<string> Unsaved);
+    /// <summary>The streams and the unsaved names at a moment; both never change once made.</summary>
+    public readonly record struct Mark(IReadOnlyDictionary<string, StoredStream> Streams, IReadOnlySet<string> Unsaved);
 }

@@ -120,7 +120,7 @@ internal sealed partial class RunAttempt<TState>
             var outbox = new List<StageOutbox.PendingMessage>();
             var context = new StageContext<TState>(
                 state, _run.Id, _run.RecoveryId, _flow.Name, stage.Name, recovery, entry.Iterations, null, new StageOutbox(outbox),
-                new RunStreams(Streams, stage.Name, "compensations may open the run's streams but not change them"));
+                Streams, "compensations may open the run's streams but not change them");
             await using var transaction = stage.CompensationInTransaction is null
                 ? null
                 : await ((ITransactionalRunStore)_context.Store).BeginStageTransactionAsync(_lease, cancellationToken).ConfigureAwait(false);

@@ -253,7 +253,7 @@ internal sealed partial class StepRunner<TS>(
         var streams = Scope.Streams.Take();
         var context = new StageContext<TS>(
             State, run.Id, run.RecoveryId, Scope.Flow.Name, stage.Name, Scope.Recovery, iterations, CurrentItem(), new StageOutbox(_outbox),
-            new RunStreams(Scope.Streams, stage.Name, StreamsReadOnlyBecause));
+            Scope.Streams, StreamsReadOnlyBecause);
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {

@@ -6,14 +6,18 @@ public sealed class StageContext<TState>
 {
     private readonly IReadOnlyList<int> _iterations;
     private readonly Func<object?>? _item;
-    private readonly RunStreams? _streams;
+    private readonly AttemptStreams? _attemptStreams;
+    private readonly string? _streamsReadOnlyBecause;
+    private RunStreams? _streams;
 
     internal StageContext(
         TState state, RunId runId, string recoveryId, string flowName, string stageName, RecoveryInfo recovery,
-        IReadOnlyList<int>? iterations = null, Func<object?>? item = null, StageOutbox? outbox = null, RunStreams? streams = null)
+        IReadOnlyList<int>? iterations = null, Func<object?>? item = null, StageOutbox? outbox = null,
+        AttemptStreams? streams = null, string? streamsReadOnlyBecause = null)
     {
         Outbox = outbox ?? new StageOutbox([]);
-        _streams = streams;
+        _attemptStreams = streams;
+        _streamsReadOnlyBecause = streamsReadOnlyBecause;
         State = state;
         RunId = runId;
         RecoveryId = recoveryId;
@@ -75,7 +79,9 @@ public sealed class StageContext<TState>
     /// point saves them, later stages open them by name.
     /// </summary>
     /// <exception cref="InvalidOperationException">The stage runs outside an engine (as in a unit test of the stage alone).</exception>
-    public RunStreams Streams => _streams ?? throw new InvalidOperationException($"Stage '{StageName}' has no streams: it does not run in an engine.");
+    public RunStreams Streams => _streams ??= _attemptStreams is { } streams
+        ? new RunStreams(streams, StageName, _streamsReadOnlyBecause)
+        : throw new InvalidOperationException($"Stage '{StageName}' has no streams: it does not run in an engine.");
 
     /// <summary>The run's outbox: messages added here leave after the next checkpoint commits.</summary>
     public StageOutbox Outbox { get; }

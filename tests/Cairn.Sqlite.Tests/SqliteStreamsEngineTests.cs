@@ -82,8 +82,44 @@ public sealed class SqliteStreamsEngineTests : IDisposable
         Assert.Equal((6L, (long)Download.Length), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 
+    [Fact]
+    public async Task AStateOverTheSpillThreshold_IsKeptAsStreamContentInTheFile_AndRestoredByTheNextEngine()
+    {
+        var rows = string.Join('\n', Enumerable.Range(0, 60_000).Select(i => $"order-{i},customer-{i % 97},{i * 3}.50"));
+        var flow = Flow.Create<State>("large-state")
+            .Retry(RetryPolicy.None)
+            .Stage("load", (c, _) =>
+            {
+                c.State.Rows = rows;
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("loaded")
+            .Stage("check", (c, _) => c.Recovery.Attempt == 1 ? throw new InvalidOperationException("stop") : Task.CompletedTask)
+            .Build();
+        RunId runId;
+        await using (var first = Engine(flow))
+        {
+            await first.StartAsync();
+            runId = (await first.RunAsync(flow, new State()).WaitAsync(TimeSpan.FromSeconds(30))).RunId;
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var second = Engine(flow);
+        await second.StartAsync();
+        var checkpoint = (await second.Store.GetRecoveryDataAsync(runId, CancellationToken.None)).Checkpoint!;
+        await second.RerunAsync(runId);
+        var rerun = await second.WaitForRunAsync(flow, runId).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(rerun.Status == RunStatus.Completed, rerun.Error);
+        Assert.Equal(rows, rerun.Result!.Rows);
+        Assert.True(checkpoint.State.IsEmpty);
+        Assert.True(checkpoint.Streams["$state"].Length > rows.Length);
+    }
+
     public sealed class State
     {
         public bool FailInsert { get; set; }
+
+        public string? Rows { get; set; }
     }
 }

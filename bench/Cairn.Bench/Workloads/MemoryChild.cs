@@ -15,27 +15,30 @@ internal static class MemoryChild
     {
         var phase = new Option<string>("--phase") { Required = true }.AcceptOnlyFromAmong("save", "restore");
         var sizeBytes = new Option<int>("--size-bytes") { Required = true };
-        var payload = new Option<string>("--payload") { DefaultValueFactory = _ => "state" }.AcceptOnlyFromAmong("state", "stream");
+        var payload = new Option<string>("--payload") { DefaultValueFactory = _ => "state" }.AcceptOnlyFromAmong("state", "records", "stream");
         var folder = new Option<string?>("--storage-folder");
-        var (command, common) = CommonOptions.CreateCommand("memory-child", "One phase of the memory workload", phase, sizeBytes, payload, folder);
+        var spill = new Option<string>("--spill") { DefaultValueFactory = _ => "on" }.AcceptOnlyFromAmong("on", "off");
+        var (command, common) = CommonOptions.CreateCommand("memory-child", "One phase of the memory workload", phase, sizeBytes, payload, spill, folder);
         command.Hidden = true;
         command.SetAction((parse, ct) => RunAsync(
-            common.Read(parse), parse.GetRequiredValue(phase) == "save", parse.GetValue(sizeBytes), parse.GetRequiredValue(payload) == "stream", parse.GetValue(folder), ct));
+            common.Read(parse), parse.GetRequiredValue(phase) == "save", parse.GetValue(sizeBytes), parse.GetRequiredValue(payload), parse.GetRequiredValue(spill) == "on", parse.GetValue(folder), ct));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        BenchSettings settings, bool save, int sizeBytes, bool stream, string? storageFolder, CancellationToken cancellationToken)
+        BenchSettings settings, bool save, int sizeBytes, string payload, bool spill, string? storageFolder, CancellationToken cancellationToken)
     {
+        var stream = payload == "stream";
+        var records = payload == "records";
         using var listener = new CairnListener(recordDurations: false);
-        await WarmUpAsync(settings, stream, cancellationToken);
+        await WarmUpAsync(settings, payload, cancellationToken);
         var warmUpBytes = listener.CheckpointBytes;
 
         var stateBuilt = 0L;
         var builtAt = 0L;
         var reported = new TaskCompletionSource<(long Peak, long After, long At)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var flow = CreateFlow(
-            stream,
+            payload,
             built: () =>
             {
                 stateBuilt = ProcessStats.ResidentBytes();
@@ -56,11 +59,19 @@ internal static class MemoryChild
                 }
 
                 context.State.Data = null;
+                context.State.Rows = null;
             });
 
         await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
-        await using var engine = store.BuildEngine(
-            flow, maxConcurrentRuns: 1, configure: storageFolder is null ? null : builder => builder.UseStorageFolder(storageFolder));
+        await using var engine = store.BuildEngine(flow, maxConcurrentRuns: 1, configure: builder =>
+        {
+            if (storageFolder is not null)
+            {
+                builder.UseStorageFolder(storageFolder);
+            }
+
+            builder.Configure(o => o.StateSpillThreshold = spill ? new CairnOptions().StateSpillThreshold : null);
+        });
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -92,17 +103,18 @@ internal static class MemoryChild
     }
 
     /// <summary>Runs the flow once with a small state on a scratch store, so that compiling the code paths is not measured.</summary>
-    private static async Task WarmUpAsync(BenchSettings settings, bool stream, CancellationToken cancellationToken)
+    private static async Task WarmUpAsync(BenchSettings settings, string payload, CancellationToken cancellationToken)
     {
         await using var scratch = await BenchStore.OpenAsync(settings with { Store = null, JsonPath = null }, cancellationToken);
-        var flow = CreateFlow(stream, built: () => { }, check: async (context, ct) =>
+        var flow = CreateFlow(payload, built: () => { }, check: async (context, ct) =>
         {
-            if (stream)
+            if (payload == "stream")
             {
                 await ReadWholeAsync(context, ct);
             }
 
             context.State.Data = null;
+            context.State.Rows = null;
         });
         await using var engine = scratch.BuildEngine(flow, maxConcurrentRuns: 1);
         Workload.EnsureCompleted(await engine.RunAsync(flow, new MemoryState { SizeBytes = 1024 * 1024 }, cancellationToken: cancellationToken));
@@ -117,12 +129,19 @@ internal static class MemoryChild
 
     private const string StreamName = "payload.bin";
 
-    private static Flow<MemoryState> CreateFlow(bool stream, Action built, Func<StageContext<MemoryState>, CancellationToken, Task> check)
+    private static Flow<MemoryState> CreateFlow(string payload, Action built, Func<StageContext<MemoryState>, CancellationToken, Task> check)
     {
         return Flow.Create<MemoryState>(FlowName)
             .Stage("build", async (context, ct) =>
             {
-                if (stream)
+                if (payload == "records")
+                {
+                    context.State.Rows = BuildRows(context.State.SizeBytes);
+                    built();
+                    return;
+                }
+
+                if (payload == "stream")
                 {
                     // Timed from here: the put writes the content to the store, the recovery point saves its name.
                     built();
@@ -143,6 +162,31 @@ internal static class MemoryChild
             .RecoveryPoint("built")
             .Stage("check", check)
             .Build();
+    }
+
+    /// <summary>
+    /// Order rows taking about <paramref name="sizeBytes"/> of memory: 200 bytes a row by the object layout (the row, its
+    /// two strings, the list's reference); the workload measures what they take.
+    /// </summary>
+    private static List<MemoryRow> BuildRows(int sizeBytes)
+    {
+        var count = sizeBytes / 200;
+        var rows = new List<MemoryRow>(count);
+        var start = new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (var i = 0; i < count; i++)
+        {
+            rows.Add(new MemoryRow
+            {
+                Id = 1_000_000 + i,
+                Customer = $"customer-{i % 50_000:D6}",
+                Sku = $"SKU-{i % 9973:D5}-{i % 7}",
+                Quantity = 1 + i % 12,
+                Amount = 10.25m + i % 1000,
+                OrderedAt = start.AddSeconds(i),
+            });
+        }
+
+        return rows;
     }
 
     /// <summary>A forward-only stream of generated bytes: a large payload that never exists whole in memory.</summary>

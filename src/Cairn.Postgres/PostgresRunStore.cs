@@ -193,6 +193,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                     {
                         CreatedAt = Time(reader, 6),
                         Compensation = NullableString(reader, 8),
+                        Streams = StreamManifest.Parse(NullableString(reader, 9)),
                     };
                 return new RecoveryData(input, checkpoint);
             },
@@ -273,6 +274,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "checksum", checkpoint.Checksum);
                 Add(parameters, "state", checkpoint.State);
                 Add(parameters, "compensation", checkpoint.Compensation);
+                Add(parameters, "streams", StreamManifest.ToText(checkpoint.Streams));
                 Add(parameters, "keep", keep);
                 Add(parameters, "message", StoreRules.RecoveryPointPassedMessage(checkpoint));
                 AddOutbox(parameters, outbox);

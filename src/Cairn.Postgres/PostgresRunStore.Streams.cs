@@ -158,7 +158,10 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
                 var referenced = new HashSet<string>(StringComparer.Ordinal);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    referenced.Add(reader.GetString(0));
+                    foreach (var stream in StreamManifest.Parse(reader.GetString(0)).Values)
+                    {
+                        referenced.Add(stream.Sha256);
+                    }
                 }
 
                 return referenced;

@@ -171,7 +171,7 @@ internal sealed class PostgresSql
             $"""
             saved AS (
                 INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams)
-                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation, @streams::jsonb FROM run
+                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation, @streams FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
                     status_message = EXCLUDED.status_message, checksum = EXCLUDED.checksum, created_at = EXCLUDED.created_at, state = EXCLUDED.state,
                     compensation = EXCLUDED.compensation, streams = EXCLUDED.streams

@@ -90,10 +90,8 @@ internal sealed class PostgresStreamSql
             SELECT count(*)::integer FROM deleted
             """;
 
-        GetReferenced = $"""
-            SELECT DISTINCT s.value ->> 'sha256' FROM {checkpoints} c CROSS JOIN LATERAL jsonb_each(c.streams) s
-            WHERE c.streams IS NOT NULL
-            """;
+        // Read and parsed by the store (StreamManifest.Parse), which wrote them: few rows, those of unfinished runs.
+        GetReferenced = $"SELECT streams FROM {checkpoints} WHERE streams IS NOT NULL";
     }
 
     public string BeginUpload { get; }

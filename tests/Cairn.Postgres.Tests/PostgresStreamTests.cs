@@ -62,6 +62,32 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task WriteAsync_RacingASweepOfTheSameContent_NeverReportsContentThatIsThenGone()
+    {
+        var nodes = new[] { await OpenAsync(ownPool: true), await OpenAsync(ownPool: true) };
+        var content = new byte[1024 * 1024 + 9];
+        new Random(8).NextBytes(content);
+        for (var round = 0; round < 20; round++)
+        {
+            var stored = await nodes[0].WriteAsync(new MemoryStream(content), Ct);
+            _time.Advance(TimeSpan.FromHours(2));
+            var cutoff = _time.GetUtcNow() - TimeSpan.FromHours(1);
+
+            var sweep = Task.Run(() => nodes[1].DeleteAsync(stored, cutoff, Ct));
+            var written = await Task.Run(() => nodes[0].WriteAsync(new MemoryStream(content), Ct));
+            await sweep;
+
+            // Read synchronously too: Stream.Read fetches its chunks with Npgsql's synchronous API.
+            using var read = await nodes[round % 2].OpenReadAsync(written, Ct);
+            var copy = new MemoryStream();
+            read.CopyTo(copy);
+            Assert.Equal(content, copy.ToArray());
+        }
+
+        Assert.Equal((1L, 2L, 0L), (await CountAsync("stream_contents"), await CountAsync("stream_chunks"), await CountAsync("stream_uploads")));
+    }
+
+    [Fact]
     public async Task ListUntouchedAsync_UploadOfAWriterThatStopped_IsSweptOnceNothingWasWrittenForLong_AndTheWriteFails()
     {
         var store = await OpenAsync();
@@ -118,6 +144,25 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
         var saved = (await store.GetRecoveryDataAsync(claimed.Run.Id, Ct)).Checkpoint!;
         Assert.Equal(orders, Assert.Single(saved.Streams, s => s.Key == "orders.csv").Value);
         Assert.Equal(new HashSet<string> { orders.Sha256 }, await store.GetReferencedStreamsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task SaveCheckpointAsync_StreamNamesWithAnyCharacters_AreKeptAsGiven()
+    {
+        var store = await OpenAsync();
+        await store.CreateRunAsync(new NewRun(RunId.New(), "imports", 1, "names", new byte[] { 1 }, "c", "{}"), Ct);
+        var claimed = Assert.Single(await store.ClaimDueRunsAsync(new ClaimRequest("node", ["imports"], 1, TimeSpan.FromMinutes(5)), Ct));
+        var streams = new Dictionary<string, StoredStream>
+        {
+            ["nul\0char"] = new(new string('d', 64), 1),
+            ["quote\" and \\ back"] = new(new string('e', 64), 2),
+            ["ünïcode/📦 orders.csv"] = new(new string('f', 64), 3),
+        };
+
+        await store.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "downloaded", null, new byte[] { 7 }, "c") { Streams = streams }, 3, Ct);
+
+        Assert.Equal(streams, (await store.GetRecoveryDataAsync(claimed.Run.Id, Ct)).Checkpoint!.Streams);
+        Assert.Equal(streams.Values.Select(s => s.Sha256).ToHashSet(), await store.GetReferencedStreamsAsync(Ct));
     }
 
     [Fact]

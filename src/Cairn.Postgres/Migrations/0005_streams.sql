@@ -1,8 +1,9 @@
 -- Cairn PostgreSQL schema, version 5: runs' named streams. Applied inside the migration transaction with search_path set
 -- to the store's schema: no BEGIN/COMMIT and no schema names here.
 
--- A checkpoint's streams, name → content ({"name": {"sha256": "…", "length": 123}}, StreamManifest); null when none.
-ALTER TABLE checkpoints ADD COLUMN streams jsonb;
+-- A checkpoint's streams, name → content, as the JSON text StreamManifest writes ({"name":{"sha256":"…","length":123}});
+-- null when none. Text, not jsonb: jsonb refuses some strings JSON allows (\u0000), and the store only reads it whole.
+ALTER TABLE checkpoints ADD COLUMN streams text;
 
 -- Content being written: one row an upload, until it is published or dropped. Its chunks are written in short
 -- transactions, each of which moves written_at on, so that an upload whose node died (nothing written for long) is

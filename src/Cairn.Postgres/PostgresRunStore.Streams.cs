@@ -17,7 +17,6 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
         ArgumentNullException.ThrowIfNull(content);
         var upload = Guid.NewGuid();
         await StreamCommandAsync(_sql.Streams.BeginUpload, p => Add(p, "upload_id", upload), (_, _) => Task.FromResult(true), cancellationToken).ConfigureAwait(false);
-        var published = false;
         try
         {
             var index = 0;
@@ -51,20 +50,14 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
                 },
                 async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetBoolean(0),
                 cancellationToken).ConfigureAwait(false);
-            if (!found)
-            {
-                throw UploadSwept();
-            }
-
-            published = true;
-            return stored;
+            return found ? stored : throw UploadSwept();
         }
-        finally
+        catch (Exception ex) when (ex is not StoreUnavailableException { InnerException: NpgsqlException and not PostgresException })
         {
-            if (!published)
-            {
-                await DropUploadAsync(upload).ConfigureAwait(false);
-            }
+            // A failed or cancelled write leaves no upload behind, unless the database cannot be reached (no use waiting
+            // for that once more): then the next sweep removes it.
+            await DropUploadAsync(upload).ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -203,7 +196,6 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
         }
     }
 
-    // A failed or cancelled write leaves no upload behind when the database lets it; otherwise a later sweep removes it.
     private async Task DropUploadAsync(Guid upload)
     {
         try
@@ -213,6 +205,7 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
         }
         catch (Exception ex) when (ex is StoreUnavailableException or ObjectDisposedException)
         {
+            // Left to the next sweep.
         }
     }
 

@@ -88,6 +88,16 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task WriteAsync_SourceFailsAfterTwoChunks_LeavesNoUploadAndNoChunkBehind()
+    {
+        var store = await OpenAsync();
+
+        await Assert.ThrowsAsync<IOException>(() => store.WriteAsync(new FailingStream(failAt: 2 * 1024 * 1024 + 1), Ct));
+
+        Assert.Equal((0L, 0L, 0L), (await CountAsync("stream_contents"), await CountAsync("stream_chunks"), await CountAsync("stream_uploads")));
+    }
+
+    [Fact]
     public async Task ListUntouchedAsync_UploadOfAWriterThatStopped_IsSweptOnceNothingWasWrittenForLong_AndTheWriteFails()
     {
         var store = await OpenAsync();
@@ -313,6 +323,25 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
 
             var n = Math.Min(buffer.Length, stallAt - _position);
             buffer.Span[..n].Clear();
+            _position += n;
+            return n;
+        }
+    }
+
+    /// <summary>Zeros until <c>failAt</c>, then the connection drops.</summary>
+    private sealed class FailingStream(int failAt) : ForwardOnlyStream
+    {
+        private int _position;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position >= failAt)
+            {
+                throw new IOException("the connection was reset");
+            }
+
+            var n = Math.Min(count, failAt - _position);
+            buffer.AsSpan(offset, n).Clear();
             _position += n;
             return n;
         }

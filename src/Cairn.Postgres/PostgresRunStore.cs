@@ -26,6 +26,10 @@ namespace Cairn.Postgres;
 /// Runs of a dead node are found by their expired leases, or at once by the next process that starts under the dead
 /// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
+/// <para>
+/// Runs' named streams are kept in the database too (<see cref="IStreamStore"/>, in chunks of 1 MiB written and read
+/// one at a time), unless the engine is given another stream store such as a storage folder.
+/// </para>
 /// </remarks>
 public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore, IFlowCatalog
 {

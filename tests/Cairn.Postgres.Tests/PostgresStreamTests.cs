@@ -222,6 +222,10 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
         Assert.Equal(download, read);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(download));
         Assert.Equal(1L, await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema}\".stream_contents WHERE sha256 = @sha256", ("sha256", sha256)));
+
+        // The completed run keeps no checkpoint, so nothing refers to the content any more: a sweep deletes it.
+        Assert.Equal(1, await second.SweepStreamsAsync(TimeSpan.Zero));
+        Assert.Equal((0L, 0L), (await CountAsync("stream_contents"), await CountAsync("stream_chunks")));
     }
 
     private CairnEngine Engine(FlowDefinition flow) => CairnEngine.CreateBuilder()

@@ -98,6 +98,20 @@ public sealed class PostgresStreamTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task ListUntouchedAsync_MoreContentsThanAPage_ListsEachOnce()
+    {
+        var store = await OpenAsync();
+        await cluster.ExecuteAsync(
+            $"INSERT INTO \"{_schema}\".stream_contents (sha256, length, upload_id, touched_at) " +
+            $"SELECT encode(sha256(i::text::bytea), 'hex'), i, gen_random_uuid(), '1999-01-01Z' FROM generate_series(1, {PostgresStreamSql.ListPageSize * 2 + 5}) i");
+
+        var listed = await ListUntouchedAsync(store, _time.GetUtcNow());
+
+        Assert.Equal(PostgresStreamSql.ListPageSize * 2 + 5, listed.Select(s => s.Sha256).Distinct().Count());
+        Assert.Equal(listed.Count, listed.Select(s => s.Sha256).Distinct().Count());
+    }
+
+    [Fact]
     public async Task ListUntouchedAsync_UploadOfAWriterThatStopped_IsSweptOnceNothingWasWrittenForLong_AndTheWriteFails()
     {
         var store = await OpenAsync();

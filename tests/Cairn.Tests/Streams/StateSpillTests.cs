@@ -66,6 +66,34 @@ public sealed class StateSpillTests(ITestOutputHelper output) : EngineTest(outpu
     }
 
     [Fact]
+    public async Task TheSpilledStateOfACompletedRun_IsSweptOnceUntouchedLongEnough_AndKeptWhileACheckpointRefersToIt()
+    {
+        var flow = Flow.Create<TestState>("imports")
+            .Retry(RetryPolicy.None)
+            .Stage("load", (c, _) =>
+            {
+                c.State.Payload = Rows(2000);
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("loaded")
+            .Stage("insert", (c, _) => c.Recovery.Attempt == 1 ? throw new InvalidOperationException("the database went away") : Task.CompletedTask)
+            .Build();
+        var engine = CreateEngine(flow, o => o.StateSpillThreshold = Threshold);
+        var failed = await Within(engine.RunAsync(flow, new TestState()));
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        var spilled = (await Store.GetRecoveryDataAsync(failed.RunId, Ct)).Checkpoint!.Streams["$state"];
+
+        Time.Advance(TimeSpan.FromHours(25));
+        Assert.Equal(0, await engine.SweepStreamsAsync());
+        await engine.RerunAsync(failed.RunId);
+        Assert.True((await Within(engine.WaitForRunAsync(flow, failed.RunId))).IsCompleted);
+        Time.Advance(TimeSpan.FromHours(25));
+
+        Assert.Equal(1, await engine.SweepStreamsAsync());
+        await Assert.ThrowsAsync<StreamNotFoundException>(() => Store.OpenReadAsync(spilled, Ct));
+    }
+
+    [Fact]
     public async Task AStateUnderTheThreshold_StaysInTheCheckpoint()
     {
         var flow = Flow.Create<TestState>("small")

@@ -10,7 +10,7 @@ namespace Cairn.Tests.Streams;
 /// <summary>Large states spill: serialized straight into the stream store past a threshold, and read back from it.</summary>
 public sealed class StateSpillTests(ITestOutputHelper output) : EngineTest(output)
 {
-    private const int Threshold = 4096;
+    private const int Threshold = 20_000;
 
     private static string Rows(int count) => string.Join('\n', Enumerable.Range(0, count).Select(i => $"order-{i},customer-{i % 97},{i * 3}.50"));
 
@@ -137,13 +137,13 @@ public sealed class StateSpillTests(ITestOutputHelper output) : EngineTest(outpu
         var engine = CreateEngine(flow, o =>
         {
             o.StateSpillThreshold = Threshold;
-            o.MaxStateSize = 20_000;
+            o.MaxStateSize = 40_000;
         });
 
         var run = await engine.StartRunAsync(flow, new TestState());
         var failed = await WaitForAsync(engine, run.Id, r => r.LastError is not null, "the save to fail");
 
-        Assert.Contains("over the limit of 20,000 bytes (CairnOptions.MaxStateSize)", failed.LastError, StringComparison.Ordinal);
+        Assert.Contains("over the limit of 40,000 bytes (CairnOptions.MaxStateSize)", failed.LastError, StringComparison.Ordinal);
         Assert.Contains("recovery point 'loaded'", failed.LastError, StringComparison.Ordinal);
         var stored = new List<StoredStream>();
         await foreach (var stream in Store.ListUntouchedAsync(DateTimeOffset.MaxValue, Ct))

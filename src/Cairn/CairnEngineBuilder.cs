@@ -128,12 +128,27 @@ public sealed class CairnEngineBuilder
 
     /// <summary>
     /// Keeps runs' named streams (<see cref="Flows.StageContext{TState}.Streams"/>) as files in <paramref name="path"/>
-    /// (<see cref="FolderStreamStore"/>), a folder several nodes may share, instead of in the run store's database.
+    /// (<see cref="FolderStreamStore"/>), a folder several nodes may share, instead of in the run store's database. The
+    /// folder is created by <see cref="Build"/> when it does not exist (as the SQLite store creates its file).
     /// </summary>
+    /// <exception cref="InvalidOperationException">From <see cref="Build"/>: the folder does not exist and cannot be created.</exception>
     public CairnEngineBuilder UseStorageFolder(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        return UseStreamStore(context => new FolderStreamStore(path, context.TimeProvider));
+        return UseStreamStore(context =>
+        {
+            var folder = new FolderStreamStore(path, context.TimeProvider);
+            try
+            {
+                Directory.CreateDirectory(folder.FolderPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException($"The storage folder '{folder.FolderPath}' does not exist and cannot be created: {ex.Message}", ex);
+            }
+
+            return folder;
+        });
     }
 
     /// <summary>

@@ -98,6 +98,35 @@ public sealed class RunStreamsTests(ITestOutputHelper output) : EngineTest(outpu
     }
 
     [Fact]
+    public async Task UseStorageFolder_CreatesAMissingFolder_AndRefusesOneThatCannotBe()
+    {
+        var parent = Directory.CreateTempSubdirectory("cairn-streams-").FullName;
+        try
+        {
+            var flow = Flow.Create<TestState>("imports")
+                .Stage("download", async (c, ct) => await c.Streams.PutAsync("orders.csv", new MemoryStream(Download), ct))
+                .RecoveryPoint("downloaded")
+                .Stage("insert", (_, _) => Task.CompletedTask)
+                .Build();
+            var folder = Path.Combine(parent, "partner-streams");
+            var engine = CreateEngine(flow, build: b => b.UseStorageFolder(folder));
+
+            Assert.True((await Within(engine.RunAsync(flow, new TestState()))).IsCompleted);
+            Assert.Single(Directory.GetFiles(Path.Combine(folder, "sha256"), "*", SearchOption.AllDirectories));
+
+            var blocked = Path.Combine(parent, "a-file");
+            await File.WriteAllTextAsync(blocked, "not a folder");
+            var error = Assert.Throws<InvalidOperationException>(() =>
+                CairnEngine.CreateBuilder().UseStore(new InMemoryRunStore(Time)).UseStorageFolder(Path.Combine(blocked, "streams")).AddFlow(flow).Build());
+            Assert.StartsWith($"The storage folder '{Path.Combine(blocked, "streams")}' does not exist and cannot be created: ", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AStreamWrittenThroughCreate_BecomesTheNamedStreamWhenDisposed()
     {
         string? text = null;

@@ -69,6 +69,11 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize, 
         }
     }
 
+    /// <summary>The serialized bytes of a stored form (the same memory when it has no envelope), for a flow's UpgradeState hook.</summary>
+    /// <exception cref="CheckpointCorruptedException">The stored form cannot be decrypted or decompressed.</exception>
+    public ReadOnlyMemory<byte> Unprotect(ReadOnlyMemory<byte> data, string what) =>
+        ProtectionEnvelope.IsEnvelope(data.Span) ? Protection.Unprotect(data.Span, what).ToArray() : data;
+
     /// <summary>The error for a failed (de)serialization, naming the member the serializer failed at when it knows it.</summary>
     /// <param name="error">What the serializer threw.</param>
     /// <param name="message">The message, given <c> at member 'x'</c> or an empty string.</param>

@@ -46,8 +46,10 @@ internal sealed class CheckpointProtection(StateCompression compression, ICheckp
 
         var stored = new byte[header.Length + NonceSize + body.Length + TagSize];
         header.CopyTo(stored, 0);
+        // Deterministic, as for stream frames: the same input under the same key is stored as the same bytes, so a
+        // recovery ID given again with the same input still matches its stored checksum.
         var nonce = stored.AsSpan(header.Length, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
+        key.DeriveNonce(header, body, nonce);
         using var aes = new AesGcm(key.Encryption, TagSize);
         aes.Encrypt(nonce, body, stored.AsSpan(header.Length + NonceSize, body.Length), stored.AsSpan(stored.Length - TagSize), header);
         return stored;
@@ -164,4 +166,16 @@ internal sealed class DerivedKey(string id, byte[] source, byte[] encryption, by
     public byte[] Nonce { get; } = nonce;
 
     public bool Matches(CheckpointKey key) => key.Key.Span.SequenceEqual(source);
+
+    /// <summary>
+    /// The nonce of an encryption: HMAC-SHA256 of its associated data and plaintext under the nonce key, cut to 12 bytes.
+    /// Equal plaintexts with equal associated data get equal nonces (and ciphertexts); any other pair differs but by chance.
+    /// </summary>
+    public void DeriveNonce(ReadOnlySpan<byte> associated, ReadOnlySpan<byte> plaintext, Span<byte> nonce)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Nonce);
+        hmac.AppendData(associated);
+        hmac.AppendData(plaintext);
+        hmac.GetHashAndReset().AsSpan(0, nonce.Length).CopyTo(nonce);
+    }
 }

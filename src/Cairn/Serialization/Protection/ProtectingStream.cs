@@ -8,8 +8,8 @@ namespace Cairn.Serialization.Protection;
 /// <see cref="StreamFrames.ContentSize"/> bytes of content, each compressed and encrypted on its own.
 /// </summary>
 /// <remarks>
-/// A frame's nonce is the HMAC-SHA256, under a key derived for nonces, of its associated data (header, index, last-frame
-/// flag) and its bytes, cut to 12 bytes: the same content under the same key gives the same stored bytes, so the stream
+/// A frame's nonce is <see cref="DerivedKey.DeriveNonce"/> of its associated data (header, index, last-frame flag) and
+/// its bytes: the same content under the same key gives the same stored bytes, so the stream
 /// store, which names content by the SHA-256 of what it stores, still stores identical content once; different frames
 /// never share a nonce unless they are identical.
 /// </remarks>
@@ -56,11 +56,8 @@ internal sealed class ProtectingStream(Stream source, StateCompression compressi
         else
         {
             var associated = ProtectionEnvelope.FrameData(_header, _index, last);
-            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key.Nonce);
-            hmac.AppendData(associated);
-            hmac.AppendData(body);
             var nonce = frame.AsSpan(StreamFrames.HeaderSize, CheckpointProtection.NonceSize);
-            hmac.GetHashAndReset().AsSpan(0, CheckpointProtection.NonceSize).CopyTo(nonce);
+            key.DeriveNonce(associated, body, nonce);
             using var aes = new AesGcm(key.Encryption, CheckpointProtection.TagSize);
             aes.Encrypt(nonce, body, frame.AsSpan(StreamFrames.HeaderSize + CheckpointProtection.NonceSize, body.Length), frame.AsSpan(frame.Length - CheckpointProtection.TagSize), associated);
         }

@@ -76,6 +76,19 @@ public sealed class CheckpointProtectionTests
     }
 
     [Fact]
+    public void Protect_SameBytesUnderTheSameKey_GivesTheSameStoredBytes_SoARecoveryIdsInputStillMatches()
+    {
+        var ring = new CheckpointKeyRing(ProtectionKeys.Key("k1", 1));
+        var protection = Encrypted(ring, StateCompression.Brotli);
+        var first = protection.Protect(State);
+
+        Assert.Equal(first, Encrypted(ring, StateCompression.Brotli).Protect(State));
+        Assert.NotEqual(first, protection.Protect([.. State, (byte)' ']));
+        ring.Add(ProtectionKeys.Key("k2", 2));
+        Assert.NotEqual(first, protection.Protect(State));
+    }
+
+    [Fact]
     public void Unprotect_KeyTheProviderDoesNotKnow_ThrowsNamingTheKey()
     {
         var stored = Encrypted(new CheckpointKeyRing(ProtectionKeys.Key("k1", 1))).Protect(State);

@@ -27,8 +27,8 @@ internal static class BrotliCodec
         }
     }
 
-    /// <summary>Decompresses <paramref name="data"/>; null when it is not complete Brotli data.</summary>
-    public static byte[]? Decompress(ReadOnlySpan<byte> data)
+    /// <summary>Decompresses <paramref name="data"/>; null when it is not complete Brotli data or would exceed <paramref name="maxLength"/> bytes.</summary>
+    public static byte[]? Decompress(ReadOnlySpan<byte> data, int maxLength = int.MaxValue)
     {
         using var decoder = new BrotliDecoder();
         var output = new byte[Math.Max(4096, data.Length * 4)];
@@ -42,8 +42,8 @@ internal static class BrotliCodec
             {
                 case OperationStatus.Done:
                     return data.IsEmpty ? output.AsSpan(0, written).ToArray() : null;
-                case OperationStatus.DestinationTooSmall:
-                    Array.Resize(ref output, checked(output.Length * 2));
+                case OperationStatus.DestinationTooSmall when output.Length < Math.Min(maxLength, Array.MaxLength):
+                    Array.Resize(ref output, (int)Math.Min((long)output.Length * 2, Math.Min(maxLength, Array.MaxLength)));
                     break;
                 default:
                     return null;

@@ -8,7 +8,7 @@ public enum StateCompression
 
     /// <summary>
     /// Brotli at quality 1 (System.IO.Compression): on an orders CSV and a JSON state it compressed 3.6–6.9× at 150–370 MB/s
-    /// on 2 vCPU, within 5–10 % of zstd's ratio at zstd's speed, without a dependency (docs/benchmarks.md).
+    /// on 2 vCPU, within 4–10 % of zstd 1's ratio at its speed or faster, without a dependency (docs/benchmarks.md).
     /// </summary>
     Brotli = 1,
 }

@@ -112,7 +112,7 @@ internal sealed class UnprotectingStream(Stream stored, CheckpointProtection pro
 
         if (_envelope.Compression == StateCompression.Brotli)
         {
-            content = BrotliCodec.Decompress(content.Span) is { Length: <= StreamFrames.ContentSize } decompressed
+            content = BrotliCodec.Decompress(content.Span, StreamFrames.ContentSize) is { Length: <= StreamFrames.ContentSize } decompressed
                 ? decompressed
                 : throw Corrupt($"frame {_index:N0} cannot be decompressed");
         }

@@ -23,6 +23,7 @@ public static class BenchProgram
         workloads.Add(SizeWorkload.CreateCommand());
         workloads.Add(MemoryWorkload.CreateCommand());
         workloads.Add(PurchaseWorkload.CreateCommand());
+        workloads.Add(CompressionWorkload.CreateCommand());
         workloads.Add(RecoveryChild.CreateCommand());
         workloads.Add(ThroughputNode.CreateCommand());
         workloads.Add(MemoryChild.CreateCommand());

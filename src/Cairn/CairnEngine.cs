@@ -40,7 +40,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
         Store = store;
         _ownsStore = ownsStore;
         TimeProvider = timeProvider;
-        Codec = new StateCodec(options.Serializer, options.MaxStateSize);
+        Codec = new StateCodec(options.Serializer, options.MaxStateSize, options.Protection);
         // First: it refuses a store without the operator contracts with a clear message.
         Operator = new RunOperator(store, new RunOperatorOptions
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Cairn.Serialization.Protection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cairn;
@@ -11,6 +12,7 @@ public sealed class CairnEngineBuilder
     private readonly Dictionary<string, IOutboxPublisher> _publishers = new(StringComparer.Ordinal);
     private Func<StoreContext, RunStore>? _storeFactory;
     private Func<StoreContext, IStreamStore>? _streamStoreFactory;
+    private ICheckpointKeyProvider? _keys;
     private bool _ownsStore;
     private bool _built;
     private CairnMetrics _metrics = CairnMetrics.Shared;
@@ -162,6 +164,17 @@ public sealed class CairnEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Encrypts states, inputs, results and streams at rest with AES-256-GCM under the keys of <paramref name="keys"/>:
+    /// new data under its current key, and what was stored reads with the key its envelope names (docs/protection.md).
+    /// </summary>
+    public CairnEngineBuilder UseEncryption(ICheckpointKeyProvider keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _keys = keys;
+        return this;
+    }
+
     /// <summary>Uses another clock (tests use a fake one).</summary>
     public CairnEngineBuilder UseTimeProvider(TimeProvider timeProvider)
     {
@@ -202,6 +215,12 @@ public sealed class CairnEngineBuilder
         var context = new StoreContext(TimeProvider, LoggerFactory);
         var store = _storeFactory(context);
         var streams = _streamStoreFactory?.Invoke(context) ?? store as IStreamStore;
+        options.Protection = new CheckpointProtection(options.StateCompression, _keys);
+        if (options.Protection.IsOn && streams is not null)
+        {
+            streams = new ProtectedStreamStore(streams, options.Protection);
+        }
+
         return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics, streams)
         {
             Publishers = new Dictionary<string, IOutboxPublisher>(_publishers, StringComparer.Ordinal),

@@ -1,3 +1,5 @@
+using Cairn.Serialization.Protection;
+
 namespace Cairn;
 
 /// <summary>Engine settings, validated once when the engine is built.</summary>
@@ -59,6 +61,15 @@ public sealed class CairnOptions
 
     /// <summary>How states are serialized. Default <see cref="JsonStateSerializer"/>.</summary>
     public StateSerializer Serializer { get; set; } = new JsonStateSerializer();
+
+    /// <summary>
+    /// How states, inputs, results and streams are compressed before they are stored. Turning it on or off leaves what
+    /// is stored readable: compressed data says so in its envelope, plain data has none. Default <see cref="StateCompression.None"/>.
+    /// </summary>
+    public StateCompression StateCompression { get; set; } = StateCompression.None;
+
+    /// <summary>Compression and encryption as built from <see cref="StateCompression"/> and the builder's key provider.</summary>
+    internal CheckpointProtection Protection { get; set; } = CheckpointProtection.None;
 
     /// <summary>A copy that later changes to this instance do not reach; every property is a value or immutable, except
     /// <see cref="Serializer"/>, which is shared as it is a stateless strategy.</summary>
@@ -159,6 +170,11 @@ public sealed class CairnOptions
         if (Serializer is null)
         {
             yield return $"{prefix}Serializer must be set";
+        }
+
+        if (!Enum.IsDefined(StateCompression))
+        {
+            yield return $"{prefix}StateCompression is {(int)StateCompression}; it must be one of {string.Join(", ", Enum.GetNames<StateCompression>())}";
         }
 
         if (OutboxPollInterval <= TimeSpan.Zero)

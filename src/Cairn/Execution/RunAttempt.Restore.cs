@@ -111,6 +111,7 @@ internal sealed partial class RunAttempt<TState>
     /// </summary>
     private TState ReadState(ReadOnlyMemory<byte> data, string what)
     {
+        data = _context.Codec.Unprotect(data, Capitalize(what));
         var older = _run.FlowVersion < _flow.Version;
         if (older && _flow.UpgradeState is { } upgrade)
         {

@@ -92,7 +92,7 @@ public sealed class RunStreams
             throw new StreamNotFoundException($"{what} is missing from the stream store: {ex.Message}");
         }
 
-        return new VerifiedReadStream(inner, stored, what);
+        return VerifiedReadStream.Over(inner, stored, what);
     }
 
     /// <summary>Removes a stream from the run: the next recovery point no longer keeps it. Returns whether the run had it.</summary>

@@ -1,12 +1,19 @@
+using Cairn.Serialization.Protection;
+
 namespace Cairn.Serialization;
 
 /// <summary>
 /// The one place states, inputs, slices and results become bytes and back: it applies the size limit, computes and
 /// checks checksums, and words every failure the same way, naming what was being saved or read, the member at fault
-/// where the serializer can tell, and what became of the run.
+/// where the serializer can tell, and what became of the run. With compression or encryption on, what it returns and
+/// reads is the stored form (<see cref="CheckpointProtection"/>): checksums are taken on the stored bytes, so a damaged
+/// envelope is found before it is decrypted.
 /// </summary>
-internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
+internal sealed class StateCodec(StateSerializer serializer, long maxStateSize, CheckpointProtection? protection = null)
 {
+    /// <summary>How serialized bytes are compressed and encrypted at rest (nothing by default).</summary>
+    public CheckpointProtection Protection { get; } = protection ?? CheckpointProtection.None;
+
     /// <summary>The serializer behind the codec.</summary>
     public StateSerializer Serializer { get; } = serializer;
 
@@ -30,7 +37,7 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
         }
 
         CheckSize(bytes.Length, what, consequence);
-        return bytes;
+        return Protection.Protect(bytes);
     }
 
     /// <summary>Refuses a serialized state over the limit.</summary>
@@ -48,8 +55,10 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
     /// <param name="what">How messages name them, capitalized: "The checkpoint of run … at recovery point 'x'".</param>
     /// <param name="hint">Added after the type and member: why it may have failed and what to do (or empty).</param>
     /// <param name="consequence">A sentence appended to messages (or empty).</param>
+    /// <exception cref="CheckpointCorruptedException">The stored form cannot be decrypted or decompressed.</exception>
     public T Deserialize<T>(ReadOnlySpan<byte> data, string what, string hint = "", string consequence = " It is kept unchanged.")
     {
+        data = Protection.Unprotect(data, what);
         try
         {
             return Serializer.Deserialize<T>(data);
@@ -67,6 +76,11 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
     /// <summary>The error for saved bytes that could not be read: <see cref="Deserialize{T}"/>'s wording.</summary>
     public StateSerializationException DeserializationFailure<T>(Exception error, string what, string hint, string consequence) =>
         Failure(error, atMember => $"{what} can no longer be read as {typeof(T).Name}{atMember}{hint}: {error.Message}{consequence}");
+
+    /// <summary>The serialized bytes of a stored form (the same memory when it has no envelope), for a flow's UpgradeState hook.</summary>
+    /// <exception cref="CheckpointCorruptedException">The stored form cannot be decrypted or decompressed.</exception>
+    public ReadOnlyMemory<byte> Unprotect(ReadOnlyMemory<byte> data, string what) =>
+        ProtectionEnvelope.IsEnvelope(data.Span) ? Protection.Unprotect(data.Span, what).ToArray() : data;
 
     /// <summary>The error for a failed (de)serialization, naming the member the serializer failed at when it knows it.</summary>
     /// <param name="error">What the serializer threw.</param>

@@ -57,7 +57,10 @@ internal static class StateSpill
                 throw codec.SerializationFailure<T>(ex, what, consequence);
             }
 
-            return await sink.FinishAsync().ConfigureAwait(false);
+            // A state that stayed under the threshold is stored in the checkpoint, compressed and encrypted as the codec
+            // stores any state; one that spilled went through the stream store, which protects what it stores.
+            var saved = await sink.FinishAsync().ConfigureAwait(false);
+            return saved.Spilled is null ? saved with { Bytes = codec.Protection.Protect(saved.Bytes) } : saved;
         }
     }
 
@@ -105,7 +108,7 @@ internal static class StateSpill
         var where = $"The spilled state of {what} ({spilled})";
         try
         {
-            return new VerifiedReadStream(await streams.OpenReadAsync(spilled, cancellationToken).ConfigureAwait(false), spilled, where);
+            return VerifiedReadStream.Over(await streams.OpenReadAsync(spilled, cancellationToken).ConfigureAwait(false), spilled, where);
         }
         catch (StreamNotFoundException ex)
         {

@@ -8,6 +8,13 @@ namespace Cairn.Storage;
 /// </summary>
 internal sealed class VerifiedReadStream(Stream inner, StoredStream expected, string what) : ReadOnlyStream
 {
+    /// <summary>
+    /// <paramref name="inner"/> checked as it is read; content read through an encrypting store is checked by that store
+    /// already (its frames are authenticated, and <paramref name="expected"/> names the stored form, not the plaintext).
+    /// </summary>
+    public static Stream Over(Stream inner, StoredStream expected, string what) =>
+        inner is Serialization.Protection.UnprotectingStream ? inner : new VerifiedReadStream(inner, expected, what);
+
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;

@@ -32,13 +32,7 @@ public sealed class QuarantineStorageFolderTests(ITestOutputHelper output) : Eng
             File.WriteAllBytes(path, bytes);
         });
 
-        Assert.Equal(RunStatus.Failed, failed.Status);
-        Assert.Equal(0, failed.RetriesUsed);
-        Assert.Contains(
-            $"StreamCorruptedException: Stream 'orders.csv' of run {run} (sha256:{Sha256} ({Download.Length:N0} bytes), saved at recovery point 'downloaded') is corrupt: its content's SHA-256 is",
-            failed.LastError,
-            StringComparison.Ordinal);
-        Assert.True(RunInfoOf(failed).IsQuarantined);
+        AssertFailedForGood(failed, $"StreamCorruptedException: {Named(run)} is corrupt: its content's SHA-256 is");
         Assert.Equal(Download.Length, new FileInfo(ContentFile).Length); // Kept as found.
     }
 
@@ -51,12 +45,7 @@ public sealed class QuarantineStorageFolderTests(ITestOutputHelper output) : Eng
             file.SetLength(1000);
         });
 
-        Assert.Equal(RunStatus.Failed, failed.Status);
-        Assert.Equal(0, failed.RetriesUsed);
-        Assert.Contains(
-            $"Stream 'orders.csv' of run {run} (sha256:{Sha256} ({Download.Length:N0} bytes), saved at recovery point 'downloaded') is truncated: 1,000 of its {Download.Length:N0} bytes are stored.",
-            failed.LastError,
-            StringComparison.Ordinal);
+        AssertFailedForGood(failed, $"StreamCorruptedException: {Named(run)} is truncated: 1,000 of its {Download.Length:N0} bytes are stored.");
         Assert.Equal(1000, new FileInfo(ContentFile).Length);
     }
 
@@ -66,10 +55,7 @@ public sealed class QuarantineStorageFolderTests(ITestOutputHelper output) : Eng
         var (run, failed) = await RunWithDamageAsync(File.Delete, RetryPolicy.None);
 
         Assert.Equal(RunStatus.Failed, failed.Status);
-        Assert.Contains(
-            $"StreamNotFoundException: Stream 'orders.csv' of run {run} (sha256:{Sha256} ({Download.Length:N0} bytes), saved at recovery point 'downloaded') is missing from the stream store",
-            failed.LastError,
-            StringComparison.Ordinal);
+        Assert.Contains($"StreamNotFoundException: {Named(run)} is missing from the stream store", failed.LastError, StringComparison.Ordinal);
         Assert.Contains(ContentFile, failed.LastError, StringComparison.Ordinal);
     }
 
@@ -93,5 +79,14 @@ public sealed class QuarantineStorageFolderTests(ITestOutputHelper output) : Eng
         return (run.Id, await WaitForAsync(engine, run.Id, r => r.Status is RunStatus.Failed or RunStatus.WaitingForRetry, "failed"));
     }
 
-    private static RunInfo RunInfoOf(RunRecord run) => RunInfo.From(run);
+    /// <summary>How the errors name the stream: the run, the content and the recovery point whose checkpoint holds it.</summary>
+    private static string Named(RunId run) => $"Stream 'orders.csv' of run {run} (sha256:{Sha256} ({Download.Length:N0} bytes), saved at recovery point 'downloaded')";
+
+    /// <summary>Failed without using a retry, shown as quarantined, for the reason given.</summary>
+    private static void AssertFailedForGood(RunRecord failed, string reason)
+    {
+        Assert.Equal((RunStatus.Failed, 0), (failed.Status, failed.RetriesUsed));
+        Assert.True(RunInfo.From(failed).IsQuarantined);
+        Assert.Contains(reason, failed.LastError, StringComparison.Ordinal);
+    }
 }

@@ -40,7 +40,7 @@ internal sealed class PostgresOperatorSql
             """;
 
         GetCheckpoint = $"""
-            SELECT position, recovery_point, status_message, state, checksum, created_at
+            SELECT position, recovery_point, status_message, state, checksum, created_at, streams
             FROM {checkpoints} WHERE run_id = @run_id AND sequence = @sequence
             """;
 
@@ -53,9 +53,9 @@ internal sealed class PostgresOperatorSql
                 FROM target t JOIN {checkpoints} c ON c.run_id = t.run_id AND c.sequence = @sequence
                 WHERE t.status = ANY(@allowed)
             ), copied AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams)
                 SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, COALESCE(@checksum, c.checksum), {now},
-                    COALESCE(@state, c.state), c.compensation
+                    COALESCE(@state, c.state), c.compensation, c.streams
                 FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
             ), rerun AS (
                 UPDATE {runs} r SET status = 0, due_at = {now}, claim_at = {now}, finished_at = NULL, updated_at = {now},
@@ -104,8 +104,8 @@ internal sealed class PostgresOperatorSql
                 FROM latest l JOIN target t ON t.run_id = l.run_id
                 WHERE t.status = ANY(@allowed)
             ), copied AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
-                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, c.checksum, {now}, c.state, @compensation
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams)
+                SELECT s.run_id, s.copy_sequence, c.position, c.recovery_point, c.status_message, c.checksum, {now}, c.state, @compensation, c.streams
                 FROM source s JOIN {checkpoints} c ON c.run_id = s.run_id AND c.sequence = s.sequence
             ), requested AS (
                 UPDATE {runs} r SET status = 0, lease_epoch = r.lease_epoch + 1, lease_expires_at = NULL, due_at = {now}, claim_at = {now},

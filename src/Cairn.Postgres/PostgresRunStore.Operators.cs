@@ -134,7 +134,7 @@ public sealed partial class PostgresRunStore
             async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                 ? new Checkpoint(
                     sequence, FlowPath.Parse(reader.GetString(0)), reader.GetString(1), NullableString(reader, 2), reader.GetFieldValue<byte[]>(3),
-                    reader.GetString(4)) { CreatedAt = Time(reader, 5) }
+                    reader.GetString(4)) { CreatedAt = Time(reader, 5), Streams = StreamManifest.Parse(NullableString(reader, 6)) }
                 : null,
             cancellationToken);
 

@@ -26,6 +26,10 @@ namespace Cairn.Postgres;
 /// Runs of a dead node are found by their expired leases, or at once by the next process that starts under the dead
 /// node's name: the worker lock (<see cref="AcquireWorkerLockAsync"/>) covers one node name.
 /// </para>
+/// <para>
+/// Runs' named streams are kept in the database too (<see cref="IStreamStore"/>, in chunks of 1 MiB written and read
+/// one at a time), unless the engine is given another stream store such as a storage folder.
+/// </para>
 /// </remarks>
 public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, ITransactionalRunStore, IFlowCatalog
 {
@@ -193,6 +197,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                     {
                         CreatedAt = Time(reader, 6),
                         Compensation = NullableString(reader, 8),
+                        Streams = StreamManifest.Parse(NullableString(reader, 9)),
                     };
                 return new RecoveryData(input, checkpoint);
             },
@@ -273,6 +278,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "checksum", checkpoint.Checksum);
                 Add(parameters, "state", checkpoint.State);
                 Add(parameters, "compensation", checkpoint.Compensation);
+                Add(parameters, "streams", StreamManifest.ToText(checkpoint.Streams));
                 Add(parameters, "keep", keep);
                 Add(parameters, "message", StoreRules.RecoveryPointPassedMessage(checkpoint));
                 AddOutbox(parameters, outbox);

@@ -107,7 +107,7 @@ internal sealed class PostgresSql
 
         // One statement, so the input and the checkpoint come from the same snapshot.
         GetRecoveryData = $"""
-            SELECT d.input, c.sequence, c.position, c.recovery_point, c.status_message, c.checksum, c.created_at, c.state, c.compensation
+            SELECT d.input, c.sequence, c.position, c.recovery_point, c.status_message, c.checksum, c.created_at, c.state, c.compensation, c.streams
             FROM {runs} r
             LEFT JOIN {runData} d ON d.run_id = r.run_id
             LEFT JOIN LATERAL (
@@ -170,11 +170,11 @@ internal sealed class PostgresSql
             $"position = @position, last_recovery_point = @recovery_point, status_message = @status_message, checkpoint_sequence = @sequence, updated_at = {now}",
             $"""
             saved AS (
-                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation)
-                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation FROM run
+                INSERT INTO {checkpoints} (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams)
+                SELECT run_id, @sequence, @position, @recovery_point, @status_message, @checksum, {now}, @state, @compensation, @streams FROM run
                 ON CONFLICT (run_id, sequence) DO UPDATE SET position = EXCLUDED.position, recovery_point = EXCLUDED.recovery_point,
                     status_message = EXCLUDED.status_message, checksum = EXCLUDED.checksum, created_at = EXCLUDED.created_at, state = EXCLUDED.state,
-                    compensation = EXCLUDED.compensation
+                    compensation = EXCLUDED.compensation, streams = EXCLUDED.streams
             ), pruned AS (
                 DELETE FROM {checkpoints}
                 WHERE run_id = (SELECT run_id FROM run) AND sequence < (
@@ -248,6 +248,7 @@ internal sealed class PostgresSql
 
         Operators = new PostgresOperatorSql(runs, checkpoints, events, now, r, Notify, Notified);
         Outbox = new PostgresOutboxSql(outbox, now, Notify("redriven", payload: OutboxNotification), Notified);
+        Streams = new PostgresStreamSql(schema, now);
 
         // Checkpoints, data, events and outbox messages go with their run (ON DELETE CASCADE); the count is of runs only.
         Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6, 7) AND finished_at < @finished_before";
@@ -311,6 +312,9 @@ internal sealed class PostgresSql
 
     /// <summary>The outbox's statements.</summary>
     public PostgresOutboxSql Outbox { get; }
+
+    /// <summary>The stream store's statements.</summary>
+    public PostgresStreamSql Streams { get; }
 
     internal static string Columns(string prefix) =>
         string.Join(", ", RunColumnList.Split(", ").Select(column => prefix + column));

@@ -125,14 +125,20 @@ public sealed partial class SqliteRunStore
         ReadAsync(connection =>
         {
             using var command = Command(connection, null,
-                "SELECT position, recovery_point, status_message, state, checksum, created_at FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence");
+                "SELECT position, recovery_point, status_message, state, checksum, created_at, compensation, streams FROM checkpoints " +
+                "WHERE run_id = $run_id AND sequence = $sequence");
             Bind(command, "$run_id", Key(runId));
             Bind(command, "$sequence", sequence);
             using var reader = command.ExecuteReader();
             return reader.Read()
                 ? new Checkpoint(
                     sequence, FlowPath.Parse(reader.GetString(0)), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetFieldValue<byte[]>(3), reader.GetString(4)) { CreatedAt = Time(reader.GetInt64(5)) }
+                    reader.GetFieldValue<byte[]>(3), reader.GetString(4))
+                {
+                    CreatedAt = Time(reader.GetInt64(5)),
+                    Compensation = reader.IsDBNull(6) ? null : reader.GetString(6),
+                    Streams = StreamManifest.Parse(reader.IsDBNull(7) ? null : reader.GetString(7)),
+                }
                 : null;
         }, cancellationToken);
 
@@ -172,8 +178,8 @@ public sealed partial class SqliteRunStore
 
             // The copy is made inside the database: an unedited state is never read into memory.
             using (var copy = Command(connection, transaction,
-                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
-                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state), compensation " +
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, COALESCE($checksum, checksum), $now, COALESCE($state, state), compensation, streams " +
                 "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
             {
                 Bind(copy, "$run_id", Key(runId));
@@ -250,8 +256,8 @@ public sealed partial class SqliteRunStore
 
             // As a re-run's copy, made inside the database: the state is never read into memory.
             using (var copy = Command(connection, transaction,
-                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
-                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, checksum, $now, state, $compensation " +
+                "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams) " +
+                "SELECT run_id, $copy_sequence, position, recovery_point, status_message, checksum, $now, state, $compensation, streams " +
                 "FROM checkpoints WHERE run_id = $run_id AND sequence = $sequence"))
             {
                 Bind(copy, "$run_id", Key(runId));

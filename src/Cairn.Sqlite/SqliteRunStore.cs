@@ -154,7 +154,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
 
             Checkpoint? checkpoint = null;
             using (var command = Command(connection, transaction,
-                "SELECT sequence, position, recovery_point, status_message, checksum, created_at, state, compensation FROM checkpoints " +
+                "SELECT sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams FROM checkpoints " +
                 "WHERE run_id = $run_id ORDER BY sequence DESC LIMIT 1"))
             {
                 Bind(command, "$run_id", Key(runId));
@@ -171,6 +171,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
                     {
                         CreatedAt = Time(reader.GetInt64(5)),
                         Compensation = reader.IsDBNull(7) ? null : reader.GetString(7),
+                        Streams = StreamManifest.Parse(reader.IsDBNull(8) ? null : reader.GetString(8)),
                     };
                 }
             }
@@ -207,16 +208,17 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
 
         {
             var insert = Cached(transaction,
-            "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation) " +
-            "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state, $compensation) " +
+            "INSERT INTO checkpoints (run_id, sequence, position, recovery_point, status_message, checksum, created_at, state, compensation, streams) " +
+            "VALUES ($run_id, $sequence, $position, $recovery_point, $status_message, $checksum, $now, $state, $compensation, $streams) " +
             "ON CONFLICT (run_id, sequence) DO UPDATE SET position = excluded.position, recovery_point = excluded.recovery_point, " +
             "status_message = excluded.status_message, checksum = excluded.checksum, created_at = excluded.created_at, state = excluded.state, " +
-            "compensation = excluded.compensation");
+            "compensation = excluded.compensation, streams = excluded.streams");
             BindCheckpoint(insert, checkpoint, now);
             Bind(insert, "$run_id", Key(lease.RunId));
             Bind(insert, "$checksum", checkpoint.Checksum);
             Bind(insert, "$state", Bytes(checkpoint.State));
             Bind(insert, "$compensation", checkpoint.Compensation);
+            Bind(insert, "$streams", StreamManifest.ToText(checkpoint.Streams));
             insert.ExecuteNonQuery();
         }
 

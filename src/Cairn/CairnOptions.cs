@@ -46,6 +46,14 @@ public sealed class CairnOptions
     /// <summary>The largest serialized state a recovery point may save, in bytes. Default 256 MiB.</summary>
     public long MaxStateSize { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// The serialized size, in bytes, above which a recovery point's state spills: it is serialized straight into the
+    /// stream store (the store's database or the storage folder) instead of into one array in memory, and read back the
+    /// same way when the run resumes. Smaller states are saved in the checkpoint as before. Only when the engine keeps
+    /// streams (its store does, or <c>UseStorageFolder</c>); null never spills. Default 1 MiB.
+    /// </summary>
+    public long? StateSpillThreshold { get; set; } = 1024 * 1024;
+
     /// <summary>How many of its newest checkpoints a run keeps. Default 1.</summary>
     public int CheckpointsToKeep { get; set; } = 1;
 
@@ -136,6 +144,11 @@ public sealed class CairnOptions
         if (MaxStateSize < 1)
         {
             yield return $"{prefix}MaxStateSize is {MaxStateSize}; it must be positive";
+        }
+
+        if (StateSpillThreshold is < 1024)
+        {
+            yield return $"{prefix}StateSpillThreshold is {StateSpillThreshold}; it must be at least 1024 bytes (or null, never to spill)";
         }
 
         if (CheckpointsToKeep < 1)

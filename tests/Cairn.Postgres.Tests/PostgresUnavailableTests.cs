@@ -78,6 +78,37 @@ public sealed class PostgresUnavailableTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Streams_DatabaseStopped_ThrowStoreUnavailableNamingTheDatabase_AndAnOpenStreamReadsOnOnceItIsBack()
+    {
+        await using var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = Server.ConnectionString() });
+        await store.InitializeAsync(Ct);
+        var content = new byte[3 * 1024 * 1024];
+        new Random(3).NextBytes(content);
+        var stored = await store.WriteAsync(new MemoryStream(content), Ct);
+        await using var open = await store.OpenReadAsync(stored, Ct);
+        var read = new MemoryStream();
+        var buffer = new byte[1024 * 1024];
+        read.Write(buffer, 0, await open.ReadAsync(buffer, Ct));
+
+        await Server.StopAsync();
+
+        var write = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.WriteAsync(new MemoryStream(content), Ct));
+        Assert.Contains($"'postgres' on 127.0.0.1:{Server.Port} cannot be reached", write.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.OpenReadAsync(stored, Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => _ = await open.ReadAsync(buffer, Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.TouchAsync(stored, Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.DeleteAsync(stored, DateTimeOffset.UtcNow, Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.GetReferencedStreamsAsync(Ct));
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.ListUntouchedAsync(DateTimeOffset.UtcNow, Ct).GetAsyncEnumerator().MoveNextAsync());
+
+        await Server.StartAsync();
+
+        await open.CopyToAsync(read, Ct);
+        Assert.Equal(content, read.ToArray());
+        Assert.True(await store.TouchAsync(stored, Ct));
+    }
+
+    [Fact]
     public async Task InitializeAsync_NothingListening_ThrowsStoreUnavailableNamingHostAndPort()
     {
         var port = Server.Port == 1 ? 2 : 1;

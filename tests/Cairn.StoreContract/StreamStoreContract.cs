@@ -220,7 +220,7 @@ public abstract class StreamStoreContract : IAsyncLifetime
     /// A forward-only source that hands out at most <c>chunk</c> bytes a read, as a network stream does, and whose reads
     /// fail once <c>failAfter</c> bytes were read, as a dropped download does.
     /// </summary>
-    private sealed class SourceStream(byte[] content, int chunk, int failAfter = int.MaxValue) : Stream
+    protected sealed class SourceStream(byte[] content, int chunk, int failAfter = int.MaxValue) : Stream
     {
         private int _position;
 

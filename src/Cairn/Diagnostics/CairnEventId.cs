@@ -109,6 +109,9 @@ public static class CairnEventId
     /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
     public const int SqliteFencedWriteRefused = 2007;
 
+    /// <summary>A stream upload could not be discarded after its write failed; a later sweep discards it (Warning).</summary>
+    public const int SqliteStreamUploadLeft = 2008;
+
     /// <summary>A schema migration was applied (Information).</summary>
     public const int PostgresMigrationApplied = 2201;
 

@@ -129,6 +129,9 @@ internal static partial class Log
 
         [LoggerMessage(CairnEventId.SqliteFencedWriteRefused, LogLevel.Debug, FencedWriteRefusedMessage)]
         public static partial void FencedWriteRefused(ILogger logger, RunId runId, long epoch);
+
+        [LoggerMessage(CairnEventId.SqliteStreamUploadLeft, LogLevel.Warning, "Stream upload {Upload} in the SQLite database '{Path}' could not be discarded after its write failed ({Reason}); a later sweep discards it")]
+        public static partial void StreamUploadLeft(ILogger logger, string path, long upload, string reason);
     }
 
     /// <summary>The PostgreSQL store's log messages.</summary>

@@ -1,17 +1,20 @@
+using System.Runtime.CompilerServices;
 using Cairn.Storage;
 
 namespace Cairn.Execution;
 
 internal sealed partial class RunAttempt<TState>
 {
-    private (TState State, FlowPath ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data)
+    /// <param name="data">What the run was saved as.</param>
+    /// <param name="spilled">The checkpoint's state, already read from the stream store when it spilled; else null.</param>
+    private (TState State, FlowPath ResumeAt, string? ResumedFrom, ParallelEnvelope? Parallel) Restore(RecoveryData data, StrongBox<TState>? spilled)
     {
         if (data.Checkpoint is { } checkpoint)
         {
             var where = EnsureIntact(checkpoint);
             var resumeAt = FindRecoveryPoint(checkpoint, out var envelope);
             return envelope is null
-                ? (ReadState(checkpoint.State, where), resumeAt, checkpoint.RecoveryPoint, null)
+                ? (spilled is null ? ReadState(checkpoint.State, where) : spilled.Value!, resumeAt, checkpoint.RecoveryPoint, null)
                 : (ReadState(envelope.State, where), resumeAt, checkpoint.RecoveryPoint, envelope);
         }
 

@@ -129,15 +129,19 @@ internal sealed partial class RunAttempt<TState>
         }
 
         _sequence = _run.CheckpointSequence;
-        _streams = new AttemptStreams(_context.Streams, _run.Id, data.Checkpoint?.Streams ?? StreamManifest.Empty) { SavedAt = data.Checkpoint?.RecoveryPoint };
+        _streams = new AttemptStreams(_context.Streams, _run.Id, StateSpill.StageStreams(data.Checkpoint?.Streams ?? StreamManifest.Empty))
+        {
+            SavedAt = data.Checkpoint?.RecoveryPoint,
+        };
         _compensations = ReadCompensations(data.Checkpoint);
         _position = data.Checkpoint?.Position ?? FlowPath.Start;
+        (data, var spilledState) = await ReadSpilledStateAsync(data, cancellationToken).ConfigureAwait(false);
         if (_compensations.Undoing)
         {
             return await CompensateAsync(ReadCompensatingState(data.Checkpoint!), cancellationToken).ConfigureAwait(false);
         }
 
-        var (state, resumeAt, resumedFrom, parallel) = Restore(data);
+        var (state, resumeAt, resumedFrom, parallel) = Restore(data, spilledState);
         if (resumedFrom is null)
         {
             Log.AttemptStarted(_context.Logger, _run.Id, _flow.Name, _run.Attempt);
@@ -158,7 +162,7 @@ internal sealed partial class RunAttempt<TState>
             scope,
             state,
             (point, position, current, statusMessage, extras, ct) => SaveCheckpointAsync(
-                point.Name, position, statusMessage, () => Serialize(current, $"save recovery point '{point.Name}'"), extras, ct),
+                point.Name, position, statusMessage, token => SerializeAtRecoveryPointAsync(current, point.Name, token), extras, ct),
             (label, position, statusMessage, bytes, extras, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, extras, ct))
         {
             PendingResume = parallel,
@@ -236,27 +240,34 @@ internal sealed partial class RunAttempt<TState>
     /// <param name="serialize">Produces what to save; timed with the save.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <param name="extras">The outbox messages and the transactional stage's transaction that commit with it.</param>
+    private Task SaveCheckpointAsync(
+        string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, SaveExtras extras, CancellationToken cancellationToken) =>
+        SaveCheckpointAsync(label, position, statusMessage, _ => new ValueTask<StateSpill.Saved>(new StateSpill.Saved(serialize(), null)), extras, cancellationToken);
+
+    /// <summary>Saves a checkpoint of a state that may spill (<see cref="StateSpill"/>).</summary>
     private async Task SaveCheckpointAsync(
-        string label, FlowPath position, string? statusMessage, Func<byte[]> serialize, SaveExtras extras, CancellationToken cancellationToken)
+        string label, FlowPath position, string? statusMessage, Func<CancellationToken, ValueTask<StateSpill.Saved>> serialize, SaveExtras extras,
+        CancellationToken cancellationToken)
     {
         using var activity = Telemetry.StartRunActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag, _flow.Name, _run.Id, _run.Attempt);
 
         var started = Stopwatch.GetTimestamp();
-        var bytes = serialize();
+        var (bytes, spilled) = await serialize(cancellationToken).ConfigureAwait(false);
         await Streams.PrepareSaveAsync(label, cancellationToken).ConfigureAwait(false);
         var sequence = Interlocked.Increment(ref _sequence);
+        var streams = Streams.Manifest;
         var checkpoint = new Checkpoint(sequence, position, label, statusMessage, bytes, StateCodec.Checksum(bytes))
         {
             Outbox = ToOutbox(extras.Outbox, sequence),
             Compensation = _compensations.ToText(),
-            Streams = Streams.Manifest,
+            Streams = StateSpill.WithState(streams, spilled),
         };
         var keep = _context.Options.CheckpointsToKeep;
         await (extras.Transaction is { } transaction
             ? transaction.CommitAsync(checkpoint, keep, cancellationToken)
             : _context.Store.SaveCheckpointAsync(_lease, checkpoint, keep, cancellationToken)).ConfigureAwait(false);
         _position = position;
-        Streams.Saved(checkpoint.Streams, label);
+        Streams.Saved(streams, label);
         if (checkpoint.Outbox.Count > 0)
         {
             _context.Host.OutboxCommitted();
@@ -264,7 +275,7 @@ internal sealed partial class RunAttempt<TState>
 
         activity?.SetStatus(ActivityStatusCode.Ok);
         _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        _context.Metrics.CheckpointSize.Record(bytes.Length);
+        _context.Metrics.CheckpointSize.Record(spilled?.Length ?? bytes.Length);
     }
 
     /// <summary>The fingerprint of the flow the run started on, from its settings; null for runs of older engines.</summary>
@@ -286,8 +297,8 @@ internal sealed partial class RunAttempt<TState>
             ? []
             : [.. pending.Select((m, i) => new OutboxMessage(StoreRules.OutboxMessageId(_run.Id, sequence, i), _run.Id, sequence, i, m.Destination, m.Payload))];
 
-    private byte[] Serialize(TState state, string purpose) =>
-        _context.Codec.Serialize(state, $"Flow {_flow} could not {purpose} for run {_run.Id}: the state", " The run stays resumable from its previous checkpoint.");
+    private byte[] Serialize(TState state, string purpose) => _context.Codec.Serialize(state, SaveWhat(purpose), SaveConsequence);
+
 
     private async Task<string> RecordFailureAsync(Exception error)
     {

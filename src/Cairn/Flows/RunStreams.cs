@@ -10,7 +10,10 @@ namespace Cairn.Flows;
 /// an earlier point, which sees the streams as they were at that point. A stream put but not yet saved is lost on a
 /// crash, as the state is. Content is verified (length and SHA-256) as it is read; identical content is stored once.
 /// </summary>
-/// <remarks>Stages inside parallel branches and compensations may open streams but not put or delete them.</remarks>
+/// <remarks>
+/// Stages inside parallel branches and compensations may open streams but not put or delete them. Names starting with
+/// '$' are reserved for Cairn.
+/// </remarks>
 public sealed class RunStreams
 {
     private readonly AttemptStreams _streams;
@@ -102,6 +105,11 @@ public sealed class RunStreams
     private void CheckWritable(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name.StartsWith('$'))
+        {
+            throw new ArgumentException($"Stream name '{name}' is reserved: names starting with '$' are Cairn's own (a spilled state is '$state').", nameof(name));
+        }
+
         if (_readOnlyBecause is not null)
         {
             throw new InvalidOperationException($"Stage '{_stage}' cannot change stream '{name}': {_readOnlyBecause}.");

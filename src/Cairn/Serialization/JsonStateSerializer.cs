@@ -20,6 +20,15 @@ public sealed partial class JsonStateSerializer : StateSerializer
         JsonSerializer.Deserialize<T>(data, _options) ?? throw new JsonException("The stored state is JSON null.");
 
     /// <inheritdoc />
+    public override Task SerializeAsync<T>(Stream destination, T value, CancellationToken cancellationToken) =>
+        JsonSerializer.SerializeAsync(destination, value, _options, cancellationToken);
+
+    /// <inheritdoc />
+    public override async Task<T> DeserializeAsync<T>(Stream source, CancellationToken cancellationToken) =>
+        await JsonSerializer.DeserializeAsync<T>(source, _options, cancellationToken).ConfigureAwait(false)
+        ?? throw new JsonException("The stored state is JSON null.");
+
+    /// <inheritdoc />
     public override string? FindMember(Exception error)
     {
         for (var e = error; e is not null; e = e.InnerException)

@@ -26,7 +26,7 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw Failure(ex, atMember => $"{what} of type {typeof(T).Name} cannot be serialized{atMember}: {ex.Message}{consequence}");
+            throw SerializationFailure<T>(ex, what, consequence);
         }
 
         CheckSize(bytes.Length, what, consequence);
@@ -56,9 +56,17 @@ internal sealed class StateCodec(StateSerializer serializer, long maxStateSize)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw Failure(ex, atMember => $"{what} can no longer be read as {typeof(T).Name}{atMember}{hint}: {ex.Message}{consequence}");
+            throw DeserializationFailure<T>(ex, what, hint, consequence);
         }
     }
+
+    /// <summary>The error for a state that could not be serialized: <see cref="Serialize{T}"/>'s wording.</summary>
+    public StateSerializationException SerializationFailure<T>(Exception error, string what, string consequence) =>
+        Failure(error, atMember => $"{what} of type {typeof(T).Name} cannot be serialized{atMember}: {error.Message}{consequence}");
+
+    /// <summary>The error for saved bytes that could not be read: <see cref="Deserialize{T}"/>'s wording.</summary>
+    public StateSerializationException DeserializationFailure<T>(Exception error, string what, string hint, string consequence) =>
+        Failure(error, atMember => $"{what} can no longer be read as {typeof(T).Name}{atMember}{hint}: {error.Message}{consequence}");
 
     /// <summary>The error for a failed (de)serialization, naming the member the serializer failed at when it knows it.</summary>
     /// <param name="error">What the serializer threw.</param>

@@ -88,4 +88,13 @@ public sealed partial class InMemoryRunStore : IStreamStore, IStreamReferences
             return Task.FromResult(referenced);
         }
     }
+
+    /// <summary>Replaces stored content's bytes in place, as damage on disk would. For tests.</summary>
+    internal void ReplaceStreamContentForTests(StoredStream stream, byte[] content)
+    {
+        lock (_lock)
+        {
+            _streams[stream.Sha256] = (content, _streams[stream.Sha256].Touched);
+        }
+    }
 }

@@ -41,6 +41,24 @@ public sealed class FolderStreamStoreContractTests : StreamStoreContract
     }
 
     [Fact]
+    public async Task ListUntouchedAsync_DeletesPartialFilesLeftBeforeTheCutoff_AndKeepsYoungerOnes()
+    {
+        var temporary = Directory.CreateDirectory(Path.Combine(_folder, "tmp")).FullName;
+        var old = Path.Combine(temporary, "old.part");
+        var young = Path.Combine(temporary, "young.part");
+        await File.WriteAllBytesAsync(old, Content(10), Ct);
+        await File.WriteAllBytesAsync(young, Content(10), Ct);
+        File.SetLastWriteTimeUtc(old, Time.GetUtcNow().AddHours(-2).UtcDateTime);
+        File.SetLastWriteTimeUtc(young, Time.GetUtcNow().UtcDateTime);
+
+        await foreach (var _ in Streams.ListUntouchedAsync(Time.GetUtcNow().AddHours(-1), Ct))
+        {
+        }
+
+        Assert.Equal([young], Directory.GetFiles(temporary));
+    }
+
+    [Fact]
     public async Task TouchAsync_StoredContent_SetsItsLastWriteTimeToTheClock()
     {
         var stored = await Streams.WriteAsync(new MemoryStream(Content(10)), Ct);

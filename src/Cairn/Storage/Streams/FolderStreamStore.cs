@@ -116,10 +116,24 @@ public sealed class FolderStreamStore : IStreamStore
         return Task.FromResult(Guarded("write to", () => Touch(ContentPath(stream))));
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Lists the contents untouched since <paramref name="untouchedSince"/>; first deletes the partial files in
+    /// <c>tmp/</c> last written before it (left by a process that died while writing), which no one can read.
+    /// </summary>
     public async IAsyncEnumerable<StoredStream> ListUntouchedAsync(DateTimeOffset untouchedSince, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         CheckFolder();
+        if (Directory.Exists(_temporary))
+        {
+            foreach (var part in new DirectoryInfo(_temporary).EnumerateFiles("*.part"))
+            {
+                if (part.LastWriteTimeUtc < untouchedSince.UtcDateTime)
+                {
+                    TryDelete(part.FullName);
+                }
+            }
+        }
+
         if (!Directory.Exists(_contents))
         {
             yield break;

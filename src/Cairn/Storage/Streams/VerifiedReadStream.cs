@@ -6,32 +6,21 @@ namespace Cairn.Storage;
 /// Reads stored content and checks it against what its checkpoint recorded: a stream that ends early, runs on past its
 /// length or ends with another SHA-256 raises <see cref="StreamCorruptedException"/> naming where it was read.
 /// </summary>
-internal sealed class VerifiedReadStream(Stream inner, StoredStream expected, string what) : Stream
+internal sealed class VerifiedReadStream(Stream inner, StoredStream expected, string what) : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => expected.Length;
 
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         var n = inner.Read(buffer);
         return Check(buffer[..n], buffer.Length);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -70,16 +59,6 @@ internal sealed class VerifiedReadStream(Stream inner, StoredStream expected, st
         _hash.AppendData(read);
         return read.Length;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,0 +1,224 @@
+using System.IO.Pipelines;
+
+namespace Cairn.Serialization;
+
+/// <summary>
+/// Large states spill (<see cref="CairnOptions.StateSpillThreshold"/>): a recovery point's state is serialized into a
+/// buffer up to the threshold and, past it, straight into the stream store through a pipe, never into one array; the
+/// checkpoint then keeps an empty state and the content under the reserved stream name <see cref="StreamName"/>. A
+/// resumed run deserializes it from the store as it reads, verified by length and SHA-256.
+/// </summary>
+internal static class StateSpill
+{
+    /// <summary>The name a checkpoint's stream manifest gives a spilled state; stage streams may not start with '$'.</summary>
+    public const string StreamName = "$state";
+
+    /// <summary>The state as a checkpoint saves it: the bytes, or empty bytes and the spilled content.</summary>
+    public readonly record struct Saved(byte[] Bytes, StoredStream? Spilled);
+
+    /// <summary>The spilled content of a checkpoint, or null when its state is in the checkpoint.</summary>
+    public static StoredStream? Find(Checkpoint checkpoint) =>
+        checkpoint.State.IsEmpty && checkpoint.Streams.TryGetValue(StreamName, out var spilled) ? spilled : null;
+
+    /// <summary>A checkpoint's streams without the spilled state: the streams of the run's stages.</summary>
+    public static IReadOnlyDictionary<string, StoredStream> StageStreams(IReadOnlyDictionary<string, StoredStream> streams) =>
+        streams.ContainsKey(StreamName)
+            ? System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(streams.Where(s => s.Key != StreamName), StringComparer.Ordinal)
+            : streams;
+
+    /// <summary>The streams a checkpoint saves: the stages' and, when it spilled, the state.</summary>
+    public static IReadOnlyDictionary<string, StoredStream> WithState(IReadOnlyDictionary<string, StoredStream> streams, StoredStream? spilled)
+    {
+        if (spilled is null)
+        {
+            return streams;
+        }
+
+        var all = new Dictionary<string, StoredStream>(streams, StringComparer.Ordinal) { [StreamName] = spilled };
+        return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(all, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Serializes <paramref name="value"/>: into the returned bytes when it fits under <paramref name="threshold"/>,
+    /// else into <paramref name="streams"/> as it is written. Failures are worded as <see cref="StateCodec.Serialize{T}"/> words them.
+    /// </summary>
+    public static async Task<Saved> SerializeAsync<T>(
+        StateCodec codec, IStreamStore streams, long threshold, T value, string what, string consequence, CancellationToken cancellationToken)
+    {
+        var sink = new SpillingStream(streams, threshold, length => codec.CheckSize(length, what, consequence), cancellationToken);
+        await using (sink.ConfigureAwait(false))
+        {
+            try
+            {
+                await codec.Serializer.SerializeAsync(sink, value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or StateSerializationException or StoreUnavailableException))
+            {
+                throw codec.SerializationFailure<T>(ex, what, consequence);
+            }
+
+            return await sink.FinishAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deserializes spilled content from <paramref name="streams"/> as it reads it, verified to its end.</summary>
+    /// <exception cref="StreamNotFoundException">The content is missing from the store.</exception>
+    /// <exception cref="StreamCorruptedException">The content does not match what the checkpoint recorded.</exception>
+    public static async Task<T> DeserializeAsync<T>(
+        StateCodec codec, IStreamStore streams, StoredStream spilled, string what, string hint, CancellationToken cancellationToken)
+    {
+        var source = await OpenAsync(streams, spilled, what, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            T value;
+            try
+            {
+                value = await codec.Serializer.DeserializeAsync<T>(source, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or StreamCorruptedException or StoreUnavailableException))
+            {
+                // Damaged content fails to deserialize before its end is reached: read on, so that it is reported as damaged.
+                await source.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                throw codec.DeserializationFailure<T>(ex, $"The spilled state of {what}", hint, " It is kept unchanged.");
+            }
+
+            // The content is verified once read to its end; a serializer may stop at the end of its value.
+            await source.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            return value;
+        }
+    }
+
+    /// <summary>Reads spilled content into memory, verified: for the paths that need the bytes (an upgrade hook, compensation).</summary>
+    public static async Task<byte[]> ReadAllAsync(IStreamStore streams, StoredStream spilled, string what, CancellationToken cancellationToken)
+    {
+        var source = await OpenAsync(streams, spilled, what, cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            using var copy = new MemoryStream();
+            await source.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            return copy.ToArray();
+        }
+    }
+
+    private static async Task<Stream> OpenAsync(IStreamStore streams, StoredStream spilled, string what, CancellationToken cancellationToken)
+    {
+        var where = $"The spilled state of {what} ({spilled})";
+        try
+        {
+            return new VerifiedReadStream(await streams.OpenReadAsync(spilled, cancellationToken).ConfigureAwait(false), spilled, where);
+        }
+        catch (StreamNotFoundException ex)
+        {
+            throw new StreamNotFoundException($"{where} is missing from the stream store: {ex.Message}");
+        }
+    }
+
+    /// <summary>Where a state is serialized to: a buffer until it passes the threshold, then a pipe into the stream store.</summary>
+    private sealed class SpillingStream(IStreamStore store, long threshold, Action<long> checkSize, CancellationToken uploadCancellation) : Stream
+    {
+        private MemoryStream? _head = new();
+        private Pipe? _pipe;
+        private Task<StoredStream>? _upload;
+        private long _length;
+        private bool _finished;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _length += buffer.Length;
+            checkSize(_length);
+            if (_head is { } head)
+            {
+                if (head.Length + buffer.Length <= threshold)
+                {
+                    head.Write(buffer.Span);
+                    return;
+                }
+
+                // Past the threshold: from here on the state goes to the store as it is written.
+                _pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false));
+                var reader = _pipe.Reader.AsStream();
+                _upload = Task.Run(async () =>
+                {
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        return await store.WriteAsync(reader, uploadCancellation).ConfigureAwait(false);
+                    }
+                }, uploadCancellation);
+                _head = null;
+                await PipeAsync(head.GetBuffer().AsMemory(0, (int)head.Length), cancellationToken).ConfigureAwait(false);
+            }
+
+            await PipeAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async ValueTask PipeAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+        {
+            var result = await _pipe!.Writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (result.IsCompleted)
+            {
+                // The store stopped reading: it failed; its error is the one to report.
+                await _upload!.ConfigureAwait(false);
+                throw new InvalidOperationException("The stream store stopped reading the spilled state before its end.");
+            }
+        }
+
+        /// <summary>Ends the state: its bytes when it stayed under the threshold, else the stored content once written.</summary>
+        public async Task<Saved> FinishAsync()
+        {
+            _finished = true;
+            if (_head is { } head)
+            {
+                return new Saved(head.ToArray(), null);
+            }
+
+            await _pipe!.Writer.CompleteAsync().ConfigureAwait(false);
+            return new Saved([], await _upload!.ConfigureAwait(false));
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (!_finished && _pipe is { } pipe)
+            {
+                // Serializing failed midway: the store's write fails too and leaves nothing readable behind.
+                await pipe.Writer.CompleteAsync(new OperationCanceledException("The state's serialization failed; its spilled part is discarded.")).ConfigureAwait(false);
+                try
+                {
+                    await _upload!.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or StoreUnavailableException or IOException)
+                {
+                    // Expected: the write was abandoned.
+                }
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -14,7 +14,8 @@ namespace Cairn.Tests.Serialization.Fuzzing;
 /// <item>compensation log — <see cref="CompensationLog.Parse"/>: <see cref="FormatException"/>;</item>
 /// <item>stream manifest — <see cref="StreamManifest.Parse"/>: <see cref="FormatException"/>;</item>
 /// <item>flow path — <see cref="FlowPath.Parse"/>: <see cref="FormatException"/>;</item>
-/// <item>verified read stream — <see cref="VerifiedReadStream"/> over stored content: <see cref="StreamCorruptedException"/>, for every change of the content.</item>
+/// <item>verified read stream — <see cref="VerifiedReadStream"/> over stored content: <see cref="StreamCorruptedException"/>, for every change of the content;</item>
+/// <item>spilled state — <see cref="StateSpill.DeserializeAsync{T}"/>, a state over the spill threshold read from the stream store as a resume reads it: <see cref="StateSerializationException"/> or <see cref="StreamCorruptedException"/>, for every change of the content.</item>
 /// </list>
 /// Text decoders get the damaged bytes as UTF-8 text, as a store hands them out.
 /// </summary>
@@ -30,6 +31,7 @@ internal static class FuzzTargets
         new("stream manifest", nameof(FormatException), ValidManifest, (_, input) => Touch(StreamManifest.Parse(Text(input))), ex => ex is FormatException),
         new("flow path", nameof(FormatException), ValidPath, (_, input) => FlowPath.Parse(Text(input)).ToString(), ex => ex is FormatException),
         new("verified read stream", nameof(StreamCorruptedException), Content, ReadVerified, ex => ex is StreamCorruptedException),
+        new("spilled state", $"{nameof(StateSerializationException)}, {nameof(StreamCorruptedException)}", ValidState, ReadSpilled, ex => ex is StateSerializationException or StreamCorruptedException),
     ];
 
     /// <summary>The target of a name.</summary>
@@ -124,6 +126,17 @@ internal static class FuzzTargets
         }
     }
 
+    /// <summary>Reads <paramref name="stored"/> as the spilled state <paramref name="saved"/> was: it must come out as that state, or fail.</summary>
+    private static void ReadSpilled(byte[] saved, byte[] stored)
+    {
+        var spilled = new StoredStream(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(saved)), saved.Length);
+        var state = StateSpill.DeserializeAsync<FuzzState>(Codec, new StoredContent(stored), spilled, "run x", "", CancellationToken.None).GetAwaiter().GetResult();
+        if (!stored.AsSpan().SequenceEqual(saved) || !Codec.Serializer.Serialize(state).AsSpan().SequenceEqual(saved))
+        {
+            throw new FuzzPropertyException($"a spilled state of {stored.Length} bytes read as the saved {saved.Length} bytes without an error");
+        }
+    }
+
     private static void Touch(ParallelEnvelope envelope)
     {
         foreach (var branch in envelope.Branches)
@@ -149,6 +162,20 @@ internal static class FuzzTargets
         {
             _ = $"{name} {stream}";
         }
+    }
+
+    /// <summary>A stream store that holds one content, whatever it is asked for: damaged content under the saved content's name.</summary>
+    private sealed class StoredContent(byte[] content) : IStreamStore
+    {
+        public Task<Stream> OpenReadAsync(StoredStream stream, CancellationToken cancellationToken) => Task.FromResult<Stream>(new MemoryStream(content, writable: false));
+
+        public Task<StoredStream> WriteAsync(Stream content, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> TouchAsync(StoredStream stream, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public IAsyncEnumerable<StoredStream> ListUntouchedAsync(DateTimeOffset untouchedSince, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> DeleteAsync(StoredStream stream, DateTimeOffset untouchedSince, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     internal sealed class FuzzState

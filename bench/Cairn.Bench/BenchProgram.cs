@@ -13,7 +13,7 @@ public static class BenchProgram
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        const string Description = "Cairn load generator: latency, throughput, recovery, size and memory workloads on a store";
+        const string Description = "Cairn load generator: latency, throughput, recovery, size and memory workloads on a store; fuzzing of the decoders";
 
         var workloads = new RootCommand(Description);
         workloads.Add(LatencyWorkload.CreateCommand());
@@ -24,6 +24,7 @@ public static class BenchProgram
         workloads.Add(MemoryWorkload.CreateCommand());
         workloads.Add(PurchaseWorkload.CreateCommand());
         workloads.Add(CompressionWorkload.CreateCommand());
+        workloads.Add(FuzzWorkload.CreateCommand());
         workloads.Add(RecoveryChild.CreateCommand());
         workloads.Add(ThroughputNode.CreateCommand());
         workloads.Add(MemoryChild.CreateCommand());

@@ -95,7 +95,7 @@ public abstract partial class RunStoreContract
         Assert.Equal(FlowPath.Of(1), oldest.Position);
         Assert.Equal("point-1", oldest.RecoveryPoint);
         Assert.Equal("step 1 done", oldest.StatusMessage);
-        Assert.Equal("sha256:1", oldest.Checksum);
+        Assert.Equal(StateChecksum(1), oldest.Checksum);
         Assert.Equal(State(1).Length, oldest.StateSize);
         Assert.Equal(run.CreatedAt + TimeSpan.FromSeconds(1), oldest.CreatedAt);
         Assert.Equal(run.CreatedAt + TimeSpan.FromSeconds(3), kept[0].CreatedAt);
@@ -110,7 +110,7 @@ public abstract partial class RunStoreContract
         var latest = await Store.GetCheckpointAsync(run.Id, 3, Ct);
 
         Assert.NotNull(oldest);
-        Assert.Equal((1L, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1", run.CreatedAt + TimeSpan.FromSeconds(1)),
+        Assert.Equal((1L, FlowPath.Of(1), "point-1", "step 1 done", StateChecksum(1), run.CreatedAt + TimeSpan.FromSeconds(1)),
             (oldest.Sequence, oldest.Position, oldest.RecoveryPoint, oldest.StatusMessage, oldest.Checksum, oldest.CreatedAt));
         Assert.Equal(State(1), oldest.State.ToArray());
         Assert.Equal(State(3), latest!.State.ToArray());
@@ -165,7 +165,7 @@ public abstract partial class RunStoreContract
         Assert.Equal(rerun, await Store.GetRunAsync(before.Id, Ct));
         var kept = await Store.GetCheckpointsAsync(before.Id, Ct);
         Assert.Equal([4L, 3L, 2L, 1L], kept.Select(c => c.Sequence));
-        Assert.Equal(new CheckpointSummary(4, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1", now, State(1).Length), kept[0]);
+        Assert.Equal(new CheckpointSummary(4, FlowPath.Of(1), "point-1", "step 1 done", StateChecksum(1), now, State(1).Length), kept[0]);
         Assert.Equal(
             new RunEvent(now, RunEventKind.RerunRequested, before.Attempt,
                 "re-run by operator: resumes from recovery point 'point-1' (checkpoint 1, copied as checkpoint 4) with its saved state")
@@ -180,7 +180,7 @@ public abstract partial class RunStoreContract
         Assert.EndsWith("from recovery point 'point-1'", (await Store.GetEventsAsync(before.Id, Ct))[^1].Message, StringComparison.Ordinal);
         var data = await Store.GetRecoveryDataAsync(before.Id, Ct);
         var checkpoint = Assert.IsType<Checkpoint>(data.Checkpoint);
-        Assert.Equal((4L, FlowPath.Of(1), "point-1", "step 1 done", "sha256:1"), (checkpoint.Sequence, checkpoint.Position, checkpoint.RecoveryPoint, checkpoint.StatusMessage, checkpoint.Checksum));
+        Assert.Equal((4L, FlowPath.Of(1), "point-1", "step 1 done", StateChecksum(1)), (checkpoint.Sequence, checkpoint.Position, checkpoint.RecoveryPoint, checkpoint.StatusMessage, checkpoint.Checksum));
         Assert.Equal(State(1), checkpoint.State.ToArray());
         Assert.Equal(Input, data.Input?.ToArray());
     }
@@ -201,7 +201,7 @@ public abstract partial class RunStoreContract
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(edited)), checkpoint.Checksum);
         Assert.Equal(edited.Length, (await Store.GetCheckpointsAsync(before.Id, Ct))[0].StateSize);
         var original = Assert.Single(await Store.GetCheckpointsAsync(before.Id, Ct), k => k.Sequence == 2);
-        Assert.Equal(("sha256:2", State(2).Length), (original.Checksum, original.StateSize));
+        Assert.Equal((StateChecksum(2), State(2).Length), (original.Checksum, original.StateSize));
         Assert.Equal(
             "re-run by operator: resumes from recovery point 'point-2' (checkpoint 2, copied as checkpoint 4) with an edited state",
             (await Store.GetEventsAsync(before.Id, Ct))[^1].Message);

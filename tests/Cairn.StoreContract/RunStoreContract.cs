@@ -77,7 +77,10 @@ public abstract partial class RunStoreContract : IAsyncLifetime
     private static byte[] State(long sequence) => Encoding.UTF8.GetBytes($"{{\"step\":{sequence}}}");
 
     private static Checkpoint CheckpointAt(long sequence) =>
-        new(sequence, FlowPath.Of((int)sequence), $"point-{sequence}", $"step {sequence} done", State(sequence), $"sha256:{sequence}");
+        new(sequence, FlowPath.Of((int)sequence), $"point-{sequence}", $"step {sequence} done", State(sequence), StateChecksum(sequence));
+
+    // Real checksums: the operator API refuses to re-run from a checkpoint whose state fails its checksum.
+    private static string StateChecksum(long sequence) => StoreRules.StateChecksum(State(sequence));
 
     private static RunTransition Retry(TimeSpan after) =>
         new(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, "retry 1 in 5 minutes") { RetryAfter = after, CountsAsRetry = true };

@@ -59,7 +59,14 @@ internal sealed class CompensationLog
         try
         {
             var saved = JsonSerializer.Deserialize<Saved>(text, Json) ?? throw new FormatException("it is JSON null");
-            return new CompensationLog([.. saved.Done ?? []], saved.Undoing, saved.Reason);
+            var done = saved.Done ?? [];
+            if (done.FindIndex(e => e?.Stage is null || e.Iterations is null) is var bad and >= 0)
+            {
+                // JSON leaves out what is missing: an entry without its stage or iterations would fail later, far from here.
+                throw new FormatException($"the compensation log '{text}' is not readable: its entry {bad} lacks its stage or its iterations");
+            }
+
+            return new CompensationLog([.. done], saved.Undoing, saved.Reason);
         }
         catch (JsonException ex)
         {

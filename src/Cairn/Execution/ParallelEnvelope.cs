@@ -80,11 +80,24 @@ internal sealed class ParallelEnvelope
             var parallel = reader.ReadString();
             var state = ReadBytes(reader);
             var count = reader.ReadInt32();
+
+            // A branch takes at least 7 bytes (empty name, status, empty position, slice length): a damaged count that claims
+            // more than the bytes left is refused before anything is allocated for it.
+            if (count < 0 || count > Remaining(reader) / 7)
+            {
+                throw new FormatException($"it claims {count:N0} branches in {Remaining(reader):N0} bytes");
+            }
+
             var branches = new List<BranchFrame>(count);
             for (var i = 0; i < count; i++)
             {
                 var name = reader.ReadString();
                 var status = (BranchStatus)reader.ReadByte();
+                if (!Enum.IsDefined(status))
+                {
+                    throw new FormatException($"branch '{name}' has the unknown status {(byte)status}");
+                }
+
                 var position = FlowPath.Parse(reader.ReadString());
                 branches.Add(new BranchFrame { Name = name, Status = status, Position = position, Slice = ReadBytes(reader) });
             }
@@ -105,8 +118,13 @@ internal sealed class ParallelEnvelope
 
     private static byte[] ReadBytes(BinaryReader reader)
     {
+        // Checked before reading: BinaryReader.ReadBytes allocates the length it is given, and a damaged one can claim 2 GB.
         var length = reader.ReadInt32();
-        var bytes = reader.ReadBytes(length);
-        return bytes.Length == length ? bytes : throw new EndOfStreamException($"expected {length} bytes, found {bytes.Length}");
+        var remaining = Remaining(reader);
+        return length >= 0 && length <= remaining
+            ? reader.ReadBytes(length)
+            : throw new EndOfStreamException($"expected {length:N0} bytes, found {remaining:N0}");
     }
+
+    private static long Remaining(BinaryReader reader) => reader.BaseStream.Length - reader.BaseStream.Position;
 }

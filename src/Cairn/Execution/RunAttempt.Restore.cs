@@ -28,13 +28,26 @@ internal sealed partial class RunAttempt<TState>
     }
 
     /// <summary>Checks a checkpoint's checksum; returns how messages name it.</summary>
-    /// <exception cref="CheckpointCorruptedException">The checksum does not match its data.</exception>
-    private string EnsureIntact(Checkpoint checkpoint)
+    /// <exception cref="CheckpointCorruptedException">The checksum does not match its data: the checkpoint is quarantined.</exception>
+    private string EnsureIntact(Checkpoint checkpoint) =>
+        StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum)
+            ? $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})"
+            : throw Quarantine(checkpoint, "its checksum does not match its data");
+
+    /// <summary>
+    /// The error that quarantines a damaged checkpoint: it is permanent, so the run fails without using up its retries and
+    /// is never resumed from it; the message names the run, the recovery point, the sequence and the store, and says what
+    /// the operator can do (a plain re-run is refused by <see cref="RunOperator"/> for the same reason).
+    /// </summary>
+    private CheckpointCorruptedException Quarantine(Checkpoint checkpoint, string problem)
     {
-        var where = $"the checkpoint of run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
-        return StateCodec.Matches(checkpoint.State.Span, checkpoint.Checksum)
-            ? where
-            : throw new CheckpointCorruptedException($"{Capitalize(where)} is corrupt: its checksum does not match its data. The checkpoint is kept unchanged for inspection.");
+        var store = _context.Store;
+        var text = store.ToString();
+        var place = string.IsNullOrEmpty(text) || text == store.GetType().ToString() ? $"store {store.GetType().Name}" : text;
+        return new CheckpointCorruptedException(
+            $"Run {_run.Id} is quarantined: its checkpoint {checkpoint.Sequence} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}) in {place} is corrupt: {problem}. " +
+            $"The run is not resumed from it, and the checkpoint is kept unchanged for inspection; re-run the run from an earlier kept checkpoint " +
+            $"(RerunOptions.CheckpointSequence, or cairn runs rerun {_run.Id} --from #SEQUENCE).");
     }
 
     /// <summary>
@@ -57,8 +70,7 @@ internal sealed partial class RunAttempt<TState>
             }
             catch (FormatException ex)
             {
-                throw new CheckpointCorruptedException(
-                    $"The checkpoint of run {_run.Id} at '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence}) is inside a parallel step but cannot be read: {ex.Message}. It is kept unchanged for inspection.");
+                throw Quarantine(checkpoint, $"it is inside a parallel step but its branches' states cannot be read: {ex.Message}");
             }
 
             return FindParallel(checkpoint, path, envelope.Parallel);
@@ -82,7 +94,7 @@ internal sealed partial class RunAttempt<TState>
 
         if (path.Count % 2 == 0)
         {
-            throw new CheckpointCorruptedException($"The checkpoint of run {_run.Id} has the position '{checkpoint.Position}', which leads to no step.");
+            throw Quarantine(checkpoint, $"its position '{checkpoint.Position}' leads to no step");
         }
 
         if (FlowPositions.IsRecoveryPointAt(_flow.Steps, path, checkpoint.RecoveryPoint))

@@ -77,6 +77,15 @@ public sealed record RunInfo
     /// <summary>The error that ended the last failed attempt.</summary>
     public string? LastError => _run.LastError;
 
+    /// <summary>
+    /// Whether the run failed because data it would resume from failed its checksum: a checkpoint
+    /// (<see cref="CheckpointCorruptedException"/>) or a stream it holds (<see cref="StreamCorruptedException"/>). The damaged
+    /// data is quarantined: kept unchanged for inspection, never resumed from; a plain re-run is refused while the latest
+    /// checkpoint is corrupt, and a re-run from an earlier kept checkpoint works. <see cref="LastError"/> says which.
+    /// </summary>
+    public bool IsQuarantined => Status == RunStatus.Failed && _run.LastError is { } error
+        && (error.Contains($" {nameof(CheckpointCorruptedException)}: ", StringComparison.Ordinal) || error.Contains($" {nameof(StreamCorruptedException)}: ", StringComparison.Ordinal));
+
     /// <summary>The sequence number of the last checkpoint (0 before the first).</summary>
     public long CheckpointSequence => _run.CheckpointSequence;
 

@@ -123,8 +123,13 @@ public sealed partial class RunOperator
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>
     /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
+    /// <exception cref="CheckpointCorruptedException">
+    /// The run's latest checkpoint fails its checksum: it is quarantined, and the message names the earlier kept checkpoints
+    /// to re-run from instead (<see cref="RerunAsync(RunId, RerunOptions, CancellationToken)"/>); nothing changed.
+    /// </exception>
     public async Task<RunInfo> RerunAsync(RunId runId, string? message = null, CancellationToken cancellationToken = default)
     {
+        await EnsureLatestIntactAsync(runId, cancellationToken).ConfigureAwait(false);
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
         var run = await _operations.RequestRerunAsync(runId, message ?? "re-run requested", cancellationToken).ConfigureAwait(false);
         _host?.Changed(runId);
@@ -139,6 +144,9 @@ public sealed partial class RunOperator
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>
     /// <exception cref="InvalidRunStateException">The run is pending, running or completed; nothing changed.</exception>
     /// <exception cref="CheckpointNotFoundException">The run keeps no such checkpoint; nothing changed.</exception>
+    /// <exception cref="CheckpointCorruptedException">
+    /// The chosen checkpoint fails its checksum and no edited state replaces its state: it is quarantined; nothing changed.
+    /// </exception>
     /// <exception cref="StateSerializationException">
     /// The edited state is over the size limit, is meant for a checkpoint inside a parallel step or sub-flow, or — when the
     /// run's flow is known here — cannot be read as its state type; nothing changed.
@@ -164,6 +172,11 @@ public sealed partial class RunOperator
         StoreRules.EnsureCanRerun(runId, run.Status);
         var checkpoint = CheckpointChoice.Choose(runId, await _queries.GetCheckpointsAsync(runId, cancellationToken).ConfigureAwait(false), options);
         var state = editedState(run, checkpoint, _host?.FindFlow(run));
+        if (state is null)
+        {
+            await EnsureIntactAsync(runId, checkpoint, cancellationToken).ConfigureAwait(false);
+        }
+
         await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
         var rerun = await _operations.RequestRerunFromAsync(runId, checkpoint.Sequence, state, options.Message, cancellationToken).ConfigureAwait(false);
         _host?.Changed(runId);

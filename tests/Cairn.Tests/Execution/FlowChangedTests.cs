@@ -72,30 +72,29 @@ public sealed class FlowChangedTests(ITestOutputHelper output) : EngineTest(outp
         var flow = Flow.Create<TestState>("corrupt")
             .Stage("load", Counter.Step("load"))
             .RecoveryPoint("a")
-            .Stage("write", (context, _) =>
+            .Stage("write", async (context, _) =>
             {
                 if (Counter.Hit("write") == 1)
                 {
+                    // The in-memory store hands out its own array; damage it the way a bad disk would, before the retry resumes from it.
+                    var stored = (await Store.GetRecoveryDataAsync(context.RunId, Ct)).Checkpoint!.State;
+                    System.Runtime.InteropServices.MemoryMarshal.AsMemory(stored).Span[2] ^= 0xFF;
                     throw new InvalidOperationException("the target is down");
                 }
 
                 context.State.Trace.Add("write");
-                return Task.CompletedTask;
             })
-            .Retry(RetryPolicy.None)
+            .Retry(new RetryPolicy { MaxRetries = 3, Interval = TimeSpan.FromSeconds(1) })
             .Build();
         var engine = CreateEngine(flow);
-        var failed = await Within(engine.RunAsync(flow, new TestState()));
-        var data = await Store.GetRecoveryDataAsync(failed.RunId, Ct);
-        var stored = data.Checkpoint!.State;
-
-        // The in-memory store hands out its own array; damage it the way a bad disk would.
-        System.Runtime.InteropServices.MemoryMarshal.AsMemory(stored).Span[2] ^= 0xFF;
-        await engine.RerunAsync(failed.RunId);
-        var outcome = await Within(engine.WaitForRunAsync(flow, failed.RunId));
+        var run = await engine.StartRunAsync(flow, new TestState());
+        await WaitForStatusAsync(engine, run.Id, RunStatus.WaitingForRetry);
+        AdvanceAndWake(engine, TimeSpan.FromSeconds(1));
+        var outcome = await Within(engine.WaitForRunAsync(flow, run.Id));
         var other = await Within(engine.RunAsync(flow, new TestState()));
 
         Assert.Equal(RunStatus.Failed, outcome.Status);
+        Assert.Equal(1, (await GetRunAsync(run.Id)).RetriesUsed);
         Assert.Contains("CheckpointCorruptedException", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("at recovery point 'a'", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("its checksum does not match its data", outcome.Error, StringComparison.Ordinal);

@@ -48,6 +48,8 @@ public sealed partial class CairnEngine : IAsyncDisposable
             PollInterval = options.PollInterval,
             MaxStateSize = options.MaxStateSize,
             Serializer = options.Serializer,
+            Protection = options.Protection,
+            Streams = streams,
         }, this);
         _queries = (IRunQueries)store;
         _operations = (IRunOperations)store;

@@ -32,7 +32,8 @@ sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
-    private string DataFolder => Path.Combine(_root, "data");
+    /// <summary>The cluster's data directory: its tables, WAL and everything else the server writes.</summary>
+    public string DataFolder => Path.Combine(_root, "data");
 
     private string LogFile => Path.Combine(_root, "server.log");
 

@@ -24,6 +24,7 @@ public sealed partial class RunOperator
     private readonly RunOperatorOptions _options;
     private readonly IRunOperatorHost? _host;
     private readonly StateCodec _codec;
+    private readonly IStreamStore? _streams;
 
     internal RunOperator(RunStore store, RunOperatorOptions options, IRunOperatorHost? host)
     {
@@ -32,7 +33,8 @@ public sealed partial class RunOperator
         _operations = store as IRunOperations ?? throw NotAnOperatorStore(store, nameof(IRunOperations));
         _options = options;
         _host = host;
-        _codec = new StateCodec(options.Serializer, options.MaxStateSize);
+        _codec = new StateCodec(options.Serializer, options.MaxStateSize, options.Protection);
+        _streams = options.Streams ?? store as IStreamStore;
     }
 
     /// <summary>Creates an operator API over a store; the store must implement <see cref="IRunQueries"/> and <see cref="IRunOperations"/>.</summary>
@@ -88,7 +90,7 @@ public sealed partial class RunOperator
     public async Task<CheckpointState?> GetLatestCheckpointAsync(RunId runId, CancellationToken cancellationToken = default)
     {
         var data = await _store.GetRecoveryDataAsync(runId, cancellationToken).ConfigureAwait(false);
-        return Inspect(data.Checkpoint);
+        return await InspectAsync(runId, data.Checkpoint, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -96,14 +98,40 @@ public sealed partial class RunOperator
     /// its state and whether its checksum still matches, or null when the run keeps no such checkpoint or does not exist.
     /// </summary>
     public async Task<CheckpointState?> GetCheckpointAsync(RunId runId, long sequence, CancellationToken cancellationToken = default) =>
-        Inspect(await _queries.GetCheckpointAsync(runId, sequence, cancellationToken).ConfigureAwait(false));
+        await InspectAsync(runId, await _queries.GetCheckpointAsync(runId, sequence, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    private static CheckpointState? Inspect(Checkpoint? checkpoint) => checkpoint is not { } c
-        ? null
-        : new CheckpointState(
+    private async Task<CheckpointState?> InspectAsync(RunId runId, Checkpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        if (checkpoint is not { } c)
+        {
+            return null;
+        }
+
+        var matches = StateCodec.Matches(c.State.Span, c.Checksum);
+        return new CheckpointState(
             new CheckpointSummary(c.Sequence, c.Position, c.RecoveryPoint, c.StatusMessage, c.Checksum, c.CreatedAt, c.State.Length),
-            c.State,
-            StateCodec.Matches(c.State.Span, c.Checksum));
+            matches ? await ReadableStateAsync(runId, c, cancellationToken).ConfigureAwait(false) : c.State,
+            matches);
+    }
+
+    /// <summary>
+    /// A checkpoint's state as its run reads it: a spilled state read from the stream store, a compressed or encrypted one
+    /// unpacked with the engine's keys; as stored when that cannot be done here (no keys, no stream store, content gone).
+    /// </summary>
+    private async Task<ReadOnlyMemory<byte>> ReadableStateAsync(RunId runId, Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        var what = $"the checkpoint of run {runId} at recovery point '{checkpoint.RecoveryPoint}' (checkpoint {checkpoint.Sequence})";
+        try
+        {
+            return StateSpill.Find(checkpoint) is { } spilled
+                ? _streams is null ? checkpoint.State : await StateSpill.ReadAllAsync(_streams, spilled, what, cancellationToken).ConfigureAwait(false)
+                : _codec.Unprotect(checkpoint.State, what);
+        }
+        catch (Exception ex) when (ex is CheckpointCorruptedException or StreamNotFoundException or StreamCorruptedException or StoreUnavailableException)
+        {
+            return checkpoint.State;
+        }
+    }
 
     /// <summary>Gets a run's serialized input, or null once the run has completed (its recovery data is deleted then).</summary>
     /// <exception cref="RunNotFoundException">The run does not exist.</exception>
@@ -252,7 +280,8 @@ public sealed partial class RunOperator
         CheckNotInsideEnvelope(run, checkpoint, flow);
         if (flow is null)
         {
-            return state; // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
+            // Not registered here: the engine that resumes the run reads the state and fails it if it cannot.
+            return _codec.Protection.Protect(state);
         }
 
         var serializer = _codec.Serializer;
@@ -277,7 +306,8 @@ public sealed partial class RunOperator
                 $"The edited state for run {run.Id} is empty (null): flow {flow} needs a {flow.StateType.Name}. Nothing changed.");
         }
 
-        return state;
+        // Stored as the engine stores states: compressed and encrypted when it does.
+        return _codec.Protection.Protect(state);
     }
 
     /// <summary>

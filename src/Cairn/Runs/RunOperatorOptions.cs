@@ -15,6 +15,12 @@ public sealed class RunOperatorOptions
     /// <summary>How states are read, to check an edited state against a known flow. Default <see cref="JsonStateSerializer"/>.</summary>
     public StateSerializer Serializer { get; set; } = new JsonStateSerializer();
 
+    /// <summary>How the engine compresses and encrypts states: its operator reads and writes them the same way.</summary>
+    internal Serialization.Protection.CheckpointProtection? Protection { get; set; }
+
+    /// <summary>The engine's stream store, where spilled states are read from; default the run store when it is one.</summary>
+    internal IStreamStore? Streams { get; set; }
+
     internal void Validate()
     {
         if (TimeProvider is null)

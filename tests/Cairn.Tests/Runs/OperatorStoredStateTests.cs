@@ -16,7 +16,7 @@ public sealed class OperatorStoredStateTests(ITestOutputHelper output) : EngineT
 {
     private static readonly CheckpointKeyRing Keys = new(new CheckpointKey("2026-12", RandomNumberGenerator.GetBytes(32)));
 
-    private static Flow<TestState> FailingFlow(string payload) => Flow.Create<TestState>("imports")
+    private static Flow<TestState> FailingFlow(string payload, Task? resumed = null) => Flow.Create<TestState>("imports")
         .Retry(RetryPolicy.None)
         .Stage("load", (c, _) =>
         {
@@ -24,7 +24,7 @@ public sealed class OperatorStoredStateTests(ITestOutputHelper output) : EngineT
             return Task.CompletedTask;
         })
         .RecoveryPoint("loaded")
-        .Stage("insert", (c, _) => c.State.Value == 0 ? throw new InvalidOperationException("the database went away") : Task.CompletedTask)
+        .Stage("insert", (c, ct) => c.State.Value == 0 ? throw new InvalidOperationException("the database went away") : (resumed ?? Task.CompletedTask).WaitAsync(ct))
         .Build();
 
     private static string Text(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
@@ -47,7 +47,8 @@ public sealed class OperatorStoredStateTests(ITestOutputHelper output) : EngineT
     [Fact]
     public async Task AnEncryptedCheckpoint_IsShownDecrypted_AndAnEditedStateIsStoredEncrypted()
     {
-        var flow = FailingFlow("secret order 42");
+        var gate = NewGate();
+        var flow = FailingFlow("secret order 42", gate.Task);
         var engine = CreateEngine(flow, build: b => b.UseEncryption(Keys));
         var failed = await Within(engine.RunAsync(flow, new TestState()));
 
@@ -57,7 +58,8 @@ public sealed class OperatorStoredStateTests(ITestOutputHelper output) : EngineT
 
         var edited = Encoding.UTF8.GetBytes(Text(latest.State).Replace("\"Value\":0", "\"Value\":1", StringComparison.Ordinal).Replace("secret order 42", "secret order 43", StringComparison.Ordinal));
         await engine.Operator.RerunAsync(failed.RunId, new RerunOptions { RecoveryPoint = "loaded", State = edited });
-        var stored = (await Store.GetRecoveryDataAsync(failed.RunId, Ct)).Checkpoint!;
+        var stored = (await Store.GetRecoveryDataAsync(failed.RunId, Ct)).Checkpoint!; // The run waits at the gate: its checkpoints are kept.
+        gate.SetResult();
         var outcome = await Within(engine.WaitForRunAsync(flow, failed.RunId));
 
         Assert.DoesNotContain("secret order 43", Text(stored.State), StringComparison.Ordinal);

@@ -4,11 +4,12 @@ using Microsoft.Data.Sqlite;
 
 namespace PartnerDownload;
 
-/// <summary>What the import run carries: where the file comes from, where its rows go, and how far it got.</summary>
+/// <summary>
+/// What the import run carries: where its rows go, and how far it got. The partner's address is not part of it: it is
+/// configuration, and may change between a crash and the resume without making the run another one.
+/// </summary>
 public sealed class PartnerImport
 {
-    public string FileAddress { get; set; } = "";
-
     public string TargetDatabase { get; set; } = "";
 
     public long DownloadedBytes { get; set; }
@@ -26,12 +27,13 @@ public static class PartnerImportFlow
     public const string FileStream = "orders.csv";
 
     /// <param name="http">The client the download uses.</param>
+    /// <param name="fileAddress">Where the partner serves the file.</param>
     /// <param name="pauseAfterRows">Stops the insert after this many rows and waits there, to be killed (for the crash test); 0 never.</param>
-    public static Flow<PartnerImport> Create(HttpClient http, int pauseAfterRows = 0) =>
+    public static Flow<PartnerImport> Create(HttpClient http, Uri fileAddress, int pauseAfterRows = 0) =>
         Flow.Create<PartnerImport>("partner-import")
             .Stage("download", async (context, ct) =>
             {
-                using var response = await http.GetAsync(context.State.FileAddress, HttpCompletionOption.ResponseHeadersRead, ct);
+                using var response = await http.GetAsync(fileAddress, HttpCompletionOption.ResponseHeadersRead, ct);
                 response.EnsureSuccessStatusCode();
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 var stored = await context.Streams.PutAsync(FileStream, body, ct); // Streamed into the store, never whole in memory.

@@ -13,12 +13,12 @@ var pauseDownload = Option("--pause-download-after-rows", 0);
 var pauseAfterRows = Option("--pause-after-rows", 0);
 await using var partner = await PartnerServer.StartAsync(rows, pauseDownload);
 using var http = new HttpClient();
-var flow = PartnerImportFlow.Create(http, pauseAfterRows);
+var flow = PartnerImportFlow.Create(http, partner.FileAddress, pauseAfterRows);
 
 // The runs and checkpoints in partner.db; the downloaded files, as streams, in a storage folder beside it (ASTERIA's
 // "checkpoint storage path"), which several nodes may share.
 await using var engine = CairnEngine.CreateBuilder().UseSqlite("partner.db").UseStorageFolder("partner-streams").AddFlow(flow).Build();
-var import = new PartnerImport { FileAddress = partner.FileAddress.ToString(), TargetDatabase = Path.GetFullPath("partner-orders.db") };
+var import = new PartnerImport { TargetDatabase = Path.GetFullPath("partner-orders.db") };
 
 // One import a day: the date is the recovery ID, so running the sample again finds today's run and resumes or reports it.
 var outcome = await engine.RunAsync(flow, import, recoveryId: $"partner-{DateTime.UtcNow:yyyy-MM-dd}");

@@ -23,14 +23,15 @@ internal sealed partial class RunAttempt<TState>
     /// <returns>The recovery data to restore from, and the state read already, or null when there is none to read.</returns>
     private async Task<(RecoveryData Data, StrongBox<TState>? State)> ReadSpilledStateAsync(RecoveryData data, CancellationToken cancellationToken)
     {
-        if (data.Checkpoint is not { } checkpoint || StateSpill.Find(checkpoint) is not { } spilled)
+        if (data.Checkpoint is not { } checkpoint || StateSpill.Find(checkpoint, out var whole) is not { } spilled)
         {
             return (data, null);
         }
 
         var what = $"run {_run.Id} at recovery point '{checkpoint.RecoveryPoint}' (flow {_flow}, checkpoint {checkpoint.Sequence})";
         var store = Streams.Store;
-        var needsBytes = _compensations.Undoing
+        var needsBytes = whole
+            || _compensations.Undoing
             || (_run.FlowVersion < _flow.Version && _flow.UpgradeState is not null)
             || checkpoint.Position is [.., ParallelStep<TState>.Lane] or [.., ChildRunStep<TState>.Lane];
         if (needsBytes)

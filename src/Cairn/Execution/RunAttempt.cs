@@ -252,7 +252,8 @@ internal sealed partial class RunAttempt<TState>
         using var activity = Telemetry.StartRunActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag, _flow.Name, _run.Id, _run.Attempt);
 
         var started = Stopwatch.GetTimestamp();
-        var (bytes, spilled) = await serialize(cancellationToken).ConfigureAwait(false);
+        var saved = await serialize(cancellationToken).ConfigureAwait(false);
+        var bytes = saved.Bytes;
         await Streams.PrepareSaveAsync(label, cancellationToken).ConfigureAwait(false);
         var sequence = Interlocked.Increment(ref _sequence);
         var streams = Streams.Manifest;
@@ -260,7 +261,7 @@ internal sealed partial class RunAttempt<TState>
         {
             Outbox = ToOutbox(extras.Outbox, sequence),
             Compensation = _compensations.ToText(),
-            Streams = StateSpill.WithState(streams, spilled),
+            Streams = StateSpill.WithState(streams, saved),
         };
         var keep = _context.Options.CheckpointsToKeep;
         await (extras.Transaction is { } transaction
@@ -275,7 +276,7 @@ internal sealed partial class RunAttempt<TState>
 
         activity?.SetStatus(ActivityStatusCode.Ok);
         _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        _context.Metrics.CheckpointSize.Record(spilled?.Length ?? bytes.Length);
+        _context.Metrics.CheckpointSize.Record(saved.Spilled?.Length ?? bytes.Length);
     }
 
     /// <summary>The fingerprint of the flow the run started on, from its settings; null for runs of older engines.</summary>

@@ -13,28 +13,55 @@ internal static class StateSpill
     /// <summary>The name a checkpoint's stream manifest gives a spilled state; stage streams may not start with '$'.</summary>
     public const string StreamName = "$state";
 
+    /// <summary>
+    /// The name of a spilled state that holds one value larger than <see cref="WholeValueSize"/> (a large byte array, say):
+    /// it is read back into one array. System.Text.Json buffers a value whole either way, and reading it as a stream makes
+    /// it double its buffer up to the value's size; one array of the content's length costs less.
+    /// </summary>
+    public const string WholeStreamName = "$state.whole";
+
+    /// <summary>A single write of the serializer this large means the state holds a value that large.</summary>
+    public const int WholeValueSize = 1024 * 1024;
+
     /// <summary>The state as a checkpoint saves it: the bytes, or empty bytes and the spilled content.</summary>
-    public readonly record struct Saved(byte[] Bytes, StoredStream? Spilled);
+    public readonly record struct Saved(byte[] Bytes, StoredStream? Spilled, bool Whole = false);
 
     /// <summary>The spilled content of a checkpoint, or null when its state is in the checkpoint.</summary>
-    public static StoredStream? Find(Checkpoint checkpoint) =>
-        checkpoint.State.IsEmpty && checkpoint.Streams.TryGetValue(StreamName, out var spilled) ? spilled : null;
+    public static StoredStream? Find(Checkpoint checkpoint) => Find(checkpoint, out _);
 
-    /// <summary>A checkpoint's streams without the spilled state: the streams of the run's stages.</summary>
+    /// <summary>The spilled content of a checkpoint and whether it is read back whole, or null when its state is in the checkpoint.</summary>
+    public static StoredStream? Find(Checkpoint checkpoint, out bool whole)
+    {
+        whole = false;
+        if (!checkpoint.State.IsEmpty)
+        {
+            return null;
+        }
+
+        if (checkpoint.Streams.TryGetValue(StreamName, out var spilled))
+        {
+            return spilled;
+        }
+
+        whole = checkpoint.Streams.TryGetValue(WholeStreamName, out spilled);
+        return spilled;
+    }
+
+    /// <summary>A checkpoint's streams without the spilled state: the streams of the run's stages ('$' names are Cairn's).</summary>
     public static IReadOnlyDictionary<string, StoredStream> StageStreams(IReadOnlyDictionary<string, StoredStream> streams) =>
-        streams.ContainsKey(StreamName)
-            ? System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(streams.Where(s => s.Key != StreamName), StringComparer.Ordinal)
+        streams.Keys.Any(name => name.StartsWith('$'))
+            ? System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(streams.Where(s => !s.Key.StartsWith('$')), StringComparer.Ordinal)
             : streams;
 
     /// <summary>The streams a checkpoint saves: the stages' and, when it spilled, the state.</summary>
-    public static IReadOnlyDictionary<string, StoredStream> WithState(IReadOnlyDictionary<string, StoredStream> streams, StoredStream? spilled)
+    public static IReadOnlyDictionary<string, StoredStream> WithState(IReadOnlyDictionary<string, StoredStream> streams, Saved saved)
     {
-        if (spilled is null)
+        if (saved.Spilled is not { } spilled)
         {
             return streams;
         }
 
-        var all = new Dictionary<string, StoredStream>(streams, StringComparer.Ordinal) { [StreamName] = spilled };
+        var all = new Dictionary<string, StoredStream>(streams, StringComparer.Ordinal) { [saved.Whole ? WholeStreamName : StreamName] = spilled };
         return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(all, StringComparer.Ordinal);
     }
 
@@ -97,9 +124,10 @@ internal static class StateSpill
         var source = await OpenAsync(streams, spilled, what, cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
-            using var copy = new MemoryStream();
+            // Sized for the stored length: one array when the content is stored as it is, no growing copies.
+            using var copy = new MemoryStream((int)Math.Min(spilled.Length, Array.MaxLength));
             await source.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            return copy.ToArray();
+            return copy.Length == copy.Capacity ? copy.GetBuffer() : copy.ToArray();
         }
     }
 
@@ -123,6 +151,7 @@ internal static class StateSpill
         private Pipe? _pipe;
         private Task<StoredStream>? _upload;
         private long _length;
+        private int _largestWrite;
         private bool _finished;
 
         public override bool CanRead => false;
@@ -143,6 +172,7 @@ internal static class StateSpill
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             _length += buffer.Length;
+            _largestWrite = Math.Max(_largestWrite, buffer.Length);
             checkSize(_length);
             if (_head is { } head)
             {
@@ -190,7 +220,7 @@ internal static class StateSpill
             }
 
             await _pipe!.Writer.CompleteAsync().ConfigureAwait(false);
-            return new Saved([], await _upload!.ConfigureAwait(false));
+            return new Saved([], await _upload!.ConfigureAwait(false), _largestWrite >= WholeValueSize);
         }
 
         public override void Flush()

@@ -94,6 +94,32 @@ public sealed class StateSpillTests(ITestOutputHelper output) : EngineTest(outpu
     }
 
     [Fact]
+    public async Task AStateHoldingOneValueOverAMebibyte_IsSpilledToBeReadBackWhole_AndRestored()
+    {
+        var value = new string('r', 1_500_000);
+        var flow = Flow.Create<TestState>("one-large-value")
+            .Retry(RetryPolicy.None)
+            .Stage("load", (c, _) =>
+            {
+                c.State.Payload = value;
+                return Task.CompletedTask;
+            })
+            .RecoveryPoint("loaded")
+            .Stage("insert", (c, _) => c.Recovery.Attempt == 1 ? throw new InvalidOperationException("stop") : Task.CompletedTask)
+            .Build();
+        var engine = CreateEngine(flow, o => o.StateSpillThreshold = Threshold);
+        var failed = await Within(engine.RunAsync(flow, new TestState()));
+        var saved = (await Store.GetRecoveryDataAsync(failed.RunId, Ct)).Checkpoint!;
+
+        await engine.RerunAsync(failed.RunId);
+        var outcome = await Within(engine.WaitForRunAsync(flow, failed.RunId));
+
+        Assert.Equal("$state.whole", Assert.Single(saved.Streams).Key);
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(value, outcome.Result!.Payload);
+    }
+
+    [Fact]
     public async Task AStateUnderTheThreshold_StaysInTheCheckpoint()
     {
         var flow = Flow.Create<TestState>("small")

@@ -371,6 +371,9 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     /// <summary>The schema that holds the store's tables. For tests.</summary>
     internal string Schema => _sql.Schema;
 
+    /// <summary>Where the store is, for messages: the PostgreSQL database, its server and the schema.</summary>
+    public override string ToString() => $"{_database}, schema '{Schema}'";
+
     // A read on a pooled connection, outside group commit: one statement, one round trip.
     // The result of a fenced write: the run's attempt, or no row when the fence did not hold (and nothing changed).
     // The result of an operator action: no row when the run does not exist; its status and, when the status allowed the

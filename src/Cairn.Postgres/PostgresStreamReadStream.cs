@@ -8,7 +8,7 @@ namespace Cairn.Postgres;
 /// Reads stored content from its chunks, one chunk at a time: the next is fetched (one round trip on a pooled connection,
 /// no connection held in between) when the caller has read the previous one, so at most a chunk is in memory.
 /// </summary>
-internal sealed class PostgresStreamReadStream(PostgresRunStore store, Guid upload, long length, StoredStream stream) : Stream
+internal sealed class PostgresStreamReadStream(PostgresRunStore store, Guid upload, long length, StoredStream stream) : ReadOnlyStream
 {
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Cairn.Storage.StreamContent.ChunkSize);
     private int _offset;
@@ -19,15 +19,9 @@ internal sealed class PostgresStreamReadStream(PostgresRunStore store, Guid uplo
 
     public override bool CanRead => !_disposed;
 
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => length;
 
     public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -39,9 +33,6 @@ internal sealed class PostgresStreamReadStream(PostgresRunStore store, Guid uplo
 
         return Take(buffer);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -147,16 +138,6 @@ internal sealed class PostgresStreamReadStream(PostgresRunStore store, Guid uplo
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

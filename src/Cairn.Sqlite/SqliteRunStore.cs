@@ -318,6 +318,9 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Where the store is, for messages: the SQLite database and its file.</summary>
+    public override string ToString() => $"the SQLite database '{_path}'";
+
     /// <summary>Opens a pooled connection with the store's per-connection settings. Internal for tests.</summary>
     internal SqliteConnection OpenConnection() => OpenConnection(forWrites: true);
 

@@ -77,7 +77,7 @@ public sealed class CheckpointCorruptionTests : IAsyncLifetime
         var run = (await _engine.Store.GetRunAsync(damaged.RunId, CancellationToken.None))!;
         Assert.Equal(1, run.RetriesUsed); // The first failure's retry: the quarantine uses none of the others.
         Assert.Contains($"Run {damaged.RunId} is quarantined: its checkpoint 2 at recovery point 'after-second'", damaged.Error, StringComparison.Ordinal);
-        Assert.Contains("in store SqliteRunStore is corrupt: its checksum does not match its data", damaged.Error, StringComparison.Ordinal);
+        Assert.Contains($"in the SQLite database '{_path}' is corrupt: its checksum does not match its data", damaged.Error, StringComparison.Ordinal);
         var events = await _engine.Operator.GetEventsAsync(damaged.RunId);
         Assert.Contains("quarantined", events[^1].Message, StringComparison.Ordinal);
         var kept = await _engine.Store.GetRecoveryDataAsync(damaged.RunId, CancellationToken.None);

@@ -113,7 +113,7 @@ public sealed class SqliteStreamsEngineTests : IDisposable
         Assert.True(rerun.Status == RunStatus.Completed, rerun.Error);
         Assert.Equal(rows, rerun.Result!.Rows);
         Assert.True(checkpoint.State.IsEmpty);
-        Assert.True(checkpoint.Streams["$state"].Length > rows.Length);
+        Assert.True(checkpoint.Streams["$state.whole"].Length > rows.Length); // One value over 1 MiB: read back whole.
     }
 
     public sealed class State

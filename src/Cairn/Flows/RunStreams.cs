@@ -117,25 +117,10 @@ public sealed class RunStreams
     }
 
     /// <summary>The stream a stage writes: a pipe into the store's write, which becomes the named stream once complete.</summary>
-    private sealed class WritingStream(PipeWriter writer, Task<StoredStream> writing, Action<StoredStream> done) : Stream
+    private sealed class WritingStream(PipeWriter writer, Task<StoredStream> writing, Action<StoredStream> done) : WriteOnlyStream
     {
         private readonly Stream _writer = writer.AsStream();
         private bool _finished;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -147,18 +132,6 @@ public sealed class RunStreams
 
             await _writer.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

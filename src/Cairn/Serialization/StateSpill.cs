@@ -145,7 +145,7 @@ internal static class StateSpill
     }
 
     /// <summary>Where a state is serialized to: a buffer until it passes the threshold, then a pipe into the stream store.</summary>
-    private sealed class SpillingStream(IStreamStore store, long threshold, Action<long> checkSize, CancellationToken uploadCancellation) : Stream
+    private sealed class SpillingStream(IStreamStore store, long threshold, Action<long> checkSize, CancellationToken uploadCancellation) : WriteOnlyStream
     {
         private MemoryStream? _head = new();
         private Pipe? _pipe;
@@ -154,20 +154,9 @@ internal static class StateSpill
         private int _largestWrite;
         private bool _finished;
 
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
         public override long Length => _length;
 
         public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -222,18 +211,6 @@ internal static class StateSpill
             await _pipe!.Writer.CompleteAsync().ConfigureAwait(false);
             return new Saved([], await _upload!.ConfigureAwait(false), _largestWrite >= WholeValueSize);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override async ValueTask DisposeAsync()
         {

@@ -6,7 +6,7 @@ namespace Cairn.Storage;
 /// </summary>
 internal abstract class ReadOnlyStream : Stream
 {
-    public sealed override bool CanRead => true;
+    public override bool CanRead => true;
 
     public sealed override bool CanSeek => false;
 

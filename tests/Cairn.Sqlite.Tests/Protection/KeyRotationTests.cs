@@ -56,19 +56,18 @@ public sealed class KeyRotationTests : IDisposable
         return run.Id;
     }
 
-    private static async Task<RunInfo> WaitForAsync(CairnEngine engine, RunId runId, RunStatus status)
+    // Woken by the engine's own run-change signal, not by polling.
+    private static async Task<Cairn.Storage.RunRecord> WaitForAsync(CairnEngine engine, RunId runId, RunStatus status)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            return await engine.WaitForAsync(runId, r => r.Status == status, timeout.Token);
+        }
+        catch (OperationCanceledException)
         {
             var run = (await engine.Operator.GetRunAsync(runId))!;
-            if (run.Status == status)
-            {
-                return run;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"run {runId} is {run.Status}, not {status}; last error: {run.LastError}");
-            await Task.Delay(20);
+            throw new Xunit.Sdk.XunitException($"run {runId} is {run.Status}, not {status}; last error: {run.LastError}");
         }
     }
 

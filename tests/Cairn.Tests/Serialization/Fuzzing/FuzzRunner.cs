@@ -78,7 +78,8 @@ internal static class FuzzRunner
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
 
-        while (await Task.WhenAny(work, Task.Delay(50)) != work)
+        // The watchdog waits for the work, woken only when a whole hang bound passes without it finishing.
+        while (!await FinishesWithinAsync(work, 10 * perCase))
         {
             var running = Stopwatch.GetElapsedTime(Volatile.Read(ref caseStarted));
             if (running > 10 * perCase)
@@ -91,5 +92,18 @@ internal static class FuzzRunner
 
         await work;
         return new FuzzReport(target.Name, cases, decoded, rejected, failed, failures, Stopwatch.GetElapsedTime(started));
+    }
+
+    private static async Task<bool> FinishesWithinAsync(Task work, TimeSpan bound)
+    {
+        try
+        {
+            await work.WaitAsync(bound);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 }

@@ -16,18 +16,20 @@ public static class BenchProgram
         const string Description = "Cairn load generator: latency, throughput, recovery, size and memory workloads on a store; fuzzing of the decoders";
 
         var workloads = new RootCommand(Description);
-        workloads.Add(LatencyWorkload.CreateCommand());
-        workloads.Add(ThroughputWorkload.CreateCommand());
-        workloads.Add(RecoveryWorkload.CreateCommand());
-        workloads.Add(TakeoverWorkload.CreateCommand());
-        workloads.Add(SizeWorkload.CreateCommand());
-        workloads.Add(MemoryWorkload.CreateCommand());
-        workloads.Add(PurchaseWorkload.CreateCommand());
-        workloads.Add(CompressionWorkload.CreateCommand());
-        workloads.Add(FuzzWorkload.CreateCommand());
-        workloads.Add(RecoveryChild.CreateCommand());
-        workloads.Add(ThroughputNode.CreateCommand());
-        workloads.Add(MemoryChild.CreateCommand());
+        Command[] commands =
+        [
+            LatencyWorkload.CreateCommand(), ThroughputWorkload.CreateCommand(), RecoveryWorkload.CreateCommand(), TakeoverWorkload.CreateCommand(),
+            SizeWorkload.CreateCommand(), MemoryWorkload.CreateCommand(), PurchaseWorkload.CreateCommand(), CompressionWorkload.CreateCommand(),
+            FuzzWorkload.CreateCommand(),
+
+            // The child processes some workloads start.
+            RecoveryChild.CreateCommand(), ThroughputNode.CreateCommand(), MemoryChild.CreateCommand(),
+        ];
+        foreach (var command in commands)
+        {
+            workloads.Add(command);
+        }
+
         if (Console.IsOutputRedirected)
         {
             // Piped into a file: no colours, and no wrapping of tables at an assumed 80 columns.

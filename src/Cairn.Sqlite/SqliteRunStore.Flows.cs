@@ -39,13 +39,7 @@ public sealed partial class SqliteRunStore
         {
             using var command = Command(connection, null,
                 "SELECT name, version, fingerprint, structure, recorded_at, recorded_by FROM flows ORDER BY name, version, recorded_at");
-            using var reader = command.ExecuteReader();
-            var flows = new List<FlowRecord>();
-            while (reader.Read())
-            {
-                flows.Add(new FlowRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), Time(reader.GetInt64(4)), reader.GetString(5)));
-            }
-
-            return flows;
+            return ReadRows(command, reader => new FlowRecord(
+                reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), Time(reader.GetInt64(4)), reader.GetString(5)));
         }, cancellationToken);
 }

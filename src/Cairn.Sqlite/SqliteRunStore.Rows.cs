@@ -18,21 +18,27 @@ public sealed partial class SqliteRunStore
             "SELECT sequence, position, recovery_point, status_message, checksum, created_at, length(state) FROM checkpoints " +
             "WHERE run_id = $run_id ORDER BY sequence DESC");
         Bind(command, "$run_id", Key(runId));
+        return ReadRows(command, reader => new CheckpointSummary(
+            reader.GetInt64(0),
+            FlowPath.Parse(reader.GetString(1)),
+            reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.GetString(4),
+            Time(reader.GetInt64(5)),
+            reader.GetInt32(6)));
+    }
+
+    /// <summary>Reads every row of a query, each through <paramref name="row"/>.</summary>
+    private static List<T> ReadRows<T>(SqliteCommand command, Func<SqliteDataReader, T> row)
+    {
         using var reader = command.ExecuteReader();
-        var checkpoints = new List<CheckpointSummary>();
+        var rows = new List<T>();
         while (reader.Read())
         {
-            checkpoints.Add(new CheckpointSummary(
-                reader.GetInt64(0),
-                FlowPath.Parse(reader.GetString(1)),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetString(4),
-                Time(reader.GetInt64(5)),
-                reader.GetInt32(6)));
+            rows.Add(row(reader));
         }
 
-        return checkpoints;
+        return rows;
     }
 
     private static RunRecord? FindRun(SqliteConnection connection, SqliteTransaction? transaction, string flowName, string recoveryId)

@@ -188,14 +188,7 @@ public sealed partial class SqliteRunStore : IStreamStore, IStreamReferences
         {
             using var command = Command(connection, null,
                 "SELECT DISTINCT json_extract(s.value, '$.sha256') FROM checkpoints c, json_each(c.streams) s WHERE c.streams IS NOT NULL");
-            using var reader = command.ExecuteReader();
-            var referenced = new HashSet<string>(StringComparer.Ordinal);
-            while (reader.Read())
-            {
-                referenced.Add(reader.GetString(0));
-            }
-
-            return referenced;
+            return ReadRows(command, reader => reader.GetString(0)).ToHashSet(StringComparer.Ordinal);
         }, cancellationToken);
 
     private bool DeleteUpload(SqliteTransaction transaction, long upload)

@@ -6,39 +6,14 @@ namespace Cairn.CrashTest.Harness;
 /// </summary>
 internal static class CrashFlowMix
 {
+    // Each flow's steps in order: "stage:work" for a stage, "@name" for a recovery point.
     public static IReadOnlyList<CrashFlowPlan> Plans { get; } =
     [
-        CrashFlowPlan.Define("crash-ledger", implicitRecovery: false,
-            CrashStep.Stage("debit", StageWork.Async),
-            CrashStep.Point("debited"),
-            CrashStep.Stage("credit", StageWork.Cpu),
-            CrashStep.Stage("fee", StageWork.Plain),
-            CrashStep.Point("settled"),
-            CrashStep.Stage("notify", StageWork.Async)),
-        CrashFlowPlan.Define("crash-etl", implicitRecovery: true,
-            CrashStep.Stage("extract", StageWork.Async),
-            CrashStep.Stage("clean", StageWork.Cpu),
-            CrashStep.Stage("enrich", StageWork.Grow),
-            CrashStep.Stage("aggregate", StageWork.Cpu),
-            CrashStep.Stage("load", StageWork.Async),
-            CrashStep.Stage("publish", StageWork.Plain)),
-        CrashFlowPlan.Define("crash-archive", implicitRecovery: true,
-            CrashStep.Stage("collect", StageWork.Grow),
-            CrashStep.Stage("compress", StageWork.Cpu),
-            CrashStep.Point("compressed"),
-            CrashStep.Stage("store", StageWork.Grow),
-            CrashStep.Stage("verify", StageWork.Async)),
-        CrashFlowPlan.Define("crash-sparse", implicitRecovery: false,
-            CrashStep.Stage("step-1", StageWork.Plain),
-            CrashStep.Stage("step-2", StageWork.Async),
-            CrashStep.Stage("step-3", StageWork.Cpu),
-            CrashStep.Point("midway"),
-            CrashStep.Stage("step-4", StageWork.Async),
-            CrashStep.Stage("step-5", StageWork.Grow)),
-        CrashFlowPlan.Define("crash-short", implicitRecovery: false,
-            CrashStep.Stage("ping", StageWork.Async),
-            CrashStep.Point("pinged"),
-            CrashStep.Stage("pong", StageWork.Plain)),
+        Plan("crash-ledger", implicitRecovery: false, "debit:async @debited credit:cpu fee:plain @settled notify:async"),
+        Plan("crash-etl", implicitRecovery: true, "extract:async clean:cpu enrich:grow aggregate:cpu load:async publish:plain"),
+        Plan("crash-archive", implicitRecovery: true, "collect:grow compress:cpu @compressed store:grow verify:async"),
+        Plan("crash-sparse", implicitRecovery: false, "step-1:plain step-2:async step-3:cpu @midway step-4:async step-5:grow"),
+        Plan("crash-short", implicitRecovery: false, "ping:async @pinged pong:plain"),
     ];
 
     public static CrashFlowPlan PlanFor(int seed, int run) => Plans[(int)(((long)run + (seed & int.MaxValue)) % Plans.Count)];
@@ -46,4 +21,9 @@ internal static class CrashFlowMix
     public static CrashFlowPlan? Find(string flowName) => Plans.FirstOrDefault(p => p.Name == flowName);
 
     public static string RecoveryId(int round, int run) => $"round-{round}-run-{run}";
+
+    private static CrashFlowPlan Plan(string name, bool implicitRecovery, string steps) =>
+        CrashFlowPlan.Define(name, implicitRecovery, [.. steps.Split(' ').Select(step => step[0] == '@'
+            ? CrashStep.Point(step[1..])
+            : CrashStep.Stage(step[..step.IndexOf(':', StringComparison.Ordinal)], Enum.Parse<StageWork>(step[(step.IndexOf(':', StringComparison.Ordinal) + 1)..], ignoreCase: true)))]);
 }

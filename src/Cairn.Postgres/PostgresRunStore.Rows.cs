@@ -142,10 +142,10 @@ public sealed partial class PostgresRunStore
     }
 
     // The outbox messages of a write as the parallel arrays its INSERT unnests; nothing when there are none (the
-    // statement without outbox has no such parameters).
-    private static void AddOutbox(NpgsqlParameterCollection parameters, IReadOnlyList<OutboxMessage> outbox)
+    // statement without outbox has no such parameters) unless 'always' (one that has them: empty arrays).
+    private static void AddOutbox(NpgsqlParameterCollection parameters, IReadOnlyList<OutboxMessage> outbox, bool always = false)
     {
-        if (outbox.Count == 0)
+        if (outbox.Count == 0 && !always)
         {
             return;
         }

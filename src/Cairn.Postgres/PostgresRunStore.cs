@@ -217,6 +217,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
             parameters =>
             {
                 Add(parameters, "flow_names", request.FlowNames.ToArray());
+                Add(parameters, "resume_interrupted", request.ResumeInterrupted);
                 Add(parameters, "max_runs", request.MaxRuns);
                 Add(parameters, "owner", request.Owner);
                 Add(parameters, "lease_us", Microseconds(request.LeaseDuration));
@@ -267,7 +268,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         var outbox = checkpoint.Outbox;
         return (
-            outbox.Count == 0 ? _sql.SaveCheckpoint : _sql.SaveCheckpointWithOutbox,
+            checkpoint.TakesSignal is not null ? _sql.SaveCheckpointTakingSignal : outbox.Count == 0 ? _sql.SaveCheckpoint : _sql.SaveCheckpointWithOutbox,
             parameters =>
             {
                 AddFence(parameters, lease);
@@ -281,7 +282,11 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 Add(parameters, "streams", StreamManifest.ToText(checkpoint.Streams));
                 Add(parameters, "keep", keep);
                 Add(parameters, "message", StoreRules.RecoveryPointPassedMessage(checkpoint));
-                AddOutbox(parameters, outbox);
+                AddOutbox(parameters, outbox, always: checkpoint.TakesSignal is not null);
+                if (checkpoint.TakesSignal is { } signal)
+                {
+                    Add(parameters, "takes_signal", signal);
+                }
             });
     }
 
@@ -301,7 +306,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
                 {
                     Value = transition.RetryAfter is { } after ? Microseconds(after) : DBNull.Value,
                 });
-                Add(parameters, "claimable", transition.Status is RunStatus.Pending or RunStatus.WaitingForRetry or RunStatus.Interrupted);
+                Add(parameters, "claimable", StoreRules.IsClaimable(transition.Status));
                 Add(parameters, "retry", transition.CountsAsRetry ? 1 : 0);
                 Add(parameters, "finished", transition.Status.IsFinished());
                 Add(parameters, "kind", (int)transition.EventKind);

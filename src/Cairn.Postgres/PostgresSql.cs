@@ -124,7 +124,7 @@ internal sealed class PostgresSql
         ClaimDueRuns = $"""
             WITH due AS (
                 SELECT run_id, claim_at FROM {runs}
-                WHERE claim_at <= {now} AND status IN (0, 2, 3) AND flow_name = ANY(@flow_names)
+                WHERE claim_at <= {now} AND status IN (0, 2, 3, 8) AND (@resume_interrupted OR status <> 3) AND flow_name = ANY(@flow_names)
                 ORDER BY claim_at, created_at, run_id
                 LIMIT @max_runs
                 FOR NO KEY UPDATE SKIP LOCKED
@@ -166,7 +166,9 @@ internal sealed class PostgresSql
 
         // Pruning runs in the statement's snapshot, which does not hold the new checkpoint yet: it keeps the newest
         // @keep of the stored sequences and the new one, and never touches the row the upsert writes.
-        string SaveCheckpointSql(bool outbox) => FencedWrite(
+        // A checkpoint that takes a signal marks it taken in the same statement.
+        var signals = $"\"{schema}\".signals";
+        string SaveCheckpointSql(bool outbox, bool takesSignal = false) => FencedWrite(
             $"position = @position, last_recovery_point = @recovery_point, status_message = @status_message, checkpoint_sequence = @sequence, updated_at = {now}",
             $"""
             saved AS (
@@ -185,12 +187,36 @@ internal sealed class PostgresSql
                     ) newest)
             ), passed AS (
                 INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point) SELECT run_id, {now}, 2, attempt, @message, @recovery_point FROM run
-            )
+            ){(takesSignal ? $", taken AS (UPDATE {signals} SET taken_by = @sequence WHERE run_id = (SELECT run_id FROM run) AND signal_id = @takes_signal)" : "")}
             """,
             outbox);
 
         SaveCheckpoint = SaveCheckpointSql(outbox: false);
         SaveCheckpointWithOutbox = SaveCheckpointSql(outbox: true);
+        SaveCheckpointTakingSignal = SaveCheckpointSql(outbox: true, takesSignal: true);
+
+        // The signal is kept only for an unfinished run; a run waiting for it is made due at once and the other nodes woken.
+        // The result row carries the run's status (no row: no such run) and whether the signal was new.
+        SendSignal = $"""
+            WITH target AS (
+                SELECT run_id, status, attempt, last_recovery_point FROM {runs} WHERE run_id = @run_id FOR NO KEY UPDATE
+            ), kept AS (
+                INSERT INTO {signals} (run_id, signal_id, name, payload, sent_at)
+                SELECT run_id, @signal_id, @name, @payload, {now} FROM target WHERE status NOT IN (4, 5, 6, 7)
+                ON CONFLICT (run_id, signal_id) DO NOTHING
+                RETURNING run_id
+            ), woken AS (
+                UPDATE {runs} r SET due_at = {now}, claim_at = {now}, updated_at = {now}
+                FROM kept WHERE r.run_id = kept.run_id AND r.status = 8
+                RETURNING r.run_id
+            ), event AS (
+                INSERT INTO {events} (run_id, time, kind, attempt, message, recovery_point)
+                SELECT target.run_id, {now}, 14, target.attempt, @message, target.last_recovery_point FROM target JOIN kept ON true
+            ), {Notify("woken")}
+            SELECT target.status, (SELECT count(*) FROM kept) > 0 FROM target {Notified}
+            """;
+
+        ListSignals = $"SELECT signal_id, name, payload, sent_at, taken_by FROM {signals} WHERE run_id = @run_id ORDER BY id";
 
         Transition = FencedWrite(
             $"""
@@ -303,6 +329,15 @@ internal sealed class PostgresSql
 
     /// <summary>Like <see cref="SaveCheckpoint"/>, and adds the checkpoint's outbox messages (@outbox_* arrays).</summary>
     public string SaveCheckpointWithOutbox { get; }
+
+    /// <summary>Like <see cref="SaveCheckpointWithOutbox"/>, and marks the signal @takes_signal taken by the checkpoint.</summary>
+    public string SaveCheckpointTakingSignal { get; }
+
+    /// <summary>Keeps a signal for a run and wakes the run if it waits: @run_id, @signal_id, @name, @payload, @message.</summary>
+    public string SendSignal { get; }
+
+    /// <summary>A run's signals in the order they were kept: @run_id.</summary>
+    public string ListSignals { get; }
 
     /// <summary>Like <see cref="CompleteRun"/>, and adds the completion's outbox messages (@outbox_* arrays).</summary>
     public string CompleteRunWithOutbox { get; }

@@ -34,11 +34,13 @@ public sealed partial class SqliteRunStore
                 // come in insertion order (rowid), as in the in-memory store.
                 select.CommandText =
                     $"SELECT {RunColumns} FROM runs INDEXED BY runs_claim_order " +
-                    "WHERE status IN (0, 2, 3) AND COALESCE(due_at, updated_at) <= $now AND (due_at IS NULL OR due_at <= $now) " +
+                    "WHERE status IN (0, 2, 3, 8) AND COALESCE(due_at, updated_at) <= $now AND (due_at IS NULL OR due_at <= $now) " +
+                    "AND ($resume_interrupted OR status <> 3) " +
                     $"AND flow_name IN ({string.Join(", ", flowParameters)}) " +
                     "ORDER BY COALESCE(due_at, updated_at) LIMIT $max_runs";
                 Bind(select, "$now", Ticks(now));
                 Bind(select, "$max_runs", request.MaxRuns);
+                Bind(select, "$resume_interrupted", request.ResumeInterrupted);
                 due = ReadRuns(select);
             }
 

@@ -232,6 +232,7 @@ public sealed partial class SqliteRunStore : RunStore, IRunQueries, IRunOperatio
         }
 
         InsertOutbox(transaction, checkpoint.Outbox, now);
+        TakeSignal(transaction, lease, checkpoint);
         InsertEvent(transaction, lease.RunId, now, RunEventKind.RecoveryPointPassed, attempt,
             StoreRules.RecoveryPointPassedMessage(checkpoint), checkpoint.RecoveryPoint);
     }

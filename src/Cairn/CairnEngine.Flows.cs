@@ -85,7 +85,7 @@ public sealed partial class CairnEngine
     private async Task WarnAboutUnknownFlowsAsync(CancellationToken cancellationToken)
     {
         var unfinished = await _queries.ListRunsAsync(
-            new RunQuery { Statuses = [RunStatus.Pending, RunStatus.WaitingForRetry, RunStatus.Interrupted], Limit = 10_000 },
+            new RunQuery { Statuses = [RunStatus.Pending, RunStatus.WaitingForRetry, RunStatus.Interrupted, RunStatus.Waiting], Limit = 10_000 },
             cancellationToken).ConfigureAwait(false);
         foreach (var group in unfinished.Where(r => !_flows.ContainsKey(r.FlowName)).GroupBy(r => r.FlowName))
         {

@@ -10,6 +10,26 @@ public sealed partial class CairnEngine : IRunOperatorHost
     public RunOperator Operator { get; }
 
     /// <summary>
+    /// Delivers a signal to a run, durably: kept until the run's <c>WaitFor</c> step of that name takes it (a signal sent
+    /// before the run gets there is kept), waking the run at once if it waits; a second signal with the same
+    /// <paramref name="signalId"/> is ignored. See <see cref="RunOperator.SignalAsync{TPayload}(RunId, string, TPayload, string?, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The run does not exist.</exception>
+    /// <exception cref="InvalidRunStateException">The run has finished.</exception>
+    public Task<SignalDelivery> SignalAsync<TPayload>(RunId runId, string signal, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default) =>
+        Operator.SignalAsync(runId, signal, payload, signalId, cancellationToken);
+
+    /// <summary>Delivers a signal to the run of <paramref name="flow"/> with <paramref name="recoveryId"/>; see <see cref="SignalAsync{TPayload}(RunId, string, TPayload, string?, CancellationToken)"/>.</summary>
+    /// <exception cref="RunNotFoundException">No run of the flow has the recovery ID.</exception>
+    /// <exception cref="InvalidRunStateException">The run has finished.</exception>
+    public Task<SignalDelivery> SignalByRecoveryIdAsync<TPayload>(
+        FlowDefinition flow, string recoveryId, string signal, TPayload payload, string? signalId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return Operator.SignalByRecoveryIdAsync(flow.Name, recoveryId, signal, payload, signalId, cancellationToken);
+    }
+
+    /// <summary>
     /// Asks a failed, waiting, interrupted or cancelled run to run again at once from its last recovery point.
     /// A re-run does not use up one of the run's retries. Starts the engine if it has not started.
     /// </summary>

@@ -13,7 +13,7 @@ public sealed partial class CairnEngine
                 var free = _slots.CurrentCount;
                 if (free > 0 && !_flows.IsEmpty)
                 {
-                    var request = new ClaimRequest(NodeName, [.. _flows.Keys], free, _options.LeaseDuration);
+                    var request = new ClaimRequest(NodeName, [.. _flows.Keys], free, _options.LeaseDuration) { ResumeInterrupted = _options.RecoverInterruptedRuns };
                     var claimed = await Store.ClaimDueRunsAsync(request, stopping).ConfigureAwait(false);
                     foreach (var run in claimed)
                     {

@@ -136,7 +136,15 @@ public sealed partial class CairnEngine : IAsyncDisposable
             var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _attachment.HoldsWorkerLock, resumeAfter, cancellationToken).ConfigureAwait(false);
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
             await RecordFlowsAsync(cancellationToken).ConfigureAwait(false);
-            Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
+            if (_options.RecoverInterruptedRuns)
+            {
+                Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
+            }
+            else
+            {
+                var left = await Execution.Queries.CountRunsAsync(new RunQuery { Statuses = [RunStatus.Interrupted] }, cancellationToken).ConfigureAwait(false);
+                Log.EngineStartedWithoutRecovery(_logger, NodeName, _flows.Count, left.Values.Sum());
+            }
             MarkWorkerLoop();
             Execution.Metrics.Report(this);
 

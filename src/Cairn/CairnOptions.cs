@@ -32,6 +32,14 @@ public sealed class CairnOptions
     /// <summary>When runs found interrupted at start-up resume. Default <see cref="InterruptedRunResume.Immediately"/>.</summary>
     public InterruptedRunResume ResumeInterruptedRuns { get; set; } = InterruptedRunResume.Immediately;
 
+    /// <summary>
+    /// The recovery switch. When false, the engine leaves interrupted runs alone — those its node left running when it
+    /// stopped or died, and those of nodes whose leases expired: they stay <see cref="RunStatus.Interrupted"/> with their
+    /// checkpoints kept, and the engine logs how many it leaves at start-up. New runs still run and still save recovery
+    /// points. Switched on again, the next start resumes every interrupted run from its last recovery point. Default true.
+    /// </summary>
+    public bool RecoverInterruptedRuns { get; set; } = true;
+
     /// <summary>Completed, failed and cancelled runs older than this are purged on a schedule; null turns the schedule off. Default 7 days.</summary>
     public TimeSpan? RetentionPeriod { get; set; } = TimeSpan.FromDays(7);
 

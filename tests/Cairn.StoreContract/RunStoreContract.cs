@@ -85,6 +85,9 @@ public abstract partial class RunStoreContract : IAsyncLifetime
     private static RunTransition Retry(TimeSpan after) =>
         new(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, "retry 1 in 5 minutes") { RetryAfter = after, CountsAsRetry = true };
 
+    private static RunTransition Wait(TimeSpan due) =>
+        new(RunStatus.Waiting, RunEventKind.Waiting, "attempt 1 saved its state and waits for signal 'approval'") { RetryAfter = due };
+
     private static RunTransition Failure() =>
         new(RunStatus.Failed, RunEventKind.Failed, "failed: boom") { LastError = "InvalidOperationException: boom" };
 
@@ -148,6 +151,9 @@ public abstract partial class RunStoreContract : IAsyncLifetime
                 break;
             case RunStatus.Failed:
                 await Store.TransitionAsync(claimed.Lease, Failure(), Ct);
+                break;
+            case RunStatus.Waiting:
+                await Store.TransitionAsync(claimed.Lease, Wait(TimeSpan.FromHours(1)), Ct);
                 break;
             case RunStatus.Completed:
                 await Store.CompleteRunAsync(claimed.Lease, Result, "done", [], Ct);

@@ -18,6 +18,9 @@ public static class StoreContracts
     public static IOutboxStore Outbox(this RunStore store) =>
         Assert.IsAssignableFrom<IOutboxStore>(store);
 
+    public static ISignalStore Signals(this RunStore store) =>
+        Assert.IsAssignableFrom<ISignalStore>(store);
+
     public static Task<RunRecord?> FindRunAsync(this RunStore store, string flowName, string recoveryId, CancellationToken cancellationToken) =>
         store.Queries().FindRunAsync(flowName, recoveryId, cancellationToken);
 

@@ -3,9 +3,9 @@
 'use strict';
 
 (function () {
-  const STATUSES = ['Pending', 'Running', 'WaitingForRetry', 'Interrupted', 'Completed', 'Failed', 'Cancelled', 'Compensated'];
+  const STATUSES = ['Pending', 'Running', 'WaitingForRetry', 'Waiting', 'Interrupted', 'Completed', 'Failed', 'Cancelled', 'Compensated'];
   // As the operator API's rules (StoreRules): the buttons the status forbids are turned off; the server decides anyway.
-  const RERUNNABLE = ['Failed', 'WaitingForRetry', 'Interrupted', 'Cancelled'];
+  const RERUNNABLE = ['Failed', 'WaitingForRetry', 'Waiting', 'Interrupted', 'Cancelled'];
   const UNCANCELLABLE = ['Completed', 'Cancelled', 'Compensated'];
   const POLL_MS = 3000;
   const PAGE_SIZE = 25;

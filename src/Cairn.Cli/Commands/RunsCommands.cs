@@ -215,6 +215,7 @@ internal static class RunsCommands
         RunStatus.Running => "[blue]Running[/]",
         RunStatus.WaitingForRetry => "[yellow]WaitingForRetry[/]",
         RunStatus.Interrupted => "[yellow]Interrupted[/]",
+        RunStatus.Waiting => "[aqua]Waiting[/]",
         RunStatus.Compensated => "[grey]Compensated[/]",
         _ => status.ToString(),
     };

@@ -88,6 +88,21 @@ public static class CairnEventId
     /// <summary>The sweep deleted stream content no kept checkpoint refers to (Information).</summary>
     public const int StreamsSwept = 1043;
 
+    /// <summary>The engine started with recovery switched off: interrupted runs are left as they are (Warning).</summary>
+    public const int EngineStartedWithoutRecovery = 1050;
+
+    /// <summary>A run saved its state and waits without a slot for a timer or a signal (Debug).</summary>
+    public const int RunWaiting = 1051;
+
+    /// <summary>A run took the signal it waited for (Information).</summary>
+    public const int SignalTaken = 1052;
+
+    /// <summary>A signal's payload could not be read; the run set it aside and waits on (Warning).</summary>
+    public const int SignalRejected = 1053;
+
+    /// <summary>A signal was delivered to a run (Information).</summary>
+    public const int SignalSent = 1054;
+
     /// <summary>A schema migration was applied (Information).</summary>
     public const int SqliteMigrationApplied = 2001;
 

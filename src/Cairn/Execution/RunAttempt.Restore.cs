@@ -76,19 +76,25 @@ internal sealed partial class RunAttempt<TState>
             return FindParallel(checkpoint, path, envelope.Parallel);
         }
 
-        if (path is [.., ChildRunStep<TState>.Lane])
+        if (path is [.., ChildRunStep<TState>.Lane or WaitStep<TState>.WaitingLane or WaitStep<TState>.ReceivedLane])
         {
+            // A checkpoint inside a step that waits (for its child run, a timer, a signal): at the step of that name.
+            var lane = path[^1];
+            Func<FlowStep, bool> isStep = lane == ChildRunStep<TState>.Lane
+                ? step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint
+                : step => step is WaitStep<TState> && step.Name == checkpoint.RecoveryPoint;
             var stepPath = path.Parent;
-            if (FlowPositions.IsStepAt(_flow.Steps, stepPath, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint))
+            if (FlowPositions.IsStepAt(_flow.Steps, stepPath, isStep))
             {
                 return path;
             }
 
-            var movedStep = FlowPositions.Find(_flow.Steps, step => step is ChildRunStep<TState> && step.Name == checkpoint.RecoveryPoint);
+            var movedStep = FlowPositions.Find(_flow.Steps, isStep);
             return movedStep is not null && FlowPositions.Relocate(movedStep, stepPath) is { } relocatedStep
-                ? relocatedStep.Append(ChildRunStep<TState>.Lane)
+                ? relocatedStep.Append(lane)
                 : throw new FlowChangedException(
-                    $"Run {_run.Id} cannot resume: detached sub-flow '{checkpoint.RecoveryPoint}', whose child it waits for, no longer exists or moved in {_flow} " +
+                    $"Run {_run.Id} cannot resume: {(lane == ChildRunStep<TState>.Lane ? "detached sub-flow" : "the wait")} '{checkpoint.RecoveryPoint}', " +
+                    $"where it {(lane == WaitStep<TState>.ReceivedLane ? "took its signal" : "waits")}, no longer exists or moved in {_flow} " +
                     $"(the run started on v{_run.FlowVersion}). Its checkpoint is kept; re-run it after deciding what to do.");
         }
 

@@ -53,6 +53,10 @@ internal sealed partial class RunAttempt<TState>
         {
             outcome = await WaitForChildAsync(ex).ConfigureAwait(false);
         }
+        catch (RunWaitingException ex)
+        {
+            outcome = await WaitAsync(ex).ConfigureAwait(false);
+        }
         catch (AttemptStoppedException ex)
         {
             outcome = await RecordAsync(
@@ -79,37 +83,6 @@ internal sealed partial class RunAttempt<TState>
 
         activity?.SetTag(Telemetry.OutcomeTag, outcome);
         _context.Metrics.AttemptEnded(_flow.Name, outcome);
-    }
-
-    /// <summary>
-    /// The run waits for the child run of a detached sub-flow: its attempt ends without using up a retry, and it is due
-    /// again after <see cref="CairnOptions.ChildRunCheckInterval"/> unless the child's end wakes it first.
-    /// </summary>
-    private async Task<string> WaitForChildAsync(WaitingForChildRunException waiting)
-    {
-        var interval = _context.Options.ChildRunCheckInterval;
-        var outcome = await RecordAsync(
-            new RunTransition(RunStatus.WaitingForRetry, RunEventKind.RetryScheduled, $"attempt {_run.Attempt} is {waiting.Message}; checking again in {interval} unless the child's end wakes it first")
-            {
-                RetryAfter = interval,
-            },
-            "waiting").ConfigureAwait(false);
-
-        // The child may have finished between the check and the transition, when waking this run could not work yet.
-        try
-        {
-            if (await _context.Store.GetRunAsync(waiting.Child, CancellationToken.None).ConfigureAwait(false) is { } child && child.Status.IsFinished())
-            {
-                await _context.Operations.RequestRerunAsync(_run.Id, $"child run {child.Id} had finished", CancellationToken.None).ConfigureAwait(false);
-                _context.Host.Wake();
-            }
-        }
-        catch (Exception ex) when (ex is InvalidRunStateException or RunNotFoundException or StoreUnavailableException)
-        {
-            Log.ParentNotWoken(_context.Logger, _run.Id, waiting.Child, ex);
-        }
-
-        return outcome;
     }
 
     private async Task<string> RunStepsAsync(CancellationToken cancellationToken)
@@ -166,6 +139,7 @@ internal sealed partial class RunAttempt<TState>
             (label, position, statusMessage, bytes, extras, ct) => SaveCheckpointAsync(label, position, statusMessage, () => bytes, extras, ct))
         {
             PendingResume = parallel,
+            WaitingSince = data.Checkpoint?.CreatedAt,
         };
         await _runner.ExecuteAsync(_flow.Steps, resumeAt, cancellationToken).ConfigureAwait(false);
 
@@ -262,6 +236,7 @@ internal sealed partial class RunAttempt<TState>
             Outbox = ToOutbox(extras.Outbox, sequence),
             Compensation = _compensations.ToText(),
             Streams = StateSpill.WithState(streams, saved),
+            TakesSignal = extras.TakesSignal,
         };
         var keep = _context.Options.CheckpointsToKeep;
         await (extras.Transaction is { } transaction

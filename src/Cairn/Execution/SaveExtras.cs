@@ -6,4 +6,5 @@ namespace Cairn.Execution;
 /// </summary>
 /// <param name="Outbox">The messages, in the order they were added.</param>
 /// <param name="Transaction">The stage's transaction; null to save through the store's own write path.</param>
-internal readonly record struct SaveExtras(IReadOnlyList<StageOutbox.PendingMessage> Outbox, StageTransaction? Transaction = null);
+/// <param name="TakesSignal">The ID of the signal the checkpoint takes (<see cref="Checkpoint.TakesSignal"/>); null for none.</param>
+internal readonly record struct SaveExtras(IReadOnlyList<StageOutbox.PendingMessage> Outbox, StageTransaction? Transaction = null, string? TakesSignal = null);

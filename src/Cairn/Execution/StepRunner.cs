@@ -182,6 +182,10 @@ internal sealed partial class StepRunner<TS>(
                 await childRun.RunWith(new Executor(this, position, resumeAt is [ChildRunStep<TS>.Lane], null, cancellationToken)).ConfigureAwait(false);
                 return;
 
+            case WaitStep<TS> wait:
+                await ExecuteWaitAsync(wait, position, resumeAt, cancellationToken).ConfigureAwait(false);
+                return;
+
             case ParallelStep<TS> parallel:
                 var resume = resumeAt is [ParallelStep<TS>.Lane] ? PendingResume : null;
                 PendingResume = null;

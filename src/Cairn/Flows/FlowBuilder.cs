@@ -150,6 +150,14 @@ public sealed class FlowBuilder<TState> : StepsBuilder<TState, FlowBuilder<TStat
                     "transactional stages and compensations are not supported inside parallel branches and inline sub-flows yet");
             }
 
+            if (step is CompositeStep { Kind: "parallel" or "sub-flow" } holder
+                && holder.Bodies.SelectMany(FlowDefinition.Flatten).FirstOrDefault(s => s is CompositeStep { Kind: "delay" or "signal" }) is { } wait)
+            {
+                problems.Add(
+                    $"{wait.Kind} '{wait.Name}' is inside {holder.Kind} '{holder.Name}'{where}: a run waits for timers and signals as a whole, " +
+                    "outside parallel branches and inline sub-flows (a detached sub-flow can wait)");
+            }
+
             switch (step)
             {
                 case RecoveryPointStep when topLevel && i == 0:

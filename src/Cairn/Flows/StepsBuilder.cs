@@ -9,7 +9,7 @@ namespace Cairn.Flows;
 /// </summary>
 /// <typeparam name="TState">The flow's state type.</typeparam>
 /// <typeparam name="TSelf">The concrete builder, returned by every method so that calls chain.</typeparam>
-public abstract class StepsBuilder<TState, TSelf>
+public abstract partial class StepsBuilder<TState, TSelf>
     where TSelf : StepsBuilder<TState, TSelf>
 {
     private protected StepsBuilder()

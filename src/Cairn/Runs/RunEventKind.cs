@@ -41,4 +41,10 @@ public enum RunEventKind
 
     /// <summary>An operator asked for the run to be cancelled with compensation.</summary>
     CompensationRequested = 12,
+
+    /// <summary>The run saved its state and waits without a slot for a timer or a signal.</summary>
+    Waiting = 13,
+
+    /// <summary>A signal was delivered to the run (kept until the run takes it).</summary>
+    Signalled = 14,
 }

@@ -10,6 +10,14 @@ public sealed class RunNotFoundException : CairnException
         RunId = runId;
     }
 
-    /// <summary>The run that was asked for.</summary>
+    /// <summary>Creates the exception for a recovery ID no run of the flow has.</summary>
+    /// <param name="flowName">The flow.</param>
+    /// <param name="recoveryId">The recovery ID.</param>
+    public RunNotFoundException(string flowName, string recoveryId)
+        : base($"No run of flow '{flowName}' has the recovery ID '{recoveryId}' (it may have been purged).")
+    {
+    }
+
+    /// <summary>The run that was asked for; the default ID when it was asked for by recovery ID.</summary>
     public RunId RunId { get; }
 }

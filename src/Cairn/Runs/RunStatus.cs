@@ -26,6 +26,12 @@ public enum RunStatus
 
     /// <summary>The run failed for good or was cancelled with compensation, and the compensations of its completed stages ran.</summary>
     Compensated = 7,
+
+    /// <summary>
+    /// Waiting without a slot at a durable timer (<c>Delay</c>) or for an external signal (<c>WaitFor</c>): its state is
+    /// saved; it is claimed again when the time comes or a signal wakes it.
+    /// </summary>
+    Waiting = 8,
 }
 
 /// <summary>Helpers over <see cref="RunStatus"/>.</summary>

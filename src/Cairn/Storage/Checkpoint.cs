@@ -19,6 +19,13 @@ public sealed record Checkpoint(
     public DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>
+    /// The ID of the signal (<see cref="ISignalStore"/>) the run took at this checkpoint: the store marks it taken by this
+    /// checkpoint in the same transaction, so that an attempt that dies before this checkpoint takes it again and none
+    /// after it ever does. Null for most checkpoints; not returned when read back.
+    /// </summary>
+    public string? TakesSignal { get; init; }
+
+    /// <summary>
     /// The outbox messages committed with this checkpoint, in order; the store adds them to its outbox
     /// (<see cref="IOutboxStore"/>) in the checkpoint's transaction. Empty when read back.
     /// </summary>

@@ -4,7 +4,7 @@ namespace Cairn.Storage;
 /// A store that keeps everything in memory: a real implementation of the store contract for tests and
 /// experiments. Nothing survives the process.
 /// </summary>
-public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, IFlowCatalog
+public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, IFlowCatalog, ISignalStore
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -79,7 +79,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
             var now = _timeProvider.GetUtcNow();
             var due = _runs.Values
                 .Where(e => request.FlowNames.Contains(e.Run.FlowName))
-                .Where(e => e.Run.Status is RunStatus.Pending or RunStatus.WaitingForRetry or RunStatus.Interrupted)
+                .Where(e => StoreRules.IsClaimable(e.Run.Status) && (request.ResumeInterrupted || e.Run.Status != RunStatus.Interrupted))
                 .Where(e => e.Run.DueAt is null || e.Run.DueAt <= now)
                 .OrderBy(e => e.Run.DueAt ?? e.Run.UpdatedAt)
                 .Take(request.MaxRuns)
@@ -123,8 +123,9 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
         {
             var entry = GetFenced(lease);
             var now = _timeProvider.GetUtcNow();
-            entry.Checkpoints.Add(checkpoint with { State = checkpoint.State.ToArray(), CreatedAt = now, Outbox = [] });
+            entry.Checkpoints.Add(checkpoint with { State = checkpoint.State.ToArray(), CreatedAt = now, Outbox = [], TakesSignal = null });
             AddToOutbox(checkpoint.Outbox, now);
+            TakeSignal(entry, checkpoint);
             if (entry.Checkpoints.Count > keep)
             {
                 entry.Checkpoints.RemoveRange(0, entry.Checkpoints.Count - keep);
@@ -252,5 +253,7 @@ public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperat
         public List<Checkpoint> Checkpoints { get; } = [];
 
         public List<RunEvent> Events { get; } = [];
+
+        public List<RunSignal> Signals { get; } = [];
     }
 }

@@ -18,7 +18,7 @@ public static class StoreRules
 
     /// <summary>Whether a run in <paramref name="status"/> can be re-run: failed, waiting for a retry, interrupted or cancelled.</summary>
     public static bool CanRerun(RunStatus status) =>
-        status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted or RunStatus.Cancelled;
+        status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Waiting;
 
     /// <summary>Whether a run in <paramref name="status"/> can be cancelled: any but completed, already cancelled or compensated.</summary>
     public static bool CanCancel(RunStatus status) => status is not (RunStatus.Completed or RunStatus.Cancelled or RunStatus.Compensated);
@@ -116,6 +116,30 @@ public static class StoreRules
     /// inside the database: <c>{0}</c> is the owner.
     /// </summary>
     public static string InterruptedMessageFormat => GoneFormat;
+
+    /// <summary>
+    /// Whether a run in <paramref name="status"/> waits to be claimed when due: pending, waiting for a retry, interrupted,
+    /// or waiting for a timer or a signal.
+    /// </summary>
+    public static bool IsClaimable(RunStatus status) =>
+        status is RunStatus.Pending or RunStatus.WaitingForRetry or RunStatus.Interrupted or RunStatus.Waiting;
+
+    /// <summary>Refuses a signal for a run that has finished: nothing would ever take it.</summary>
+    /// <exception cref="InvalidRunStateException">The run has finished.</exception>
+    public static void EnsureCanSignal(RunId runId, RunStatus status)
+    {
+        if (status.IsFinished())
+        {
+            throw new InvalidRunStateException(runId, status, "signalled", "unfinished");
+        }
+    }
+
+    /// <summary>The message of the <see cref="RunEventKind.Signalled"/> event a kept signal records.</summary>
+    public static string SignalledMessage(RunSignal signal)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        return string.Create(CultureInfo.InvariantCulture, $"signal '{signal.Name}' received (ID {signal.Id}, {signal.Payload.Length} bytes of payload)");
+    }
 
     /// <summary>The message of the <see cref="RunEventKind.RecoveryPointPassed"/> event a checkpoint records.</summary>
     public static string RecoveryPointPassedMessage(Checkpoint checkpoint)

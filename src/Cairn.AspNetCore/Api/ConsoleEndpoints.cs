@@ -26,6 +26,8 @@ internal static partial class ConsoleEndpoints
         Write(api.MapPost("/runs/{id}/rerun", RerunAsync)).Produces<RunResponse>();
         Write(api.MapPost("/runs/{id}/rerun-from", RerunFromAsync)).Accepts<RerunFromRequest>("application/json").Produces<RunResponse>();
         Write(api.MapPost("/runs/{id}/cancel", CancelAsync)).Produces<RunResponse>();
+        Read(api.MapGet("/runs/{id}/signals", ListSignalsAsync)).Produces<IReadOnlyList<SignalInfo>>();
+        Write(api.MapPost("/runs/{id}/signals/{name}", SignalAsync)).Accepts<object>("application/json").Produces<SignalDelivery>();
         Write(api.MapPost("/runs/bulk/rerun", BulkRerunAsync)).Produces<BulkResponse>();
         Write(api.MapPost("/runs/bulk/cancel", BulkCancelAsync)).Produces<BulkResponse>();
         Read(api.MapGet("/purge", PurgeSettings)).Produces<PurgeSettingsResponse>();

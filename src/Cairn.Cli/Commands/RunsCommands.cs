@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Cairn.Cli.Commands;
 
-/// <summary><c>cairn runs list|show|rerun|cancel</c>.</summary>
+/// <summary><c>cairn runs list|show|rerun|cancel|signal|signals</c>.</summary>
 internal static class RunsCommands
 {
     public static Command Create() => new("runs", "List, inspect, re-run and cancel runs")
@@ -17,6 +17,8 @@ internal static class RunsCommands
         RunsShowCommand.Create(),
         Rerun(),
         Cancel(),
+        SignalCommands.Signal(),
+        SignalCommands.List(),
     };
 
     private static Command List()

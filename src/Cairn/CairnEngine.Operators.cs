@@ -134,6 +134,8 @@ public sealed partial class CairnEngine : IRunOperatorHost
 
     void IRunOperatorHost.OutboxChanged() => _dispatcher?.Wake();
 
+    void IRunOperatorHost.SchedulesChanged() => WakeSchedules();
+
     void IRunOperatorHost.Changed(RunId runId)
     {
         Wake();

@@ -136,6 +136,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             var interrupted = await Store.InterruptAbandonedRunsAsync(NodeName, _attachment.HoldsWorkerLock, resumeAfter, cancellationToken).ConfigureAwait(false);
             await WarnAboutUnknownFlowsAsync(cancellationToken).ConfigureAwait(false);
             await RecordFlowsAsync(cancellationToken).ConfigureAwait(false);
+            await ReconcileSchedulesAsync(cancellationToken).ConfigureAwait(false);
             if (_options.RecoverInterruptedRuns)
             {
                 Log.EngineStarted(_logger, NodeName, _flows.Count, interrupted);
@@ -154,6 +155,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
                 Task.Run(() => ClaimLoopAsync(_stopClaiming.Token), CancellationToken.None),
                 Task.Run(() => HeartbeatLoopAsync(_stopClaiming.Token), CancellationToken.None),
                 Task.Run(() => PurgeLoopAsync(_stopClaiming.Token), CancellationToken.None),
+                Task.Run(() => ScheduleLoopAsync(_stopClaiming.Token), CancellationToken.None),
                 _dispatcher is null ? Task.CompletedTask : Task.Run(() => _dispatcher.RunAsync(_stopDispatching.Token), CancellationToken.None));
             _state = 1;
         }
@@ -264,8 +266,9 @@ public sealed partial class CairnEngine : IAsyncDisposable
     /// <param name="id">The new run's ID.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <param name="parent">The parent run of a detached sub-flow's child.</param>
+    /// <param name="rerunFailed">Whether a failed run found with the recovery ID is re-run (false for a schedule's slot: started once).</param>
     private async Task<(RunRecord Run, bool Created)> StartRunCoreAsync<TState>(
-        Flow<TState> flow, TState input, string? recoveryId, RunId id, CancellationToken cancellationToken, RunId? parent = null)
+        Flow<TState> flow, TState input, string? recoveryId, RunId id, CancellationToken cancellationToken, RunId? parent = null, bool rerunFailed = true)
     {
         ArgumentNullException.ThrowIfNull(flow);
         if (recoveryId is not null)
@@ -324,7 +327,7 @@ public sealed partial class CairnEngine : IAsyncDisposable
             throw new RecoveryIdConflictException(flow.Name, run.RecoveryId, run.Id);
         }
 
-        if (run.Status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted)
+        if (rerunFailed && run.Status is RunStatus.Failed or RunStatus.WaitingForRetry or RunStatus.Interrupted)
         {
             try
             {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cairn;
 
 /// <summary>Configures and builds a <see cref="CairnEngine"/>.</summary>
-public sealed class CairnEngineBuilder
+public sealed partial class CairnEngineBuilder
 {
     private readonly List<FlowDefinition> _flows = [];
     private readonly Dictionary<string, IOutboxPublisher> _publishers = new(StringComparer.Ordinal);
@@ -206,6 +206,7 @@ public sealed class CairnEngineBuilder
 
         var options = Options.Snapshot();
         options.Validate();
+        ValidateSchedules();
         if (_storeFactory is null)
         {
             throw new InvalidOperationException("No store is configured: call UseSqlite(\"cairn.db\"), UseInMemoryStore() or UseStore(...) before Build().");
@@ -224,6 +225,7 @@ public sealed class CairnEngineBuilder
         return new CairnEngine(options, store, _ownsStore, [.. _flows], LoggerFactory, TimeProvider, _metrics, streams)
         {
             Publishers = new Dictionary<string, IOutboxPublisher>(_publishers, StringComparer.Ordinal),
+            CodeSchedules = [.. _schedules.Select(schedule => schedule(options.Serializer))],
         };
     }
 

@@ -79,7 +79,7 @@ public sealed class PostgresRunStoreTests(PostgresCluster cluster) : IAsyncLifet
 
         var tables = await cluster.ScalarAsync<string[]>(
             "SELECT array_agg(table_name::text ORDER BY table_name) FROM information_schema.tables WHERE table_schema = @schema", ("schema", schema));
-        Assert.Equal(["checkpoints", "events", "flows", "outbox", "run_data", "runs", "schema_version", "signals", "stream_chunks", "stream_contents", "stream_uploads"], tables);
+        Assert.Equal(["checkpoints", "events", "flows", "outbox", "run_data", "runs", "schedules", "schema_version", "signals", "stream_chunks", "stream_contents", "stream_uploads"], tables);
         Assert.Equal(1L, await cluster.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".runs WHERE run_id = @id", ("id", run.Id.Value)));
         Assert.False(await cluster.ScalarAsync<bool>("SELECT to_regclass('public.runs') IS NOT NULL OR to_regclass('cairn.runs') IS NOT NULL"));
     }

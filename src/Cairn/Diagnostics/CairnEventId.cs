@@ -103,6 +103,21 @@ public static class CairnEventId
     /// <summary>A signal was delivered to a run (Information).</summary>
     public const int SignalSent = 1054;
 
+    /// <summary>A schedule started the run of a slot (Information).</summary>
+    public const int ScheduleSlotStarted = 1060;
+
+    /// <summary>A schedule skipped slots: missed while no engine ran, or overlapping an unfinished run (Warning).</summary>
+    public const int ScheduleSlotsSkipped = 1061;
+
+    /// <summary>A schedule's run was started by an operator's trigger (Information).</summary>
+    public const int ScheduleTriggered = 1062;
+
+    /// <summary>The schedules defined in code were reconciled with the store at start-up (Information).</summary>
+    public const int SchedulesReconciled = 1063;
+
+    /// <summary>A schedule could not start its run: its flow or input is wrong, or the store failed (Error).</summary>
+    public const int ScheduleFailed = 1064;
+
     /// <summary>A schema migration was applied (Information).</summary>
     public const int SqliteMigrationApplied = 2001;
 

@@ -21,6 +21,9 @@ public sealed class Flow<TState> : FlowDefinition
 
     internal override Task RunAttemptAsync(EngineContext context, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken) =>
         new RunAttempt<TState>(context, this, claimed, knownInput).ExecuteAsync(cancellationToken);
+
+    internal override Task<RunRecord> StartScheduledAsync(CairnEngine engine, ReadOnlyMemory<byte> input, string recoveryId, CancellationToken cancellationToken) =>
+        engine.StartScheduledRunAsync(this, input, recoveryId, cancellationToken);
 }
 
 /// <summary>Starts flow definitions.</summary>

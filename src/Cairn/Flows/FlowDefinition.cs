@@ -72,6 +72,9 @@ public abstract class FlowDefinition
 
     internal abstract Task RunAttemptAsync(EngineContext context, Storage.ClaimedRun claimed, byte[]? knownInput, CancellationToken cancellationToken);
 
+    /// <summary>Starts the run of a schedule's slot from the schedule's serialized input.</summary>
+    internal abstract Task<RunRecord> StartScheduledAsync(CairnEngine engine, ReadOnlyMemory<byte> input, string recoveryId, CancellationToken cancellationToken);
+
     /// <summary>The flow's name and version, as in messages: <c>order-import v3</c>.</summary>
     public override string ToString() => $"{Name} v{Version}";
 }

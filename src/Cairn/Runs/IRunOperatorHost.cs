@@ -18,6 +18,9 @@ internal interface IRunOperatorHost
     /// <summary>Outbox messages were re-driven: wake the dispatcher.</summary>
     void OutboxChanged();
 
+    /// <summary>A schedule changed through the operator API (trigger, resume, save): the engine's scheduler looks again.</summary>
+    void SchedulesChanged();
+
     /// <summary>A run was cancelled: cancel its stage if it runs here.</summary>
     Task CancelRunningAsync(RunId runId);
 

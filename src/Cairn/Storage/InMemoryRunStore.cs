@@ -4,7 +4,7 @@ namespace Cairn.Storage;
 /// A store that keeps everything in memory: a real implementation of the store contract for tests and
 /// experiments. Nothing survives the process.
 /// </summary>
-public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, IFlowCatalog, ISignalStore
+public sealed partial class InMemoryRunStore : RunStore, IRunQueries, IRunOperations, IOutboxStore, IFlowCatalog, ISignalStore, IScheduleStore
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;

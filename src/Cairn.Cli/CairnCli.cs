@@ -15,6 +15,7 @@ internal static class CairnCli
         ConsoleCommand.Create(),
         RunsCommands.Create(),
         OutboxCommands.Create(),
+        SchedulesCommands.Create(),
         PurgeCommand.Create(),
     }, args);
 

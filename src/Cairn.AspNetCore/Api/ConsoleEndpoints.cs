@@ -34,6 +34,10 @@ internal static partial class ConsoleEndpoints
         Write(api.MapPost("/purge", PurgeAsync)).Produces<PurgeResponse>();
         Read(api.MapGet("/outbox", ListOutboxAsync)).Produces<IReadOnlyList<OutboxMessageResponse>>();
         Write(api.MapPost("/outbox/redrive", RedriveAsync)).Accepts<RedriveRequest>("application/json").Produces<RedriveResponse>();
+        Read(api.MapGet("/schedules", ListSchedulesAsync)).Produces<IReadOnlyList<ScheduleResponse>>();
+        Read(api.MapGet("/schedules/{name}", GetScheduleAsync)).Produces<ScheduleResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        Write(api.MapPost("/schedules/{name}/{action}", ScheduleActionAsync)).Produces<ScheduleResponse>();
+        Write(api.MapDelete("/schedules/{name}", DeleteScheduleAsync)).Produces(StatusCodes.Status204NoContent);
         Read(api.MapGet("/summary", SummaryAsync)).Produces<RunSummaryResponse>();
         Read(api.MapGet("/flows", ListFlowsAsync)).Produces<IReadOnlyList<FlowInfo>>();
         Read(api.MapGet("/antiforgery", Antiforgery)).Produces<AntiforgeryTokenResponse>();

@@ -23,6 +23,10 @@ internal sealed class ConsoleErrorFilter : IEndpointFilter
         {
             return Problem(StatusCodes.Status404NotFound, "Run not found", ex.Message);
         }
+        catch (ScheduleNotFoundException ex)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Schedule not found", ex.Message);
+        }
         catch (InvalidRunStateException ex)
         {
             return Problem(StatusCodes.Status409Conflict, "The run's status forbids this", ex.Message);

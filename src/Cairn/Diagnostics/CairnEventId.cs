@@ -192,4 +192,7 @@ public static class CairnEventId
 
     /// <summary>A mutating console request without a valid anti-forgery token was refused (Warning).</summary>
     public const int ConsoleCsrfRefused = 3006;
+
+    /// <summary>An operator paused, resumed, triggered or deleted a schedule from the console (Information).</summary>
+    public const int ConsoleScheduleAction = 3007;
 }

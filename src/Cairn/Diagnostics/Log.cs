@@ -183,6 +183,9 @@ internal static partial class Log
         [LoggerMessage(CairnEventId.ConsoleRunAction, LogLevel.Information, "{Action} of run {RunId} by {User} from the console")]
         public static partial void RunAction(ILogger logger, string action, RunId runId, string user);
 
+        [LoggerMessage(CairnEventId.ConsoleScheduleAction, LogLevel.Information, "Schedule '{Schedule}': {Action} by {User} from the console")]
+        public static partial void ScheduleAction(ILogger logger, string action, string schedule, string user);
+
         [LoggerMessage(CairnEventId.ConsoleBulkAction, LogLevel.Information, "Bulk {Action} by {User} from the console: {Changed} of {Matched} matching runs changed")]
         public static partial void BulkAction(ILogger logger, string action, string user, int changed, int matched);
 

@@ -31,6 +31,10 @@ public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
         "System.Threading.Thread",
     ];
 
+    // Names as a reader writes them: 'Stream', not 'Stream?'.
+    private static readonly SymbolDisplayFormat ShortName = SymbolDisplayFormat.MinimallyQualifiedFormat
+        .RemoveMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
     // Matched by name: the application may not reference ASP.NET Core at all.
     private const string HttpContextName = "Microsoft.AspNetCore.Http.HttpContext";
 
@@ -88,7 +92,7 @@ public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
         }
 
         var location = TypeArgumentLocation(invocation) ?? invocation.Syntax.GetLocation();
-        var stateName = state.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+        var stateName = state.ToDisplayString(ShortName);
         foreach (var finding in findings)
         {
             context.ReportDiagnostic(Diagnostic.Create(
@@ -96,7 +100,7 @@ public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
                 location,
                 stateName,
                 finding.Path,
-                finding.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+                finding.Type.ToDisplayString(ShortName)));
         }
     }
 
@@ -137,7 +141,7 @@ public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
         {
             var findings = ImmutableArray.CreateBuilder<Finding>();
             var visited = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
-            Walk(s, s.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), visited, findings);
+            Walk(s, s.ToDisplayString(ShortName), visited, findings);
             return findings.ToImmutable();
         });
 

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Cairn.Analyzers;
+
+/// <summary>
+/// CAIRN002: reports a call of <c>RecoveryPoint(name, statusMessage)</c> on Cairn's steps builders (the flow builder, a
+/// branch or a parallel slice's body) whose name is not a compile-time constant.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class RecoveryPointNameAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.RecoveryPointNameNotConstant);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            var stepsBuilder = start.Compilation.GetTypeByMetadataName("Cairn.Flows.StepsBuilder`2");
+            if (stepsBuilder is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, stepsBuilder), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol stepsBuilder)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (method.Name != "RecoveryPoint" || !IsOnStepsBuilder(method.ContainingType, stepsBuilder))
+        {
+            return;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { Ordinal: 0 } && !argument.Value.ConstantValue.HasValue)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.RecoveryPointNameNotConstant, argument.Value.Syntax.GetLocation()));
+            }
+        }
+    }
+
+    private static bool IsOnStepsBuilder(INamedTypeSymbol? type, INamedTypeSymbol stepsBuilder)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, stepsBuilder))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -197,6 +197,7 @@ internal sealed partial class StepRunner<TS>(
     {
         Where = $"at recovery point '{point.Name}'{WhereSuffix}";
         await save(point, position, State, _statusMessage ?? point.StatusMessage, new SaveExtras(TakeOutbox(), transaction), cancellationToken).ConfigureAwait(false);
+        Scope.Context.Options.AttemptObserver?.AfterCheckpoint(Scope, point.Name, Iterations, WhereSuffix);
         _statusMessage = null;
     }
 
@@ -257,6 +258,7 @@ internal sealed partial class StepRunner<TS>(
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {
+            Scope.Context.Options.AttemptObserver?.BeforeStage(Scope, stage.Name, iterations, WhereSuffix);
             await work(context).ConfigureAwait(false);
         }
         catch

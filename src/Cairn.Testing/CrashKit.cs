@@ -98,7 +98,8 @@ public sealed class CrashKit(Action<CairnEngineBuilder>? configure = null)
         try
         {
             runId = (await engine.StartRunAsync(flow, input, recoveryId, token).ConfigureAwait(false)).Id;
-            var finished = engine.WaitForRunAsync(flow, runId, token);
+            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(token);
+            var finished = engine.WaitForRunAsync(flow, runId, stopWaiting.Token);
             try
             {
                 await Task.WhenAny(first.Crashed, finished).WaitAsync(token).ConfigureAwait(false);
@@ -111,7 +112,8 @@ public sealed class CrashKit(Action<CairnEngineBuilder>? configure = null)
             if (first.Crashed.IsCompleted)
             {
                 crashedAt = await first.Crashed.ConfigureAwait(false);
-                _ = finished.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                await stopWaiting.CancelAsync().ConfigureAwait(false);
+                await finished.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             }
             else
             {

@@ -34,4 +34,22 @@ public sealed class ConfigurationTests
         Assert.Equal(["reserve", "charge", "notify"], result.Journal.Select(e => e.Stage));
         Assert.Equal([1, 1, 2], result.Journal.Select(e => e.Attempt));
     }
+
+    [Fact]
+    public async Task RunWithCrashAsync_Crash_TheCrashedAttemptWritesNothingMore()
+    {
+        var store = new InMemoryRunStore();
+        var kit = new CrashKit(b => b.UseStore(store));
+
+        var result = await kit.RunWithCrashAsync(_flows.Purchase(), new Order(), CrashAt.Stage("charge"));
+
+        // Attempt 1 passed "reserved" and died: no interruption, failure or retry of its own, and no checkpoint after it;
+        // the next engine found it still running (Interrupted, worded by the store) and resumed it.
+        var events = await store.GetEventsAsync(result.Outcome.RunId, CancellationToken.None);
+        Assert.Equal(
+            [RunEventKind.Created, RunEventKind.Started, RunEventKind.RecoveryPointPassed, RunEventKind.Interrupted, RunEventKind.Started,
+                RunEventKind.RecoveryPointPassed, RunEventKind.Completed],
+            events.Select(e => e.Kind));
+        Assert.Equal(StoreRules.InterruptedMessage("crash-kit"), events[3].Message);
+    }
 }

@@ -79,6 +79,9 @@ public sealed class CairnOptions
     /// <summary>Compression and encryption as built from <see cref="StateCompression"/> and the builder's key provider.</summary>
     internal CheckpointProtection Protection { get; set; } = CheckpointProtection.None;
 
+    /// <summary>Watches attempts' boundaries and may crash them there (the crash kit of Cairn.Testing); null in production.</summary>
+    internal IAttemptObserver? AttemptObserver { get; set; }
+
     /// <summary>A copy that later changes to this instance do not reach; every property is a value or immutable, except
     /// <see cref="Serializer"/>, which is shared as it is a stateless strategy.</summary>
     /// <summary>How often the outbox dispatcher looks for messages when nothing woke it. Default 1 second.</summary>

@@ -30,6 +30,7 @@ internal static class ChildRunRunner
             {
                 var state = engine.Codec.Serialize(host.State, $"Flow {scope.Flow} could not wait at detached sub-flow '{step.Name}' for run {scope.Run.Id}: the state", "");
                 await host.SaveRaw(step.Name, position.Append(ChildRunStep<TState>.Lane), $"waiting for child run {child.Id}", state, new SaveExtras(host.TakeOutbox()), cancellationToken).ConfigureAwait(false);
+                engine.Options.AttemptObserver?.AfterCheckpoint(scope, step.Name, host.Iterations, host.WhereSuffix);
             }
 
             throw new WaitingForChildRunException(child.Id, $"{step.Child}", step.Name);

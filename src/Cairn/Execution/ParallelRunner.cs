@@ -77,6 +77,7 @@ internal sealed class ParallelRunner<TState, TSlice>
                         await SaveFrameAsync(
                             envelope, saving, index, BranchStatus.Finished, FlowPath.Start, SerializeSlice(frame, runner.State, label), label, $"branch '{frame.Name}' finished",
                             new SaveExtras(runner.TakeOutbox()), stopOthers.Token).ConfigureAwait(false);
+                        Scope.Context.Options.AttemptObserver?.AfterCheckpoint(Scope, label, runner.Iterations, runner.WhereSuffix);
                     }
                     catch (Exception ex)
                     {
@@ -86,7 +87,7 @@ internal sealed class ParallelRunner<TState, TSlice>
                         }
 
                         // A branch waiting for a detached child is no failure: the others go on until they finish or wait too.
-                        if (ex is not WaitingForChildRunException && (_step.OnFailure == ParallelFailure.CancelOthers || ex is AttemptStoppedException))
+                        if (ex is not WaitingForChildRunException && (_step.OnFailure == ParallelFailure.CancelOthers || ex is AttemptStoppedException or SimulatedCrashException))
                         {
                             await stopOthers.CancelAsync().ConfigureAwait(false);
                         }

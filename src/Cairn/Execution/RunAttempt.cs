@@ -44,6 +44,11 @@ internal sealed partial class RunAttempt<TState>
         {
             outcome = await RunStepsAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception) when (_context.Options.AttemptObserver?.HasCrashed == true)
+        {
+            // A simulated crash (Cairn.Testing): the process is taken as dead, so nothing more is written.
+            outcome = "crashed";
+        }
         catch (RunOwnershipLostException ex)
         {
             Log.RunAbandoned(_context.Logger, ex);
@@ -239,6 +244,7 @@ internal sealed partial class RunAttempt<TState>
             TakesSignal = extras.TakesSignal,
         };
         var keep = _context.Options.CheckpointsToKeep;
+        _context.Options.AttemptObserver?.BeforeCheckpoint(_run);
         await (extras.Transaction is { } transaction
             ? transaction.CommitAsync(checkpoint, keep, cancellationToken)
             : _context.Store.SaveCheckpointAsync(_lease, checkpoint, keep, cancellationToken)).ConfigureAwait(false);

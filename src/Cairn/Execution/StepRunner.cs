@@ -201,6 +201,7 @@ internal sealed partial class StepRunner<TS>(
     {
         Where = $"at recovery point '{point.Name}'{WhereSuffix}";
         await save(point, position, State, _statusMessage ?? point.StatusMessage, new SaveExtras(TakeOutbox(), transaction), cancellationToken).ConfigureAwait(false);
+        Scope.Context.Options.AttemptObserver?.AfterCheckpoint(Scope, point.Name, Iterations, WhereSuffix);
         _statusMessage = null;
     }
 
@@ -261,6 +262,7 @@ internal sealed partial class StepRunner<TS>(
         using var activity = StartActivity(Telemetry.StageActivity, stage.Name, Telemetry.StageTag);
         try
         {
+            Scope.Context.Options.AttemptObserver?.BeforeStage(Scope, stage.Name, iterations, WhereSuffix);
             await work(context).ConfigureAwait(false);
         }
         catch

@@ -91,7 +91,10 @@ internal sealed class CrashFlowPlan
         {
             if (step.IsRecoveryPoint)
             {
+                // The plan's names are fixed by its table; the same plan builds the same flow on every node.
+#pragma warning disable CAIRN002
                 builder.RecoveryPoint(step.Name, $"{step.Name} reached");
+#pragma warning restore CAIRN002
                 continue;
             }
 

@@ -540,6 +540,59 @@
     return load;
   }
 
+  // ---- Schedules ----
+
+  async function schedulesPage() {
+    const body = el('tbody', { id: 'schedules' });
+    fill(main, el('h1', {}, 'Schedules'),
+      el('p', { class: 'muted' }, 'Each slot starts one run across all nodes; a paused schedule starts nothing until resumed, and the slots it misses meanwhile are skipped.'),
+      el('table', { class: 'schedules' },
+        el('thead', {}, el('tr', {}, ['Schedule', 'Flow', 'When', 'State', 'Next slot', 'Last slot', 'Last run', 'Policies', ''].map(h => el('th', {}, h)))),
+        body));
+
+    async function load() {
+      const schedules = await api('schedules');
+      fill(body, schedules.length ? schedules.map(s => el('tr', { 'data-schedule': s.name, 'data-paused': s.paused ? 'true' : 'false' },
+        el('td', {}, s.name, el('div', { class: 'muted' }, s.definedInCode ? 'defined in code' : 'defined at run time')),
+        el('td', {}, s.flow),
+        el('td', { title: s.spec }, when(s.spec)),
+        el('td', {}, el('span', { class: 'status status-' + (s.paused ? 'WaitingForRetry' : 'Completed'), 'data-state': s.paused ? 'paused' : 'active' }, s.paused ? 'paused' : 'active'),
+          s.triggeredAt ? el('div', { class: 'muted' }, 'run requested ' + time(s.triggeredAt)) : null),
+        el('td', { title: s.nextSlotAt || '' }, s.paused ? '' : time(s.nextSlotAt)),
+        el('td', { title: s.lastSlotAt || '' }, time(s.lastSlotAt)),
+        el('td', {}, s.lastRunId ? el('a', { href: '#/runs/' + encodeURIComponent(s.lastRunId) }, s.lastRunId.slice(0, 12) + '…') : ''),
+        el('td', { class: 'muted' }, 'missed: ' + s.missedSlots + (s.missedSlots === 'RunAll' ? ' (up to ' + s.missedSlotLimit + ')' : '') + ', overlap: ' + s.overlap),
+        el('td', { class: 'schedule-actions' },
+          s.paused
+            ? el('button', { type: 'button', class: 'schedule-resume', onclick: () => change(s, 'resume', 'Resume', 'Resume schedule ' + s.name + ' from its next slot? The slots it missed while paused are skipped.') }, 'Resume')
+            : el('button', { type: 'button', class: 'schedule-pause', onclick: () => change(s, 'pause', 'Pause', 'Pause schedule ' + s.name + '? It starts nothing until resumed.') }, 'Pause'),
+          el('button', { type: 'button', class: 'schedule-trigger', onclick: () => change(s, 'trigger', 'Run now', 'Start a run of ' + s.flow + ' for schedule ' + s.name + ' now? An engine serving the flow starts it.') }, 'Run now'),
+          el('button', { type: 'button', class: 'schedule-delete danger', onclick: () => remove(s) }, 'Delete'))))
+        : [el('tr', {}, el('td', { colspan: 9, class: 'empty' }, 'No schedule: define one with AddSchedule in code, or RunOperator.SaveScheduleAsync.'))]);
+    }
+
+    // "cron 0 2 * * * @ Europe/Berlin" and "every 01:00:00 from 1970-01-01T00:00:00.0000000+00:00" in words.
+    function when(spec) {
+      const cron = /^cron (.+) @ (.+)$/.exec(spec);
+      if (cron) return [el('code', {}, cron[1]), ' ', el('span', { class: 'muted' }, cron[2])];
+      const every = /^every (\S+) from (\S+)$/.exec(spec);
+      if (!every) return spec;
+      return ['every ' + duration(every[1]), every[2].startsWith('1970-01-01T00:00:00') ? null : el('div', { class: 'muted' }, 'from ' + time(every[2]))];
+    }
+
+    function change(schedule, verb, title, text) {
+      act(title, text, title, () => api('schedules/' + encodeURIComponent(schedule.name) + '/' + verb, { method: 'POST' }), load);
+    }
+
+    function remove(schedule) {
+      act('Delete', 'Delete schedule ' + schedule.name + '? Its runs are kept.' + (schedule.definedInCode ? ' It is defined in code: it comes back when an engine whose code defines it starts.' : ''),
+        'Delete', () => api('schedules/' + encodeURIComponent(schedule.name), { method: 'DELETE' }), load);
+    }
+
+    await load();
+    return load;
+  }
+
   // ---- Retention ----
 
   // A .NET TimeSpan as JSON ("30.00:00:00", "01:00:00") in words.
@@ -592,6 +645,7 @@
       else if (parts[0] === 'flows') refresh = await flowsPage();
       else if (parts[0] === 'bulk') refresh = await bulkPage();
       else if (parts[0] === 'outbox') refresh = await outboxPage();
+      else if (parts[0] === 'schedules') refresh = await schedulesPage();
       else if (parts[0] === 'purge') refresh = await purgePage();
       else refresh = await runsPage();
     } catch (e) {

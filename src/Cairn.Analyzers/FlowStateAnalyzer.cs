@@ -13,7 +13,7 @@ namespace Cairn.Analyzers;
 /// an HttpContext or HttpClient, a delegate, a task, a thread or a cancellation token.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
+public sealed class FlowStateAnalyzer : CairnAnalyzer
 {
     // Live resources of a process, found by metadata name (with what derives from them).
     private static readonly string[] ForbiddenMetadataNames =
@@ -38,35 +38,32 @@ public sealed class FlowStateAnalyzer : DiagnosticAnalyzer
     // Matched by name: the application may not reference ASP.NET Core at all.
     private const string HttpContextName = "Microsoft.AspNetCore.Http.HttpContext";
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.StateNotCheckpointable);
-
-    /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    /// <summary>Creates the analyzer.</summary>
+    public FlowStateAnalyzer()
+        : base(Descriptors.StateNotCheckpointable)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            var compilation = start.Compilation;
-            var flow = compilation.GetTypeByMetadataName("Cairn.Flows.Flow");
-            if (flow is null)
-            {
-                return;
-            }
+    }
 
-            var forbidden = ForbiddenMetadataNames
-                .Select(compilation.GetTypeByMetadataName)
-                .Where(t => t is not null)
-                .Select(t => t!)
-                .ToImmutableHashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
-            var walker = new StateWalker(
-                forbidden,
-                compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute"),
-                compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIncludeAttribute"));
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, flow, walker), OperationKind.Invocation);
-        });
+    /// <inheritdoc />
+    protected override void OnCompilationStart(CompilationStartAnalysisContext start)
+    {
+        var compilation = start.Compilation;
+        var flow = compilation.GetTypeByMetadataName("Cairn.Flows.Flow");
+        if (flow is null)
+        {
+            return;
+        }
+
+        var forbidden = ForbiddenMetadataNames
+            .Select(compilation.GetTypeByMetadataName)
+            .Where(t => t is not null)
+            .Select(t => t!)
+            .ToImmutableHashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+        var walker = new StateWalker(
+            forbidden,
+            compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute"),
+            compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIncludeAttribute"));
+        start.RegisterOperationAction(c => AnalyzeInvocation(c, flow, walker), OperationKind.Invocation);
     }
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol flow, StateWalker walker)

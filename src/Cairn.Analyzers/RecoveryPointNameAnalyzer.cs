@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -10,27 +9,22 @@ namespace Cairn.Analyzers;
 /// branch or a parallel slice's body) whose name is not a compile-time constant.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RecoveryPointNameAnalyzer : DiagnosticAnalyzer
+public sealed class RecoveryPointNameAnalyzer : CairnAnalyzer
 {
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.RecoveryPointNameNotConstant);
-
-    /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    /// <summary>Creates the analyzer.</summary>
+    public RecoveryPointNameAnalyzer()
+        : base(Descriptors.RecoveryPointNameNotConstant)
     {
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(start =>
-        {
-            var stepsBuilder = start.Compilation.GetTypeByMetadataName("Cairn.Flows.StepsBuilder`2");
-            if (stepsBuilder is null)
-            {
-                return;
-            }
+    }
 
+    /// <inheritdoc />
+    protected override void OnCompilationStart(CompilationStartAnalysisContext start)
+    {
+        var stepsBuilder = start.Compilation.GetTypeByMetadataName("Cairn.Flows.StepsBuilder`2");
+        if (stepsBuilder is not null)
+        {
             start.RegisterOperationAction(c => AnalyzeInvocation(c, stepsBuilder), OperationKind.Invocation);
-        });
+        }
     }
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol stepsBuilder)

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-
 namespace Cairn.Cli;
 
 /// <summary>Options several commands take, each checked when the command line is parsed, with a one-line error.</summary>

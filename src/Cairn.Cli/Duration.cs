@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cairn.Cli;
 
 /// <summary>Parses durations written as 7d, 12h, 30m or 45s, up to <see cref="MaxDays"/> days.</summary>

@@ -1,6 +1,3 @@
-using Cairn.Runs;
-using Cairn.Storage;
-
 namespace Cairn.Cli;
 
 /// <summary>An open store and the operator API over it; disposing it closes the store.</summary>

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using Cairn.Postgres;
 using Cairn.Sqlite;
-using Cairn.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 

@@ -108,16 +108,5 @@ public sealed partial class PostgresRunStore : IScheduleStore
         parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Uuid) { Value = run is { } id ? id.Value : DBNull.Value });
 
     private static ScheduleRecord ReadSchedule(NpgsqlDataReader reader) =>
-        new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), ScheduleSpec.Parse(reader.GetString(3)))
-        {
-            Options = new ScheduleOptions { MissedSlots = (MissedSlotPolicy)reader.GetInt32(4), MissedSlotLimit = reader.GetInt32(5), Overlap = (OverlapPolicy)reader.GetInt32(6) },
-            Paused = reader.GetBoolean(7),
-            NextSlotAt = NullableTime(reader, 8),
-            LastSlotAt = NullableTime(reader, 9),
-            LastRunId = reader.IsDBNull(10) ? null : new RunId(reader.GetGuid(10)),
-            TriggeredAt = NullableTime(reader, 11),
-            DefinedInCode = reader.GetBoolean(12),
-            CreatedAt = Time(reader, 13),
-            UpdatedAt = Time(reader, 14),
-        };
+        ScheduleRows.Read(reader, NullableTime, static (row, column) => new RunId(row.GetGuid(column)));
 }

@@ -101,16 +101,5 @@ public sealed partial class SqliteRunStore : IScheduleStore
     private static DateTimeOffset? OptionalTime(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : Time(reader.GetInt64(column));
 
     private static ScheduleRecord ReadSchedule(SqliteDataReader reader) =>
-        new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), ScheduleSpec.Parse(reader.GetString(3)))
-        {
-            Options = new ScheduleOptions { MissedSlots = (MissedSlotPolicy)reader.GetInt32(4), MissedSlotLimit = reader.GetInt32(5), Overlap = (OverlapPolicy)reader.GetInt32(6) },
-            Paused = reader.GetBoolean(7),
-            NextSlotAt = OptionalTime(reader, 8),
-            LastSlotAt = OptionalTime(reader, 9),
-            LastRunId = reader.IsDBNull(10) ? null : RunKey(reader.GetString(10)),
-            TriggeredAt = OptionalTime(reader, 11),
-            DefinedInCode = reader.GetBoolean(12),
-            CreatedAt = Time(reader.GetInt64(13)),
-            UpdatedAt = Time(reader.GetInt64(14)),
-        };
+        ScheduleRows.Read(reader, OptionalTime, static (row, column) => RunKey(row.GetString(column)));
 }

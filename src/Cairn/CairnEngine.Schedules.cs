@@ -72,10 +72,12 @@ public sealed partial class CairnEngine
             var wait = _options.PollInterval;
             try
             {
+                // The time is read before the schedules: a schedule paused before the clock reached a slot is seen paused.
+                var now = TimeProvider.GetUtcNow();
                 foreach (var schedule in await schedules.ListSchedulesAsync(stopping).ConfigureAwait(false))
                 {
                     if (_flows.ContainsKey(schedule.FlowName)
-                        && await HandleScheduleAsync(schedules, schedule, stopping).ConfigureAwait(false) is { } next
+                        && await HandleScheduleAsync(schedules, schedule, now, stopping).ConfigureAwait(false) is { } next
                         && next - TimeProvider.GetUtcNow() is var until && until < wait)
                     {
                         wait = until < TimeSpan.Zero ? TimeSpan.Zero : until;
@@ -102,8 +104,8 @@ public sealed partial class CairnEngine
         }
     }
 
-    /// <summary>Handles one schedule: its trigger request, then its due slots by its policies. Returns its next slot, or null.</summary>
-    private async Task<DateTimeOffset?> HandleScheduleAsync(IScheduleStore schedules, ScheduleRecord schedule, CancellationToken cancellationToken)
+    /// <summary>Handles one schedule as it was at <paramref name="now"/>: its trigger request, then its due slots by its policies. Returns its next slot, or null.</summary>
+    private async Task<DateTimeOffset?> HandleScheduleAsync(IScheduleStore schedules, ScheduleRecord schedule, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var flow = _flows[schedule.FlowName].Newest;
         if (schedule.TriggeredAt is { } triggeredAt
@@ -113,7 +115,6 @@ public sealed partial class CairnEngine
             Log.ScheduleTriggered(_logger, schedule.Name, triggered.Id, flow.Name, triggeredAt);
         }
 
-        var now = TimeProvider.GetUtcNow();
         if (schedule.Paused || schedule.NextSlotAt is not { } first)
         {
             return null;

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using Cairn.Runs;
 using Microsoft.Data.Sqlite;
 using Cairn.Cli.Demo;
 using Spectre.Console;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Cairn.Runs;
-using Cairn.Storage;
 
 namespace Cairn.Cli.Commands;
 

@@ -1,8 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Cairn.Runs;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;

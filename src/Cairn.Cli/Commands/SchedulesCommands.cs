@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using Cairn.Runs;
-using Cairn.Storage;
 using Spectre.Console;
 
 namespace Cairn.Cli.Commands;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Cairn.Cli.Demo;

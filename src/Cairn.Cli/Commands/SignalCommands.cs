@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Spectre.Console;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Cairn.Flows;
-using Cairn.Runs;
 using Cairn.Sqlite;
 
 namespace Cairn.Cli.Commands;

@@ -9,28 +9,23 @@ namespace Cairn.Schedules;
 /// </summary>
 public sealed class ScheduleSpec : IEquatable<ScheduleSpec>
 {
-    private readonly CronExpression? _cron;
+    private CronExpression? _cron;
 
-    private ScheduleSpec(string? expression, CronExpression? cron, TimeZoneInfo? timeZone, TimeSpan interval, DateTimeOffset anchor)
+    private ScheduleSpec()
     {
-        Expression = expression;
-        _cron = cron;
-        TimeZone = timeZone;
-        Interval = interval;
-        Anchor = anchor;
     }
 
     /// <summary>The cron expression (5 fields, or 6 with seconds first); null for an interval.</summary>
-    public string? Expression { get; }
+    public string? Expression { get; private init; }
 
     /// <summary>The time zone the cron expression is read in; null for an interval.</summary>
-    public TimeZoneInfo? TimeZone { get; }
+    public TimeZoneInfo? TimeZone { get; private init; }
 
     /// <summary>The interval between slots; zero for a cron expression.</summary>
-    public TimeSpan Interval { get; }
+    public TimeSpan Interval { get; private init; }
 
     /// <summary>The time an interval's slots count from: slots fall at <c>Anchor + n * Interval</c>.</summary>
-    public DateTimeOffset Anchor { get; }
+    public DateTimeOffset Anchor { get; private init; }
 
     /// <summary>Slots at the times a cron expression names, read in <paramref name="timeZone"/> (an IANA or Windows ID; default UTC).</summary>
     /// <param name="expression">Five fields (<c>0 2 * * *</c>: 02:00 every day), or six with seconds first.</param>
@@ -60,7 +55,7 @@ public sealed class ScheduleSpec : IEquatable<ScheduleSpec>
             throw new ArgumentException($"The time zone '{timeZone}' of cron expression '{trimmed}' is unknown on this machine.", nameof(timeZone), ex);
         }
 
-        return new ScheduleSpec(trimmed, cron, zone, TimeSpan.Zero, default);
+        return new ScheduleSpec { Expression = trimmed, _cron = cron, TimeZone = zone };
     }
 
     /// <summary>Slots every <paramref name="interval"/>, counted from <paramref name="anchor"/> (default: the Unix epoch, so 1 h falls on the hour).</summary>
@@ -72,7 +67,7 @@ public sealed class ScheduleSpec : IEquatable<ScheduleSpec>
             throw new ArgumentOutOfRangeException(nameof(interval), interval, "A schedule's interval must be at least one second.");
         }
 
-        return new ScheduleSpec(null, null, null, interval, (anchor ?? DateTimeOffset.UnixEpoch).ToUniversalTime());
+        return new ScheduleSpec { Interval = interval, Anchor = (anchor ?? DateTimeOffset.UnixEpoch).ToUniversalTime() };
     }
 
     /// <summary>The first slot strictly after <paramref name="time"/>; null when a cron expression has none (such as 30 February).</summary>

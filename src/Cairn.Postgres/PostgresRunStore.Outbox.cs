@@ -66,10 +66,7 @@ public sealed partial class PostgresRunStore
                 Add(parameters, "id", id);
                 Add(parameters, "owner", owner);
                 Add(parameters, "error", error);
-                parameters.Add(new NpgsqlParameter("retry_at", NpgsqlDbType.TimestampTz)
-                {
-                    Value = retryAt is { } at ? (object)at.ToUniversalTime() : DBNull.Value,
-                });
+                AddTime(parameters, "retry_at", retryAt);
             },
             ReadCountAsync,
             cancellationToken).ConfigureAwait(false);
@@ -85,7 +82,7 @@ public sealed partial class PostgresRunStore
             parameters =>
             {
                 parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Integer) { Value = query.Status is { } status ? (object)(int)status : DBNull.Value });
-                parameters.Add(new NpgsqlParameter("run_id", NpgsqlDbType.Uuid) { Value = query.RunId is { } runId ? (object)runId.Value : DBNull.Value });
+                AddRun(parameters, "run_id", query.RunId);
                 Add(parameters, "limit", Math.Max(query.Limit, 0));
             },
             ReadOutboxMessage,

@@ -162,4 +162,12 @@ public sealed partial class PostgresRunStore
 
     private static void Add<T>(NpgsqlParameterCollection parameters, string name, T value) =>
         parameters.Add(new NpgsqlParameter<T>(name, value));
+
+    // A time that may be NULL, in UTC.
+    private static void AddTime(NpgsqlParameterCollection parameters, string name, DateTimeOffset? time) =>
+        parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = time is { } at ? at.ToUniversalTime() : DBNull.Value });
+
+    // A run ID that may be NULL.
+    private static void AddRun(NpgsqlParameterCollection parameters, string name, RunId? run) =>
+        parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Uuid) { Value = run is { } id ? id.Value : DBNull.Value });
 }

@@ -41,14 +41,9 @@ public sealed partial class PostgresRunStore : IScheduleStore
                 Add(parameters, "flow_name", schedule.FlowName);
                 Add(parameters, "input", schedule.Input);
                 Add(parameters, "spec", schedule.Spec.ToString());
-                Add(parameters, "missed", (int)schedule.Options.MissedSlots);
-                Add(parameters, "missed_limit", schedule.Options.MissedSlotLimit);
-                Add(parameters, "overlap", (int)schedule.Options.Overlap);
+                AddPolicies(parameters, schedule.Options);
                 Add(parameters, "paused", schedule.Paused);
-                AddTime(parameters, "next_slot_at", schedule.NextSlotAt);
-                AddTime(parameters, "last_slot_at", schedule.LastSlotAt);
-                AddRun(parameters, "last_run_id", schedule.LastRunId);
-                AddTime(parameters, "triggered_at", schedule.TriggeredAt);
+                AddPlace(parameters, schedule);
                 Add(parameters, "defined_in_code", schedule.DefinedInCode);
             },
             cancellationToken);
@@ -101,11 +96,22 @@ public sealed partial class PostgresRunStore : IScheduleStore
             ReadCountAsync,
             cancellationToken).ConfigureAwait(false) == 1;
 
-    private static void AddTime(NpgsqlParameterCollection parameters, string name, DateTimeOffset? time) =>
-        parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = time is { } at ? at.ToUniversalTime() : DBNull.Value });
+    // The missed-slot and overlap policies.
+    private static void AddPolicies(NpgsqlParameterCollection parameters, ScheduleOptions options)
+    {
+        Add(parameters, "missed", (int)options.MissedSlots);
+        Add(parameters, "missed_limit", options.MissedSlotLimit);
+        Add(parameters, "overlap", (int)options.Overlap);
+    }
 
-    private static void AddRun(NpgsqlParameterCollection parameters, string name, RunId? run) =>
-        parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Uuid) { Value = run is { } id ? id.Value : DBNull.Value });
+    // Where the schedule is: its next and last slot, its last run, its pending trigger.
+    private static void AddPlace(NpgsqlParameterCollection parameters, ScheduleRecord schedule)
+    {
+        AddTime(parameters, "next_slot_at", schedule.NextSlotAt);
+        AddTime(parameters, "last_slot_at", schedule.LastSlotAt);
+        AddRun(parameters, "last_run_id", schedule.LastRunId);
+        AddTime(parameters, "triggered_at", schedule.TriggeredAt);
+    }
 
     private static ScheduleRecord ReadSchedule(NpgsqlDataReader reader) =>
         ScheduleRows.Read(reader, NullableTime, static (row, column) => new RunId(row.GetGuid(column)));

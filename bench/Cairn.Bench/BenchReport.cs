@@ -24,7 +24,7 @@ internal sealed record BenchReport(
         TimeProvider.System.GetUtcNow(),
         store.Description,
         store.Settings.Durability,
-        store.Settings.GroupCommit ? "on" : "off",
+        store.Settings.GroupCommit ? store.Settings.GroupCommitWriters is { } writers ? $"on, {writers} writers" : "on" : "off",
         MachineInfo.Current(),
         parameters,
         results);

@@ -11,6 +11,9 @@ namespace Cairn.Bench;
 /// <param name="JsonPath">Where to write the results as JSON; null for none.</param>
 internal sealed record BenchSettings(string? Store, string? Schema, string Durability, bool GroupCommit, string? JsonPath)
 {
+    /// <summary>PostgreSQL: group commits in flight at once; null for the store's default.</summary>
+    public int? GroupCommitWriters { get; init; }
+
     public const string Full = "full";
     public const string Normal = "normal";
 }

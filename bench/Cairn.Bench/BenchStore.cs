@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
 using System.Data.Common;
@@ -142,6 +143,7 @@ internal sealed class BenchStore : IAsyncDisposable
         .. IsPostgres ? ["--schema", _schema!] : Array.Empty<string>(),
         "--durability", Settings.Durability,
         "--group-commit", Settings.GroupCommit ? "on" : "off",
+        .. Settings.GroupCommitWriters is { } writers ? ["--group-commit-writers", writers.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
     ];
 
     public async ValueTask DisposeAsync()
@@ -200,6 +202,11 @@ internal sealed class BenchStore : IAsyncDisposable
     private void ConfigurePostgres(PostgresStoreOptions options)
     {
         options.Schema = _schema!;
+        if (Settings.GroupCommitWriters is { } writers)
+        {
+            options.GroupCommitWriters = writers;
+        }
+
         if (!Settings.GroupCommit)
         {
             options.MaxGroupCommitSize = 1;

@@ -27,6 +27,12 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => "on",
     }.AcceptOnlyFromAmong("on", "off");
 
+    private readonly Option<int?> _writers = new("--group-commit-writers")
+    {
+        Description = "PostgreSQL: how many group commits may be in flight at once (PostgresStoreOptions.GroupCommitWriters). Default: the store's",
+        HelpName = "N",
+    };
+
     private readonly Option<string?> _json = new("--json")
     {
         Description = "Also write the results to this JSON file",
@@ -37,7 +43,7 @@ internal sealed class CommonOptions
     public static (Command Command, CommonOptions Options) CreateCommand(string name, string description, params Option[] own)
     {
         var options = new CommonOptions();
-        var command = new Command(name, description) { options._store, options._schema, options._durability, options._groupCommit, options._json };
+        var command = new Command(name, description) { options._store, options._schema, options._durability, options._groupCommit, options._writers, options._json };
         foreach (var option in own)
         {
             command.Add(option);
@@ -63,5 +69,5 @@ internal sealed class CommonOptions
         parse.GetValue(_schema),
         parse.GetRequiredValue(_durability),
         parse.GetRequiredValue(_groupCommit) == "on",
-        parse.GetValue(_json));
+        parse.GetValue(_json)) { GroupCommitWriters = parse.GetValue(_writers) };
 }

@@ -7,7 +7,8 @@ public sealed partial class PostgresRunStore
     private const string Savepoint = "SAVEPOINT w";
     private const string ReleaseSavepoint = "RELEASE SAVEPOINT w";
 
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // One permit per group commit that may be in flight (PostgresStoreOptions.GroupCommitWriters).
+    private readonly SemaphoreSlim _writeLock;
 
     private interface IPendingWrite : IGroupCommitWrite
     {
@@ -20,7 +21,7 @@ public sealed partial class PostgresRunStore
 
     /// <summary>
     /// Group commit: writes queue up and are sent together, one round trip and one transaction (one WAL flush) for the
-    /// group, by one writer at a time. Each write runs in its own savepoint, so one that fails with a database error is
+    /// group, by up to PostgresStoreOptions.GroupCommitWriters writers at once. Each write runs in its own savepoint, so one that fails with a database error is
     /// rolled back alone and the others are sent again after it; a fenced write that lost its lease changes nothing and
     /// raises no error at all. A write's task completes only after its transaction committed: a run passes a recovery
     /// point once its checkpoint is durable.
@@ -261,7 +262,7 @@ public sealed partial class PostgresRunStore
     /// <summary>How many writes wait for the writer. For tests.</summary>
     internal int QueuedWrites => _writes.Count;
 
-    /// <summary>The lock the writer holds while it commits a batch; a test holds it to make writes queue up.</summary>
+    /// <summary>The permits the writers hold while they commit a batch; a test holds them all to make writes queue up.</summary>
     internal SemaphoreSlim WriteLock => _writeLock;
 
     private sealed class PendingWrite<T>(string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, ValueTask<T>> read)

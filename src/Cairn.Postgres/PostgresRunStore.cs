@@ -104,7 +104,8 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         _testClock = options.TestClock;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;
-        _writes = new GroupCommitQueue<IPendingWrite>(_maxGroupCommitSize, batch => new ValueTask(CommitAsync(batch, exclusive: true)));
+        _writeLock = new SemaphoreSlim(options.GroupCommitWriters, options.GroupCommitWriters);
+        _writes = new GroupCommitQueue<IPendingWrite>(_maxGroupCommitSize, options.GroupCommitWriters, batch => new ValueTask(CommitAsync(batch, exclusive: true)));
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 

@@ -144,10 +144,13 @@ internal sealed class PostgresSql
             SELECT {RunColumnList} FROM claimed ORDER BY claim_order, created_at, run_id
             """;
 
+        // Rows that a group commit in flight holds are skipped, not waited for: with several group commits at once, waiting
+        // could deadlock with a group that holds one of them and waits for another; the next heartbeat renews them.
         RenewLeases = $"""
             WITH renewed AS (
                 UPDATE {runs} SET lease_expires_at = {now} + @lease_us {Micros}
-                WHERE status = 1 AND owner = @owner
+                WHERE run_id IN (SELECT run_id FROM {runs} WHERE status = 1 AND owner = @owner FOR UPDATE SKIP LOCKED)
+                  AND status = 1 AND owner = @owner
                 RETURNING 1
             )
             SELECT count(*)::integer FROM renewed

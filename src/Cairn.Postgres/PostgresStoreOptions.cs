@@ -17,7 +17,7 @@ public sealed class PostgresStoreOptions
     /// <see cref="DataSource"/>, not both. The store creates and disposes its own data source from it, with automatic
     /// statement preparation (<c>Max Auto Prepare=32</c>) unless the connection string sets <c>Max Auto Prepare</c>, and
     /// at most 20 connections (<c>Maximum Pool Size=20</c>) unless it sets <c>Maximum Pool Size</c>: a node writes
-    /// through one connection at a time, and several nodes must fit in the server's <c>max_connections</c>.
+    /// through a few connections at a time (<see cref="GroupCommitWriters"/>), and several nodes must fit in the server's <c>max_connections</c>.
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -40,6 +40,20 @@ public sealed class PostgresStoreOptions
     /// every write then commits alone, concurrently with the others.
     /// </summary>
     public int MaxGroupCommitSize { get; set; } = GroupCommitLimit;
+
+    /// <summary>The largest <see cref="GroupCommitWriters"/>.</summary>
+    public const int GroupCommitWritersLimit = 16;
+
+    /// <summary>
+    /// How many group commits may be in flight at once, each on a connection of its own. While one group waits for its
+    /// WAL flush, the next writes are sent as another group, so a node's throughput follows the cores rather than the
+    /// disk's flush latency. Fencing and a run's order of writes are unchanged: every write is conditional on the run's
+    /// lease, and a run waits for each write before its next. Default 1, one group at a time: on a machine whose disk
+    /// flushes in about 0.1 ms, more writers make smaller groups that cost the database more per run than the overlap
+    /// saves (measured in docs/benchmarks.md, issue 14); a slower disk or a database server of its own may gain from 2–4.
+    /// Between 1 and <see cref="GroupCommitWritersLimit"/>.
+    /// </summary>
+    public int GroupCommitWriters { get; set; } = 1;
 
     /// <summary>
     /// Opens the store for reading only, for tools that look at runs without changing anything (<c>cairn runs list</c>):
@@ -88,6 +102,12 @@ public sealed class PostgresStoreOptions
         if (MaxGroupCommitSize is < 1 or > GroupCommitLimit)
         {
             throw new ArgumentException($"PostgresStoreOptions.MaxGroupCommitSize must be between 1 and {GroupCommitLimit}; it is {MaxGroupCommitSize}.", ParamName);
+        }
+
+        if (GroupCommitWriters is < 1 or > GroupCommitWritersLimit)
+        {
+            throw new ArgumentException(
+                $"PostgresStoreOptions.GroupCommitWriters must be between 1 and {GroupCommitWritersLimit}; it is {GroupCommitWriters}.", ParamName);
         }
     }
 

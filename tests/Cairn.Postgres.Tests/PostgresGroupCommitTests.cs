@@ -112,6 +112,74 @@ public sealed class PostgresGroupCommitTests(PostgresCluster cluster) : IAsyncLi
     }
 
     [Fact]
+    public async Task SaveCheckpointAsync_ThreeWriters_CommitThreeGroupsAtOnce_AndEveryWriteOnce()
+    {
+        await Store.DisposeAsync();
+        await OpenAsync(PostgresStoreOptions.GroupCommitLimit, writers: 3);
+        var leases = await ClaimRunsAsync(20);
+        _batchesBefore = Store.CommittedBatches;
+
+        // With every writer's permit held, the first three writes each lead a group of their own and wait; the rest queue.
+        for (var i = 0; i < 3; i++)
+        {
+            await Store.WriteLock.WaitAsync();
+        }
+
+        var writes = new List<Task>();
+        try
+        {
+            writes.AddRange(leases.Select(SaveAsync));
+            Assert.Equal(17, Store.QueuedWrites);
+        }
+        finally
+        {
+            Store.WriteLock.Release(3);
+        }
+
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.InRange(Store.CommittedBatches - _batchesBefore, 4, 20);
+        Assert.Equal(0, Store.QueuedWrites);
+        foreach (var lease in leases)
+        {
+            var recovery = await Store.GetRecoveryDataAsync(lease.RunId, Ct);
+            Assert.Equal(1, recovery.Checkpoint?.Sequence);
+        }
+
+        var events = await Store.GetEventsAsync(leases[7].RunId, Ct);
+        Assert.Single(events, e => e.Kind == RunEventKind.RecoveryPointPassed);
+    }
+
+    [Fact]
+    public async Task RenewLeasesAsync_ARunRowLockedByAnotherTransaction_IsSkippedNotWaitedFor()
+    {
+        var leases = await ClaimRunsAsync(3);
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await using (var hold = new NpgsqlCommand($"SELECT 1 FROM \"{_schema}\".runs WHERE run_id = @id FOR UPDATE", connection, transaction))
+        {
+            hold.Parameters.AddWithValue("id", leases[1].RunId.Value);
+            await hold.ExecuteScalarAsync(Ct);
+        }
+
+        // A group commit in flight holds its runs' rows like this: the heartbeat renews the others and leaves it for next time.
+        var renewed = await Store.RenewLeasesAsync("node", TimeSpan.FromMinutes(5), Ct).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, renewed);
+        await transaction.RollbackAsync(Ct);
+        Assert.Equal(3, await Store.RenewLeasesAsync("node", TimeSpan.FromMinutes(5), Ct));
+    }
+
+    [Fact]
+    public void Options_GroupCommitWritersOutOfRange_AreRefusedByName()
+    {
+        foreach (var writers in new[] { 0, PostgresStoreOptions.GroupCommitWritersLimit + 1 })
+        {
+            var error = Assert.Throws<ArgumentException>(() => new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, GroupCommitWriters = writers }));
+            Assert.Contains($"GroupCommitWriters must be between 1 and {PostgresStoreOptions.GroupCommitWritersLimit}; it is {writers}", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Writes_GroupCommitOff_CommitEveryWriteAloneAndConcurrently()
     {
         await Store.DisposeAsync();
@@ -128,9 +196,13 @@ public sealed class PostgresGroupCommitTests(PostgresCluster cluster) : IAsyncLi
         }
     }
 
-    private async Task OpenAsync(int maxGroupCommitSize)
+    // One writer unless said otherwise: the tests count the batches that one writer commits.
+    private async Task OpenAsync(int maxGroupCommitSize, int writers = 1)
     {
-        var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema, MaxGroupCommitSize = maxGroupCommitSize });
+        var store = new PostgresRunStore(new PostgresStoreOptions
+        {
+            ConnectionString = cluster.ConnectionString, Schema = _schema, MaxGroupCommitSize = maxGroupCommitSize, GroupCommitWriters = writers,
+        });
         _stores.Add(store);
         await store.InitializeAsync(Ct);
     }

@@ -61,7 +61,7 @@ internal static class Workload
     ];
 
     public static string Describe(BenchSettings settings) =>
-        $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}";
+        $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}{(settings.GroupCommitWriters is { } writers ? $", {writers} writers" : "")}";
 }
 
 /// <summary>What a workload measured: its report's figures, and how many of its runs the store holds as Completed afterwards.</summary>

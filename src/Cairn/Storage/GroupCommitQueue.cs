@@ -8,7 +8,10 @@ namespace Cairn.Storage;
 /// <remarks>
 /// The queue orders and batches; the store commits. Its commit function runs one batch in one transaction (each write in
 /// a savepoint of its own, so that one that fails is rolled back alone), completes each write only after the commit, and
-/// never throws: it fails the writes instead. One batch is committed at a time.
+/// never throws: it fails the writes instead. Up to <c>maxWriters</c> batches are committed at once (one by default):
+/// while their flushes overlap, the next writes queue up for the first writer that is done. Writes are taken in the
+/// order they were queued; a caller that needs its writes committed in order waits for each before queueing the next
+/// (as a run does).
 /// </remarks>
 /// <typeparam name="TWrite">The store's pending write, typically a <see cref="GroupCommitWrite{TResult}"/>.</typeparam>
 public sealed class GroupCommitQueue<TWrite>
@@ -17,21 +20,37 @@ public sealed class GroupCommitQueue<TWrite>
     private readonly Lock _lock = new();
     private readonly Queue<TWrite> _queue = new();
     private readonly int _maxBatchSize;
+    private readonly int _maxWriters;
     private readonly Func<List<TWrite>, ValueTask> _commit;
-    private bool _draining;
+    private int _writers;
     private long _committedBatches;
 
-    /// <summary>Creates a queue that commits through <paramref name="commit"/>.</summary>
+    /// <summary>Creates a queue that commits through <paramref name="commit"/>, one batch at a time.</summary>
     /// <param name="maxBatchSize">The most writes committed in one transaction (at least 1).</param>
     /// <param name="commit">Commits a batch in one transaction and completes or fails each of its writes; never throws.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> is less than 1.</exception>
     public GroupCommitQueue(int maxBatchSize, Func<List<TWrite>, ValueTask> commit)
+        : this(maxBatchSize, 1, commit)
+    {
+    }
+
+    /// <summary>Creates a queue that commits through <paramref name="commit"/>, up to <paramref name="maxWriters"/> batches at once.</summary>
+    /// <param name="maxBatchSize">The most writes committed in one transaction (at least 1).</param>
+    /// <param name="maxWriters">The most batches committed at once (at least 1), each by a writer of its own.</param>
+    /// <param name="commit">Commits a batch in one transaction and completes or fails each of its writes; never throws; safe to call concurrently when <paramref name="maxWriters"/> is more than 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchSize"/> or <paramref name="maxWriters"/> is less than 1.</exception>
+    public GroupCommitQueue(int maxBatchSize, int maxWriters, Func<List<TWrite>, ValueTask> commit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWriters, 1);
         ArgumentNullException.ThrowIfNull(commit);
         _maxBatchSize = maxBatchSize;
+        _maxWriters = maxWriters;
         _commit = commit;
     }
+
+    /// <summary>How many batches are being committed now.</summary>
+    public int Writers => Volatile.Read(ref _writers);
 
     /// <summary>How many writes wait for the writer.</summary>
     public int Count
@@ -70,8 +89,8 @@ public sealed class GroupCommitQueue<TWrite>
     }
 
     /// <summary>
-    /// Queues a write. When no batch is being committed, the caller becomes the writer: its batch is committed on its
-    /// own thread (up to the commit function's first wait) before this returns.
+    /// Queues a write. When fewer batches than the most allowed are being committed, the caller becomes a writer: its
+    /// batch is committed on its own thread (up to the commit function's first wait) before this returns.
     /// </summary>
     /// <param name="write">The write; the commit function completes or fails it.</param>
     public void Enqueue(TWrite write)
@@ -80,8 +99,11 @@ public sealed class GroupCommitQueue<TWrite>
         lock (_lock)
         {
             _queue.Enqueue(write);
-            lead = !_draining;
-            _draining = true;
+            lead = _writers < _maxWriters;
+            if (lead)
+            {
+                _writers++;
+            }
         }
 
         if (!lead)
@@ -89,7 +111,12 @@ public sealed class GroupCommitQueue<TWrite>
             return;
         }
 
-        var commit = _commit(TakeBatch()!);
+        if (TakeBatch() is not { } batch)
+        {
+            return; // Another writer took the write meanwhile.
+        }
+
+        var commit = _commit(batch);
         if (!commit.IsCompleted)
         {
             // The commit waits (for the network, a lock): whatever queued meanwhile is committed after it, off this thread.
@@ -119,7 +146,7 @@ public sealed class GroupCommitQueue<TWrite>
         {
             if (_queue.Count == 0)
             {
-                _draining = false;
+                _writers--;
                 return false;
             }
 
@@ -134,7 +161,7 @@ public sealed class GroupCommitQueue<TWrite>
         {
             if (_queue.Count == 0)
             {
-                _draining = false;
+                _writers--;
                 return null;
             }
 

@@ -1,0 +1,136 @@
+using Cairn.Storage;
+
+namespace Cairn.Tests.Storage;
+
+/// <summary>The group-commit queue: batching, its writers, and the order writes are taken in.</summary>
+public sealed class GroupCommitQueueTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Enqueue_AloneOnAnIdleQueue_CommitsOnTheCallersThreadAtOnce()
+    {
+        var batches = new List<List<int>>();
+        var queue = new GroupCommitQueue<Write>(64, 3, batch =>
+        {
+            batches.Add(batch.ConvertAll(w => w.Value));
+            Complete(queue: null, batch);
+            return ValueTask.CompletedTask;
+        });
+
+        var write = new Write(7);
+        queue.Enqueue(write);
+
+        Assert.True(write.Task.IsCompleted || await write.Task.WaitAsync(Timeout) == 7);
+        Assert.Equal([[7]], batches);
+        Assert.Equal(0, queue.Writers);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Enqueue_WhileEveryWriterWaits_QueuesAndCommitsInOrder_WithAtMostMaxWritersAtOnce(int maxWriters)
+    {
+        var gates = new List<TaskCompletionSource>();
+        var batches = new List<List<int>>();
+        var inFlight = 0;
+        var mostInFlight = 0;
+        GroupCommitQueue<Write>? queue = null;
+        queue = new GroupCommitQueue<Write>(4, maxWriters, async batch =>
+        {
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (batches)
+            {
+                batches.Add(batch.ConvertAll(w => w.Value));
+                gates.Add(gate);
+                mostInFlight = Math.Max(mostInFlight, ++inFlight);
+            }
+
+            await gate.Task;
+            lock (batches)
+            {
+                inFlight--;
+            }
+
+            Complete(queue, batch);
+        });
+
+        var writes = Enumerable.Range(1, 10).Select(i => new Write(i)).ToList();
+        foreach (var write in writes)
+        {
+            queue.Enqueue(write);
+        }
+
+        // The first maxWriters writes each lead a batch of one and wait; the rest queue.
+        Assert.Equal(maxWriters, queue.Writers);
+        Assert.Equal(10 - maxWriters, queue.Count);
+        Assert.Equal(Enumerable.Range(1, maxWriters).Select(i => new List<int> { i }), batches);
+
+        // Let every batch go, as it comes, until all writes are committed.
+        while (!writes.All(w => w.Task.IsCompleted))
+        {
+            TaskCompletionSource[] open;
+            lock (batches)
+            {
+                open = [.. gates];
+            }
+
+            foreach (var gate in open)
+            {
+                gate.TrySetResult();
+            }
+
+            await Task.Delay(5);
+        }
+
+        await Task.WhenAll(writes.Select(w => w.Task)).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(1, 10), batches.SelectMany(b => b).Order());
+        Assert.All(batches, b => Assert.Equal(b.Order(), b)); // each batch in the order its writes were queued
+        Assert.All(batches, b => Assert.InRange(b.Count, 1, 4));
+        Assert.Equal(maxWriters, mostInFlight);
+        Assert.Equal(batches.Count, queue.CommittedBatches);
+        await WaitUntilAsync(() => queue.Writers == 0);
+    }
+
+    [Fact]
+    public void Constructor_BadSizes_AreRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitQueue<Write>(0, 1, _ => ValueTask.CompletedTask));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitQueue<Write>(1, 0, _ => ValueTask.CompletedTask));
+        Assert.Equal("maxWriters", error.ParamName);
+        Assert.Throws<ArgumentNullException>(() => new GroupCommitQueue<Write>(1, 1, null!));
+    }
+
+    private static void Complete(GroupCommitQueue<Write>? queue, List<Write> batch)
+    {
+        if (queue is null)
+        {
+            batch.ForEach(w => w.Complete());
+        }
+        else
+        {
+            queue.Committed(batch);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true in time.");
+            await Task.Delay(5);
+        }
+    }
+
+    private sealed class Write : GroupCommitWrite<int>
+    {
+        public Write(int value)
+        {
+            Value = value;
+            Result = value;
+        }
+
+        public int Value { get; }
+    }
+}

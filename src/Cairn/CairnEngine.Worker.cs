@@ -2,6 +2,9 @@ namespace Cairn;
 
 public sealed partial class CairnEngine
 {
+    /// <summary>The most runs one claim takes.</summary>
+    internal const int MaxClaimBatch = 64;
+
     private async Task ClaimLoopAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -10,7 +13,9 @@ public sealed partial class CairnEngine
             var claimedAll = false;
             try
             {
-                var free = _slots.CurrentCount;
+                // At most a group commit's worth at a time: the first runs claimed get going (and finish) while the
+                // next are claimed, instead of every due run waiting behind one large claim and then all at once.
+                var free = Math.Min(_slots.CurrentCount, MaxClaimBatch);
                 if (free > 0 && !_flows.IsEmpty)
                 {
                     var request = new ClaimRequest(NodeName, [.. _flows.Keys], free, _options.LeaseDuration) { ResumeInterrupted = _options.RecoverInterruptedRuns };

@@ -49,6 +49,9 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
 
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(RunId runId, CancellationToken cancellationToken) => inner.GetResultAsync(runId, cancellationToken);
 
+    /// <summary>Each claim: the most runs it asked for, and how many it got.</summary>
+    public List<(int Asked, int Got)> Claims { get; } = [];
+
     /// <summary>Awaited before each claim: a test makes the store hang there.</summary>
     public Func<CancellationToken, Task>? BeforeClaim { get; set; }
 
@@ -60,6 +63,11 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
         }
 
         var claimed = await inner.ClaimDueRunsAsync(request, cancellationToken);
+        lock (Claims)
+        {
+            Claims.Add((request.MaxRuns, claimed.Count));
+        }
+
         _claimed.TrySetResult();
         return claimed;
     }

@@ -3,6 +3,24 @@ namespace Cairn.Bench;
 /// <summary>This process's memory and disk counters, from <c>/proc/self</c> on Linux.</summary>
 internal static class ProcessStats
 {
+    /// <summary>
+    /// The machine's CPU time so far, all cores, from the first line of /proc/stat: (busy, total) in clock ticks, idle and
+    /// I/O wait not busy; null where unknown.
+    /// </summary>
+    public static (long Busy, long Total)? MachineCpuTicks()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal (guest time is inside user)
+            return (total - fields[3] - fields[4], total);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The resident set size now (VmRSS).</summary>
     public static long ResidentBytes() => ReadStatus("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64;
 

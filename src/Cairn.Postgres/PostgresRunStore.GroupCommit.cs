@@ -270,13 +270,15 @@ public sealed partial class PostgresRunStore
     {
         public NpgsqlBatchCommand CreateCommand(DateTimeOffset? now)
         {
-            var command = new NpgsqlBatchCommand(sql);
+            var positional = PositionalSql.Of(sql);
+            var command = new NpgsqlBatchCommand(positional.Sql);
             bind(command.Parameters);
             if (now is { } time)
             {
                 command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time));
             }
 
+            positional.Order(command.Parameters);
             return command;
         }
 

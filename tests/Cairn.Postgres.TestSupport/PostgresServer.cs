@@ -67,12 +67,18 @@ sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// More server settings from <c>CAIRN_PG_SERVER_OPTIONS</c>, for profiling a benchmark (for example
+    /// <c>-c shared_preload_libraries=pg_stat_statements</c>); empty by default.
+    /// </summary>
+    private static string ExtraOptions => Environment.GetEnvironmentVariable("CAIRN_PG_SERVER_OPTIONS") ?? "";
+
     public async Task StartAsync()
     {
         await RunPostgresToolAsync("pg_ctl",
         [
             "-D", DataFolder, "-l", LogFile, "-w", "-t", "60",
-            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories={DataFolder} -c fsync=on -c synchronous_commit=on",
+            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -c unix_socket_directories={DataFolder} -c fsync=on -c synchronous_commit=on {ExtraOptions}",
             "start",
         ]);
         _running = true;

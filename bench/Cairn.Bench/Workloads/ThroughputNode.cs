@@ -75,7 +75,11 @@ internal static class ThroughputNode
                     levels.Max(l => l.Latency.P50Us),
                     levels.Max(l => l.Latency.P90Us),
                     levels.Max(l => l.Latency.P99Us),
-                    levels.Max(l => l.Latency.MaxUs)));
+                    levels.Max(l => l.Latency.MaxUs)))
+            {
+                PeakRssBytes = levels.Max(l => l.PeakRssBytes),
+                MachineBusy = levels.Max(l => l.MachineBusy),
+            };
         }
         finally
         {

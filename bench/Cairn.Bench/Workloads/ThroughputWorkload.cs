@@ -55,7 +55,7 @@ internal static class ThroughputWorkload
                 ? await ThroughputNode.MeasureOnNodesAsync(store, concurrency, parameters.Nodes, parameters.DurationSeconds, parameters.WarmupSeconds, parameters.StateBytes, cancellationToken)
                 : await MeasureAsync(store, flow, payload, concurrency, parameters.DurationSeconds, TimeSpan.FromSeconds(parameters.WarmupSeconds), listener, nodeName: null, cancellationToken);
             levels.Add(level);
-            AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}");
+            AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}, machine {level.MachineBusy:P0} busy ({level.MachineCpuMsPerRun:N2} ms CPU per run), peak RSS {level.PeakRssBytes / 1048576.0:N0} MiB");
         }
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("concurrency", "runs", "runs/s", "checkpoints/s", "p50 run", "p99 run", "max run", "CPU (all cores)");
@@ -118,8 +118,10 @@ internal static class ThroughputWorkload
         var windowStart = Stopwatch.GetTimestamp();
         var checkpointsAtStart = listener.Checkpoints;
         var cpuAtStart = process.TotalProcessorTime;
+        var machineAtStart = ProcessStats.MachineCpuTicks();
         await Task.Delay(TimeSpan.FromSeconds(durationSeconds), cancellationToken);
         var windowEnd = Stopwatch.GetTimestamp();
+        var machineAtEnd = ProcessStats.MachineCpuTicks();
         var checkpointsAtEnd = listener.Checkpoints;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuAtStart;
@@ -136,7 +138,11 @@ internal static class ThroughputWorkload
             inWindow.Count / seconds,
             (checkpointsAtEnd - checkpointsAtStart) / seconds,
             cpu.TotalSeconds / seconds / Environment.ProcessorCount,
-            Percentiles.Of(inWindow.Select(t => Stopwatch.GetElapsedTime(t.Start, t.End).TotalMicroseconds)));
+            Percentiles.Of(inWindow.Select(t => Stopwatch.GetElapsedTime(t.Start, t.End).TotalMicroseconds)))
+        {
+            PeakRssBytes = ProcessStats.PeakResidentBytes(),
+            MachineBusy = machineAtStart is { } a && machineAtEnd is { } b && b.Total > a.Total ? (double)(b.Busy - a.Busy) / (b.Total - a.Total) : double.NaN,
+        };
     }
 
     private static async Task<List<(long Start, long End)>> LoopAsync<TState>(CairnEngine engine, Flow<TState> flow, Func<TState> newInput, CancellationToken stop)
@@ -158,7 +164,17 @@ internal static class ThroughputWorkload
     private sealed record Parameters(int[] Concurrency, double DurationSeconds, double WarmupSeconds, int StateBytes, int Nodes);
 
     /// <summary>One concurrency level's figures; with several nodes, runs and rates are sums and the rest are the nodes' worst.</summary>
-    internal sealed record Level(int Concurrency, int Runs, long Checkpoints, double RunsPerSecond, double CheckpointsPerSecond, double CpuShare, Percentiles Latency);
+    internal sealed record Level(int Concurrency, int Runs, long Checkpoints, double RunsPerSecond, double CheckpointsPerSecond, double CpuShare, Percentiles Latency)
+    {
+        /// <summary>The engine process's peak resident set size (VmHWM) at the end of the window; with several nodes, the largest.</summary>
+        public long PeakRssBytes { get; init; }
+
+        /// <summary>How busy the whole machine was during the window (engine, database and the rest), 0 to 1, from /proc/stat.</summary>
+        public double MachineBusy { get; init; }
+
+        /// <summary>The whole machine's CPU time per completed run in the window, in milliseconds.</summary>
+        public double MachineCpuMsPerRun => RunsPerSecond > 0 ? MachineBusy * Environment.ProcessorCount * 1000 / RunsPerSecond : double.NaN;
+    }
 
     private sealed record Results(List<Level> Levels);
 }

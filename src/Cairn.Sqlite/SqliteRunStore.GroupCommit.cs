@@ -79,20 +79,22 @@ public sealed partial class SqliteRunStore
             }
             else
             {
+                // The savepoint statements are cached like the writes' own: SqliteTransaction.Save and Release would
+                // prepare them again for every write.
                 foreach (var write in batch)
                 {
-                    transaction.Save("w");
+                    Cached(transaction, "SAVEPOINT w").ExecuteNonQuery();
                     try
                     {
                         write.Execute(_writer, transaction, now);
-                        transaction.Release("w");
+                        Cached(transaction, "RELEASE w").ExecuteNonQuery();
                         committed.Add(write);
                     }
                     catch (Exception ex)
                     {
                         // If the database itself failed, this rollback throws too and the whole batch fails below.
-                        transaction.Rollback("w");
-                        transaction.Release("w");
+                        Cached(transaction, "ROLLBACK TO w").ExecuteNonQuery();
+                        Cached(transaction, "RELEASE w").ExecuteNonQuery();
                         write.Fail(ex);
                     }
                 }

@@ -97,4 +97,58 @@ public sealed class ScheduleSpecTests
         Assert.Equal(Midnight.AddHours(3), next);
         Assert.Equal("schedule:nightly:2026-03-28T00:00:00Z", ScheduleSlots.RecoveryId("nightly", Midnight));
     }
+
+    [Fact]
+    public void Choose_ASlotExactlyAMinuteLate_IsStillOnTime_ASecondMoreIsMissed()
+    {
+        var slot = Midnight;
+        var skip = new ScheduleOptions { MissedSlots = MissedSlotPolicy.Skip };
+
+        Assert.Equal([slot], ScheduleSlots.Choose([slot], slot + ScheduleOptions.MissedAfter, skip));
+        Assert.Empty(ScheduleSlots.Choose([slot], slot + ScheduleOptions.MissedAfter + TimeSpan.FromSeconds(1), skip));
+        var both = new[] { slot, slot + ScheduleOptions.MissedAfter };
+        Assert.Equal([both[1]], ScheduleSlots.Choose(both, slot + ScheduleOptions.MissedAfter + ScheduleOptions.MissedAfter, skip));
+        Assert.Empty(ScheduleSlots.Choose([], Midnight, skip));
+    }
+
+    [Fact]
+    public void Options_OutOfRange_SayWhichSettingIsWrong()
+    {
+        Assert.Null(new ScheduleOptions { MissedSlotLimit = 1 }.FindProblem());
+        Assert.Null(new ScheduleOptions { MissedSlotLimit = 1000 }.FindProblem());
+        Assert.Equal("MissedSlotLimit is 0; it must be between 1 and 1,000", new ScheduleOptions { MissedSlotLimit = 0 }.FindProblem());
+        Assert.Equal("MissedSlotLimit is 1001; it must be between 1 and 1,000", new ScheduleOptions { MissedSlotLimit = 1001 }.FindProblem());
+        Assert.Equal("MissedSlots 7 is not a policy", new ScheduleOptions { MissedSlots = (MissedSlotPolicy)7 }.FindProblem());
+        Assert.Equal("Overlap 9 is not a policy", new ScheduleOptions { Overlap = (OverlapPolicy)9 }.FindProblem());
+    }
+
+    [Fact]
+    public void Every_OneSecondIsTheShortest_AndASlotTimeItselfIsNotAfterItself()
+    {
+        var spec = ScheduleSpec.Every(TimeSpan.FromSeconds(1));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ScheduleSpec.Every(TimeSpan.FromMilliseconds(999)));
+        Assert.StartsWith("A schedule's interval must be at least one second.", error.Message, StringComparison.Ordinal);
+
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(1), spec.NextAfter(DateTimeOffset.UnixEpoch));
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(2), spec.NextAfter(DateTimeOffset.UnixEpoch.AddSeconds(1)));
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(2), spec.NextAfter(DateTimeOffset.UnixEpoch.AddSeconds(1.5)));
+        var hourly = ScheduleSpec.Every(TimeSpan.FromHours(1), Midnight);
+        Assert.Equal(Midnight, hourly.NextAfter(Midnight.AddTicks(-1)));
+        Assert.Equal(Midnight.AddHours(1), hourly.NextAfter(Midnight));
+    }
+
+    [Fact]
+    public void Cron_AndParse_RefuseMissingOrUnreadableText()
+    {
+        Assert.Throws<ArgumentNullException>(() => ScheduleSpec.Cron(null!));
+        Assert.Throws<ArgumentException>(() => ScheduleSpec.Cron("  "));
+        Assert.Throws<ArgumentNullException>(() => ScheduleSpec.Parse(null!));
+        var cron = Assert.Throws<FormatException>(() => ScheduleSpec.Parse("cron 99 * * * * @ UTC"));
+        Assert.StartsWith("'cron 99 * * * * @ UTC' is not a schedule: The cron expression '99 * * * *' cannot be read", cron.Message, StringComparison.Ordinal);
+        Assert.IsType<ArgumentException>(cron.InnerException);
+        var every = Assert.Throws<FormatException>(() => ScheduleSpec.Parse("every soon from now"));
+        Assert.StartsWith("'every soon from now' is not a schedule: ", every.Message, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => ScheduleSpec.Parse("cron  @ UTC"));
+        Assert.Equal(ScheduleSpec.Cron("0 2 * * *", "UTC"), ScheduleSpec.Parse("cron 0 2 * * * @ UTC"));
+    }
 }

@@ -93,6 +93,23 @@ public sealed class GroupCommitQueueTests
     }
 
     [Fact]
+    public void Committed_OneWriteOrABatch_CompletesThemAndCountsOneBatchEach()
+    {
+        var queue = new GroupCommitQueue<Write>(8, _ => ValueTask.CompletedTask);
+        var one = new Write(1);
+        var batch = new List<Write> { new(2), new(3) };
+
+        queue.Committed(one);
+        queue.Committed(batch);
+
+        Assert.Equal(2, queue.CommittedBatches);
+        Assert.True(one.Task.IsCompletedSuccessfully);
+        Assert.All(batch, w => Assert.True(w.Task.IsCompletedSuccessfully));
+        Assert.Throws<ArgumentNullException>(() => queue.Committed((Write)null!));
+        Assert.Throws<ArgumentNullException>(() => queue.Committed((List<Write>)null!));
+    }
+
+    [Fact]
     public void Constructor_BadSizes_AreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitQueue<Write>(0, 1, _ => ValueTask.CompletedTask));

@@ -10,6 +10,9 @@ public sealed partial class PostgresRunStore
     // One permit per group commit that may be in flight (PostgresStoreOptions.GroupCommitWriters).
     private readonly SemaphoreSlim _writeLock;
 
+    // The group writers' open connections between groups.
+    private readonly System.Collections.Concurrent.ConcurrentBag<NpgsqlConnection> _writerConnections = [];
+
     private interface IPendingWrite : IGroupCommitWrite
     {
         /// <summary>The write's statement, with the batch's time when a test clock stands in for the database's.</summary>
@@ -64,8 +67,9 @@ public sealed partial class PostgresRunStore
 
             // One time for the batch, so that stored times follow commit order as with the database's now().
             var now = _testClock?.Invoke().ToUniversalTime();
-            var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            var connection = exclusive && _writerConnections.TryTake(out var kept) ? kept : await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            var keep = false;
+            try
             {
                 if (batch is [var only])
                 {
@@ -75,6 +79,12 @@ public sealed partial class PostgresRunStore
                 {
                     await ExecuteGroupAsync(connection, batch, now).ConfigureAwait(false);
                 }
+
+                keep = exclusive;
+            }
+            finally
+            {
+                await KeepOrCloseAsync(connection, keep).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -90,6 +100,37 @@ public sealed partial class PostgresRunStore
             {
                 _writeLock.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps a group writer's connection open for its next group — no pool rent and no session reset per group; nothing
+    /// but the store's own statements runs on it — or closes it after a failure or once the store is disposed.
+    /// </summary>
+    private async ValueTask KeepOrCloseAsync(NpgsqlConnection connection, bool keep)
+    {
+        if (keep && connection.FullState == System.Data.ConnectionState.Open && Volatile.Read(ref _disposed) == 0)
+        {
+            _writerConnections.Add(connection);
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                return;
+            }
+        }
+        else
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await CloseWriterConnectionsAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the connections kept for the group writers (the store is disposed, or the database was lost).</summary>
+    private async ValueTask CloseWriterConnectionsAsync()
+    {
+        while (_writerConnections.TryTake(out var connection))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -251,6 +292,11 @@ public sealed partial class PostgresRunStore
     private StoreUnavailableException Unavailable(NpgsqlException exception)
     {
         _dataSource.Clear();
+        while (_writerConnections.TryTake(out var kept))
+        {
+            kept.Dispose(); // Likely dead too: the next group opens a fresh one.
+        }
+
         Log.Postgres.DatabaseUnreachable(_logger, _database, exception);
         var what = exception is PostgresException ? "cannot be used" : "cannot be reached";
         return new StoreUnavailableException($"{Capitalized(_database)} {what}: {exception.Message}", exception);
@@ -258,6 +304,9 @@ public sealed partial class PostgresRunStore
 
     /// <summary>How many write transactions were committed. For tests.</summary>
     internal long CommittedBatches => _writes.CommittedBatches;
+
+    /// <summary>How many group writers' connections are kept open between groups. For tests.</summary>
+    internal int KeptWriterConnections => _writerConnections.Count;
 
     /// <summary>How many writes wait for the writer. For tests.</summary>
     internal int QueuedWrites => _writes.Count;

@@ -55,6 +55,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     private readonly int _maxGroupCommitSize;
     private readonly GroupCommitQueue<IPendingWrite> _writes;
     private int _disposed;
+    private readonly int _groupCommitWriters;
 
     /// <summary>Creates a store over the database the options name. Call <see cref="InitializeAsync"/> before using it.</summary>
     /// <param name="options">The store's settings.</param>
@@ -104,6 +105,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         _testClock = options.TestClock;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;
+        _groupCommitWriters = options.GroupCommitWriters;
         _writeLock = new SemaphoreSlim(options.GroupCommitWriters, options.GroupCommitWriters);
         _writes = new GroupCommitQueue<IPendingWrite>(_maxGroupCommitSize, options.GroupCommitWriters, batch => new ValueTask(CommitAsync(batch, exclusive: true)));
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -359,9 +361,14 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            // Let a batch being committed finish; writes queued behind it fail with ObjectDisposedException.
-            await _writeLock.WaitAsync().ConfigureAwait(false);
-            _writeLock.Release();
+            // Let the batches being committed finish; writes queued behind them fail with ObjectDisposedException.
+            for (var i = 0; i < _groupCommitWriters; i++)
+            {
+                await _writeLock.WaitAsync().ConfigureAwait(false);
+            }
+
+            _writeLock.Release(_groupCommitWriters);
+            await CloseWriterConnectionsAsync().ConfigureAwait(false);
             if (_ownsDataSource)
             {
                 await _dataSource.DisposeAsync().ConfigureAwait(false);

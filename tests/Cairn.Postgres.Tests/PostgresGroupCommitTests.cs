@@ -170,6 +170,48 @@ public sealed class PostgresGroupCommitTests(PostgresCluster cluster) : IAsyncLi
     }
 
     [Fact]
+    public async Task Writes_TheWritersConnection_IsKeptBetweenGroups_AndReplacedWhenTheServerEndsIt()
+    {
+        var leases = await ClaimRunsAsync(3);
+        await SaveAsync(leases[0]);
+        Assert.Equal(1, Store.KeptWriterConnections);
+        var pid = await WriterBackendAsync();
+        await Store.SaveCheckpointAsync(leases[1], new Checkpoint(1, FlowPath.Of(1), "p", null, new byte[] { 1 }, "c"), 1, Ct);
+        Assert.Equal(pid, await WriterBackendAsync()); // the same session served the second group
+
+        await using (var admin = await OpenAdminAsync())
+        await using (var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(@pid)", admin))
+        {
+            terminate.Parameters.AddWithValue("pid", pid);
+            Assert.True((bool)(await terminate.ExecuteScalarAsync(Ct))!);
+        }
+
+        // The write that finds the session gone fails as unavailable and changes nothing; the next one opens a fresh session.
+        var lost = await Record.ExceptionAsync(() => SaveAsync(leases[2]));
+        Assert.True(lost is null or StoreUnavailableException, lost?.ToString());
+        await SaveAsync(leases[2]);
+        Assert.NotEqual(pid, await WriterBackendAsync());
+        Assert.NotNull((await Store.GetRecoveryDataAsync(leases[2].RunId, Ct)).Checkpoint);
+    }
+
+    // The backend of the connection the group writer keeps: the idle session whose last statement saved a checkpoint.
+    private async Task<int> WriterBackendAsync()
+    {
+        await using var connection = await OpenAdminAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'cairn' AND state = 'idle' AND query LIKE '%INSERT INTO%checkpoints%' ORDER BY state_change DESC LIMIT 1",
+            connection);
+        return (int)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private async Task<NpgsqlConnection> OpenAdminAsync()
+    {
+        var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync(Ct);
+        return connection;
+    }
+
+    [Fact]
     public void Options_GroupCommitWritersOutOfRange_AreRefusedByName()
     {
         foreach (var writers in new[] { 0, PostgresStoreOptions.GroupCommitWritersLimit + 1 })

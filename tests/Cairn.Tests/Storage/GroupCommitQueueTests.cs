@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Cairn.Storage;
 
 namespace Cairn.Tests.Storage;
@@ -31,22 +32,25 @@ public sealed class GroupCommitQueueTests
     [InlineData(3)]
     public async Task Enqueue_WhileEveryWriterWaits_QueuesAndCommitsInOrder_WithAtMostMaxWritersAtOnce(int maxWriters)
     {
-        var gates = new List<TaskCompletionSource>();
+        // Each batch the queue starts waits for its gate; the test opens the gates as the batches arrive. A gate's
+        // continuation runs on the thread that opens it, so a batch is committed, and its writer has taken the next batch
+        // or stopped, by the time the gate is open.
+        var started = Channel.CreateUnbounded<(int Count, TaskCompletionSource Gate)>();
         var batches = new List<List<int>>();
         var inFlight = 0;
         var mostInFlight = 0;
         GroupCommitQueue<Write>? queue = null;
         queue = new GroupCommitQueue<Write>(4, maxWriters, async batch =>
         {
-            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var gate = new TaskCompletionSource();
             lock (batches)
             {
                 batches.Add(batch.ConvertAll(w => w.Value));
-                gates.Add(gate);
                 mostInFlight = Math.Max(mostInFlight, ++inFlight);
             }
 
-            await gate.Task;
+            started.Writer.TryWrite((batch.Count, gate));
+            await gate.Task.ConfigureAwait(false);
             lock (batches)
             {
                 inFlight--;
@@ -66,21 +70,12 @@ public sealed class GroupCommitQueueTests
         Assert.Equal(10 - maxWriters, queue.Count);
         Assert.Equal(Enumerable.Range(1, maxWriters).Select(i => new List<int> { i }), batches);
 
-        // Let every batch go, as it comes, until all writes are committed.
-        while (!writes.All(w => w.Task.IsCompleted))
+        // Let every batch go, as it comes, until all ten writes are committed.
+        for (var committed = 0; committed < writes.Count;)
         {
-            TaskCompletionSource[] open;
-            lock (batches)
-            {
-                open = [.. gates];
-            }
-
-            foreach (var gate in open)
-            {
-                gate.TrySetResult();
-            }
-
-            await Task.Delay(5);
+            var (count, gate) = await started.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+            gate.SetResult();
+            committed += count;
         }
 
         await Task.WhenAll(writes.Select(w => w.Task)).WaitAsync(Timeout);
@@ -89,7 +84,8 @@ public sealed class GroupCommitQueueTests
         Assert.All(batches, b => Assert.InRange(b.Count, 1, 4));
         Assert.Equal(maxWriters, mostInFlight);
         Assert.Equal(batches.Count, queue.CommittedBatches);
-        await WaitUntilAsync(() => queue.Writers == 0);
+        Assert.Equal(0, queue.Writers);
+        Assert.False(started.Reader.TryRead(out _));
     }
 
     [Fact]
@@ -127,16 +123,6 @@ public sealed class GroupCommitQueueTests
         else
         {
             queue.Committed(batch);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not come true in time.");
-            await Task.Delay(5);
         }
     }
 

@@ -109,28 +109,25 @@ public sealed partial class PostgresRunStore
     /// </summary>
     private async ValueTask KeepOrCloseAsync(NpgsqlConnection connection, bool keep)
     {
-        if (keep && connection.FullState == System.Data.ConnectionState.Open && Volatile.Read(ref _disposed) == 0)
-        {
-            _writerConnections.Add(connection);
-            if (Volatile.Read(ref _disposed) == 0)
-            {
-                return;
-            }
-        }
-        else
+        if (!keep || connection.FullState != System.Data.ConnectionState.Open || Volatile.Read(ref _disposed) != 0)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            return;
         }
 
-        await CloseWriterConnectionsAsync().ConfigureAwait(false);
+        _writerConnections.Add(connection);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            CloseWriterConnections(); // The store was disposed meanwhile: it may have emptied the bag already.
+        }
     }
 
     /// <summary>Closes the connections kept for the group writers (the store is disposed, or the database was lost).</summary>
-    private async ValueTask CloseWriterConnectionsAsync()
+    private void CloseWriterConnections()
     {
         while (_writerConnections.TryTake(out var connection))
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            connection.Dispose();
         }
     }
 
@@ -292,10 +289,7 @@ public sealed partial class PostgresRunStore
     private StoreUnavailableException Unavailable(NpgsqlException exception)
     {
         _dataSource.Clear();
-        while (_writerConnections.TryTake(out var kept))
-        {
-            kept.Dispose(); // Likely dead too: the next group opens a fresh one.
-        }
+        CloseWriterConnections(); // Likely dead too: the next group opens a fresh one.
 
         Log.Postgres.DatabaseUnreachable(_logger, _database, exception);
         var what = exception is PostgresException ? "cannot be used" : "cannot be reached";

@@ -368,7 +368,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
             }
 
             _writeLock.Release(_groupCommitWriters);
-            await CloseWriterConnectionsAsync().ConfigureAwait(false);
+            CloseWriterConnections();
             if (_ownsDataSource)
             {
                 await _dataSource.DisposeAsync().ConfigureAwait(false);

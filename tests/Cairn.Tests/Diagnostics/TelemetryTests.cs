@@ -114,6 +114,9 @@ public sealed class TelemetryTests : EngineTest, IDisposable
         Assert.True(outcome.IsCompleted, outcome.Error);
         var childRun = await Store.FindRunAsync("child", $"{outcome.RunId}:spawn", Ct);
         var childStart = await SingleAsync(Telemetry.RunStartActivity, childRun!.Id.ToString());
+
+        // The parent's first attempt (it started the child, then waited) may stop after its second one has completed.
+        await WaitUntilAsync(() => Attempts(outcome.RunId.ToString()).Count == 2);
         var parentTraces = Attempts(outcome.RunId.ToString()).Select(a => a.TraceId).ToList();
         Assert.Contains(childStart.TraceId, parentTraces);
         var childAttempt = await SingleAsync(Telemetry.RunActivity, childRun.Id.ToString());

@@ -3,41 +3,24 @@ namespace Cairn.Bench;
 /// <summary>The options every workload and child mode takes: --store, --schema, --durability, --group-commit, --json.</summary>
 internal sealed class CommonOptions
 {
-    private readonly Option<string?> _store = new("--store")
-    {
-        Description = "The store: a SQLite file; 'postgres' for a throwaway PostgreSQL cluster on 127.0.0.1 (fsync on); or a PostgreSQL connection string. Default: a fresh temporary SQLite file, deleted afterwards",
-        HelpName = "STORE",
-    };
+    private readonly Option<string?> _store = Named<string?>(
+        "--store", "STORE",
+        "The store: a SQLite file; 'postgres' for a throwaway PostgreSQL cluster on 127.0.0.1 (fsync on); or a PostgreSQL connection string. Default: a fresh temporary SQLite file, deleted afterwards");
 
-    private readonly Option<string?> _schema = new("--schema")
-    {
-        Description = "PostgreSQL only: the schema to use. Default: a fresh one, dropped afterwards",
-        HelpName = "NAME",
-    };
+    private readonly Option<string?> _schema = Named<string?>("--schema", "NAME", "PostgreSQL only: the schema to use. Default: a fresh one, dropped afterwards");
 
-    private readonly Option<string> _durability = new Option<string>("--durability")
-    {
-        Description = "full: every commit is flushed to disk (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on); normal: SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off",
-        DefaultValueFactory = _ => BenchSettings.Full,
-    }.AcceptOnlyFromAmong(BenchSettings.Full, BenchSettings.Normal);
+    private readonly Option<string> _durability = OneOf(
+        "--durability",
+        "full: every commit is flushed to disk (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on); normal: SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off",
+        BenchSettings.Full, BenchSettings.Normal);
 
-    private readonly Option<string> _groupCommit = new Option<string>("--group-commit")
-    {
-        Description = "on: concurrent writes share one transaction and fsync; off: one transaction per write",
-        DefaultValueFactory = _ => "on",
-    }.AcceptOnlyFromAmong("on", "off");
+    private readonly Option<string> _groupCommit = OneOf("--group-commit", "on: concurrent writes share one transaction and fsync; off: one transaction per write", "on", "off");
 
-    private readonly Option<int?> _writers = new("--group-commit-writers")
-    {
-        Description = "PostgreSQL: how many group commits may be in flight at once (PostgresStoreOptions.GroupCommitWriters). Default: the store's",
-        HelpName = "N",
-    };
+    private readonly Option<int?> _writers = Named<int?>(
+        "--group-commit-writers", "N",
+        "PostgreSQL: how many group commits may be in flight at once (PostgresStoreOptions.GroupCommitWriters). Default: the store's");
 
-    private readonly Option<string?> _json = new("--json")
-    {
-        Description = "Also write the results to this JSON file",
-        HelpName = "FILE",
-    };
+    private readonly Option<string?> _json = Named<string?>("--json", "FILE", "Also write the results to this JSON file");
 
     /// <summary>Creates a workload's command with the common options, then <paramref name="own"/>, the workload's own.</summary>
     public static (Command Command, CommonOptions Options) CreateCommand(string name, string description, params Option[] own)
@@ -63,6 +46,13 @@ internal sealed class CommonOptions
     /// <summary>--timeout: how long a workload of phases waits for each phase.</summary>
     public static Option<int> PhaseTimeout(int defaultSeconds) =>
         new("--timeout") { Description = "Seconds to wait for each phase", DefaultValueFactory = _ => defaultSeconds };
+
+    private static Option<T> Named<T>(string name, string helpName, string description) =>
+        new(name) { Description = description, HelpName = helpName };
+
+    /// <summary>An option that accepts only <paramref name="values"/>, the first being its default.</summary>
+    private static Option<string> OneOf(string name, string description, params string[] values) =>
+        new Option<string>(name) { Description = description, DefaultValueFactory = _ => values[0] }.AcceptOnlyFromAmong(values);
 
     public BenchSettings Read(ParseResult parse) => new(
         parse.GetValue(_store),

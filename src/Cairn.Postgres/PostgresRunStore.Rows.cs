@@ -163,6 +163,19 @@ public sealed partial class PostgresRunStore
     private static void Add<T>(NpgsqlParameterCollection parameters, string name, T value) =>
         parameters.Add(new NpgsqlParameter<T>(name, value));
 
+    // Two or three parameters by name, for the short statements that take no more.
+    private static void Add<T1, T2>(NpgsqlParameterCollection parameters, (string Name, T1 Value) first, (string Name, T2 Value) second)
+    {
+        Add(parameters, first.Name, first.Value);
+        Add(parameters, second.Name, second.Value);
+    }
+
+    private static void Add<T1, T2, T3>(NpgsqlParameterCollection parameters, (string Name, T1 Value) first, (string Name, T2 Value) second, (string Name, T3 Value) third)
+    {
+        Add(parameters, first, second);
+        Add(parameters, third.Name, third.Value);
+    }
+
     // A time that may be NULL, in UTC.
     private static void AddTime(NpgsqlParameterCollection parameters, string name, DateTimeOffset? time) =>
         parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = time is { } at ? at.ToUniversalTime() : DBNull.Value });

@@ -24,12 +24,7 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
             {
                 var written = await StreamCommandAsync(
                     _sql.Streams.WriteChunk,
-                    p =>
-                    {
-                        Add(p, "upload_id", upload);
-                        Add(p, "idx", index);
-                        Add(p, "bytes", chunk);
-                    },
+                    p => Add(p, ("upload_id", upload), ("idx", index), ("bytes", chunk)),
                     (reader, token) => reader.ReadAsync(token),
                     ct).ConfigureAwait(false);
                 if (!written)
@@ -42,12 +37,7 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
 
             var found = await StreamCommandAsync(
                 _sql.Streams.Publish,
-                p =>
-                {
-                    Add(p, "upload_id", upload);
-                    Add(p, "sha256", stored.Sha256);
-                    Add(p, "length", stored.Length);
-                },
+                p => Add(p, ("upload_id", upload), ("sha256", stored.Sha256), ("length", stored.Length)),
                 async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetBoolean(0),
                 cancellationToken).ConfigureAwait(false);
             return found ? stored : throw UploadSwept();
@@ -96,11 +86,7 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
         {
             var page = await StreamCommandAsync(
                 _sql.Streams.ListUntouched,
-                p =>
-                {
-                    Add(p, "untouched_since", cutoff);
-                    Add(p, "after", after);
-                },
+                p => Add(p, ("untouched_since", cutoff), ("after", after)),
                 async (reader, ct) =>
                 {
                     var found = new List<StoredStream>();
@@ -132,11 +118,7 @@ public sealed partial class PostgresRunStore : IStreamStore, IStreamReferences
         ArgumentNullException.ThrowIfNull(stream);
         return StreamCommandAsync(
             _sql.Streams.Delete,
-            p =>
-            {
-                Add(p, "sha256", stream.Sha256);
-                Add(p, "untouched_since", untouchedSince.ToUniversalTime());
-            },
+            p => Add(p, ("sha256", stream.Sha256), ("untouched_since", untouchedSince.ToUniversalTime())),
             async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt32(0) > 0,
             cancellationToken);
     }

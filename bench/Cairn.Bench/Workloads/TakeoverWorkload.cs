@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Cairn.Bench.Workloads;
 
 /// <summary>
@@ -104,12 +106,10 @@ internal static class TakeoverWorkload
         AnsiConsole.MarkupLine($"  after the kill: runs found abandoned from {interruptedAt.DefaultIfEmpty().Min():N2} s to {interruptedAt.DefaultIfEmpty().Max():N2} s, resumed on B from {resumedAt.DefaultIfEmpty().Min():N2} s to {resumedAt.DefaultIfEmpty().Max():N2} s");
         var expiry = (lastLeaseExpiry - killedAtUtc).TotalSeconds;
         var results = new Results(
-            parameters.Runs,
-            parameters.LeaseSeconds,
+            parameters,
             expiry,
             Stopwatch.GetElapsedTime(killedAt, first.ReceivedAt).TotalSeconds,
             Stopwatch.GetElapsedTime(killedAt, all.ReceivedAt).TotalSeconds,
-            Stopwatch.GetElapsedTime(killedAt, all.ReceivedAt).TotalSeconds - expiry,
             completed);
 
         await Workload.ReportAsync("takeover", store, settings, parameters, results, cancellationToken);
@@ -118,19 +118,20 @@ internal static class TakeoverWorkload
 
     private sealed record Parameters(int Runs, double LeaseSeconds);
 
+    /// <summary>The times after the kill; the run count and lease duration are the report's parameters.</summary>
     private sealed record Results(
-        int Runs,
-        double LeaseSeconds,
+        [property: JsonIgnore] Parameters Parameters,
         double KillToLeaseExpirySeconds,
         double KillToFirstCompletedSeconds,
         double KillToAllCompletedSeconds,
-        double LeaseExpiryToAllCompletedSeconds,
         int CompletedInStore) : IWorkloadResults
     {
+        public double LeaseExpiryToAllCompletedSeconds => KillToAllCompletedSeconds - KillToLeaseExpirySeconds;
+
         public IEnumerable<(string Measured, string Value)> Figures() =>
         [
-            ("runs held by the killed node", Format.Count(Runs)),
-            ("lease duration", Format.Seconds(LeaseSeconds)),
+            ("runs held by the killed node", Format.Count(Parameters.Runs)),
+            ("lease duration", Format.Seconds(Parameters.LeaseSeconds)),
             ("kill → last lease expired", Format.Seconds(KillToLeaseExpirySeconds)),
             .. Workload.Completions("kill", " on node B", KillToFirstCompletedSeconds, KillToAllCompletedSeconds),
             ("lease expired → all runs completed", Format.Seconds(LeaseExpiryToAllCompletedSeconds)),

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Routing;
 namespace Cairn.AspNetCore.Ui;
 
 /// <summary>
-/// The console's web pages: one HTML page, one script and one style sheet, embedded in this assembly and served under the
-/// console's prefix with a Content-Security-Policy that allows only them (no inline script, no other origin).
+/// The console's web pages: one HTML page, its scripts (ES modules) and one style sheet, embedded in this assembly and
+/// served under the console's prefix with a Content-Security-Policy that allows only them (no inline script, no other origin).
 /// </summary>
 internal static class ConsoleAssets
 {
@@ -18,7 +18,8 @@ internal static class ConsoleAssets
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private static readonly Asset Index = Load("index.html", "text/html; charset=utf-8");
-    private static readonly Asset Script = Load("console.js", "text/javascript; charset=utf-8");
+    private static readonly Asset[] Scripts =
+        [.. new[] { "console.js", "console-core.js", "console-runs.js", "console-pages.js" }.Select(name => Load(name, "text/javascript; charset=utf-8"))];
     private static readonly Asset Styles = Load("console.css", "text/css; charset=utf-8");
 
     public static void Map(RouteGroupBuilder group)
@@ -29,7 +30,11 @@ internal static class ConsoleAssets
             ? Send(context, Index)
             : Results.Redirect($"{context.Request.PathBase}{context.Request.Path}/{context.Request.QueryString}")));
         Serve(group.MapGet("/index.html", (HttpContext context) => Send(context, Index)));
-        Serve(group.MapGet("/console.js", (HttpContext context) => Send(context, Script)));
+        foreach (var script in Scripts)
+        {
+            Serve(group.MapGet("/" + script.Name, (HttpContext context) => Send(context, script)));
+        }
+
         Serve(group.MapGet("/console.css", (HttpContext context) => Send(context, Styles)));
     }
 
@@ -52,8 +57,8 @@ internal static class ConsoleAssets
             ?? throw new InvalidOperationException($"The console's page '{name}' is missing from {typeof(ConsoleAssets).Assembly.GetName().Name}.");
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
-        return new Asset(memory.ToArray(), contentType);
+        return new Asset(name, memory.ToArray(), contentType);
     }
 
-    private sealed record Asset(byte[] Bytes, string ContentType);
+    private sealed record Asset(string Name, byte[] Bytes, string ContentType);
 }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 using Cairn.Cli.Demo;
 
 namespace Cairn.Cli.Commands;

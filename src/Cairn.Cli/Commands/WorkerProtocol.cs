@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Cairn.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace Cairn.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Cairn;
 using Cairn.Flows;
 using Microsoft.Data.Sqlite;

@@ -8,7 +8,10 @@ public sealed class ConsoleAssetsTests
     [Theory]
     [InlineData("/cairn/", "text/html", "console.js")]
     [InlineData("/cairn/index.html", "text/html", "console.css")]
-    [InlineData("/cairn/console.js", "text/javascript", "textContent")]
+    [InlineData("/cairn/console.js", "text/javascript", "from './console-core.js'")]
+    [InlineData("/cairn/console-core.js", "text/javascript", "textContent")]
+    [InlineData("/cairn/console-runs.js", "text/javascript", "export async function runPage")]
+    [InlineData("/cairn/console-pages.js", "text/javascript", "export async function schedulesPage")]
     [InlineData("/cairn/console.css", "text/css", ".status-Failed")]
     public async Task Page_Loopback_IsServedWithItsTypeAndAStrictPolicy(string path, string contentType, string holds)
     {
@@ -26,15 +29,20 @@ public sealed class ConsoleAssetsTests
         Assert.Contains(holds, await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task Page_NoInlineScriptOrStyle_AndNothingFromElsewhere()
+    [Theory]
+    [InlineData("console.js")]
+    [InlineData("console-core.js")]
+    [InlineData("console-runs.js")]
+    [InlineData("console-pages.js")]
+    public async Task Page_NoInlineScriptOrStyle_AndNothingFromElsewhere(string module)
     {
         await using var host = await ConsoleHost.StartAsync(failed: 0, completed: 0);
 
         var html = await (await host.SendAsync(HttpMethod.Get, "/cairn/")).Content.ReadAsStringAsync();
-        var script = await (await host.SendAsync(HttpMethod.Get, "/cairn/console.js")).Content.ReadAsStringAsync();
+        var script = await (await host.SendAsync(HttpMethod.Get, "/cairn/" + module)).Content.ReadAsStringAsync();
 
-        Assert.Matches("<script src=\"console.js\" defer></script>", html);
+        Assert.Matches("<script type=\"module\" src=\"console.js\"></script>", html);
+        Assert.DoesNotMatch("import .* from '(?!\\./console-[a-z]+\\.js')", script);
         Assert.DoesNotMatch("<script>|<style|style=\"| on[a-z]+=|https?://", html);
         Assert.DoesNotContain("innerHTML", script);
         Assert.DoesNotContain("insertAdjacentHTML", script);

@@ -78,6 +78,8 @@ internal static class ThroughputNode
                     levels.Max(l => l.Latency.MaxUs)))
             {
                 PeakRssBytes = levels.Max(l => l.PeakRssBytes),
+                AllocatedBytesPerRun = levels.Max(l => l.AllocatedBytesPerRun),
+                Gen0Collections = levels.Sum(l => l.Gen0Collections),
                 MachineBusy = levels.Max(l => l.MachineBusy),
             };
         }

@@ -14,22 +14,23 @@ internal static class ThroughputWorkload
         var warmup = new Option<double>("--warmup") { Description = "Seconds run before measuring, per level", DefaultValueFactory = _ => 2 };
         var stateBytes = CommonOptions.StateBytes();
         var dat = new Option<string?>("--dat") { Description = "Also write the levels as columns for gnuplot (bench/plot-throughput.gp)", HelpName = "FILE" };
+        var allocations = new Option<bool>("--allocations") { Description = "Also sample the managed allocations by type during each measured window (from the runtime's GCAllocationTick events) and print the top ones" };
         var nodes = new Option<int>("--nodes") { Description = "PostgreSQL: node processes, each keeping C runs in flight; the figures are their sums", DefaultValueFactory = _ => 1 };
         var (command, common) = CommonOptions.CreateCommand(
             "throughput", "Keep C runs in flight for a fixed time per concurrency level: runs/s, checkpoints/s, p99 run latency",
-            nodes, concurrency, duration, warmup, stateBytes, dat);
+            nodes, concurrency, duration, warmup, stateBytes, dat, allocations);
         command.SetAction((parse, ct) =>
         {
             var levels = parse.GetRequiredValue(concurrency)
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(level => int.Parse(level, CultureInfo.InvariantCulture))
                 .ToArray();
-            return RunAsync(common.Read(parse), new Parameters(levels, parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(stateBytes), parse.GetValue(nodes)), parse.GetValue(dat), ct);
+            return RunAsync(common.Read(parse), new Parameters(levels, parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(stateBytes), parse.GetValue(nodes)), parse.GetValue(dat), parse.GetValue(allocations), ct);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(BenchSettings settings, Parameters parameters, string? datPath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(BenchSettings settings, Parameters parameters, string? datPath, bool sampleAllocations, CancellationToken cancellationToken)
     {
         if (parameters.Concurrency.Length == 0 || parameters.Concurrency.Any(c => c < 1) || parameters.DurationSeconds <= 0 || parameters.WarmupSeconds < 0 || parameters.StateBytes < 1 || parameters.Nodes < 1)
         {
@@ -43,6 +44,7 @@ internal static class ThroughputWorkload
         }
 
         using var listener = new CairnListener(recordDurations: false);
+        using var sampler = sampleAllocations ? new AllocationSampler() : null;
         var flow = BenchFlow.Create("throughput");
         var payload = new string('x', BenchFlow.PayloadFor(parameters.StateBytes));
         var onNodes = parameters.Nodes > 1 ? $" on each of {parameters.Nodes} node processes" : "";
@@ -53,9 +55,13 @@ internal static class ThroughputWorkload
         {
             var level = parameters.Nodes > 1
                 ? await ThroughputNode.MeasureOnNodesAsync(store, concurrency, parameters.Nodes, parameters.DurationSeconds, parameters.WarmupSeconds, parameters.StateBytes, cancellationToken)
-                : await MeasureAsync(store, flow, payload, concurrency, parameters.DurationSeconds, TimeSpan.FromSeconds(parameters.WarmupSeconds), listener, nodeName: null, cancellationToken);
+                : await MeasureAsync(store, flow, payload, concurrency, parameters.DurationSeconds, TimeSpan.FromSeconds(parameters.WarmupSeconds), listener, nodeName: null, cancellationToken, sampler);
             levels.Add(level);
-            AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}, machine {level.MachineBusy:P0} busy ({level.MachineCpuMsPerRun:N2} ms CPU per run), peak RSS {level.PeakRssBytes / 1048576.0:N0} MiB");
+            AnsiConsole.MarkupLine($"  C={concurrency}: {level.RunsPerSecond:N0} runs/s, {level.CheckpointsPerSecond:N0} checkpoints/s, p99 {Format.Micros(level.Latency.P99Us)}, CPU {level.CpuShare:P0}, machine {level.MachineBusy:P0} busy ({level.MachineCpuMsPerRun:N2} ms CPU per run), peak RSS {level.PeakRssBytes / 1048576.0:N0} MiB, {level.AllocatedBytesPerRun / 1024:N1} KiB allocated per run, {level.Gen0Collections:N0} gen0 GCs");
+            foreach (var (type, share) in sampler?.Top(15) ?? [])
+            {
+                AnsiConsole.MarkupLine($"    {share,6:P1}  {Markup.Escape(type)}");
+            }
         }
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("concurrency", "runs", "runs/s", "checkpoints/s", "p50 run", "p99 run", "max run", "CPU (all cores)");
@@ -92,20 +98,21 @@ internal static class ThroughputWorkload
     /// <param name="warmup">How long to run before the measured window starts.</param>
     internal static async Task<Level> MeasureAsync(
         BenchStore store, Flow<BenchState> flow, string payload, int concurrency, double durationSeconds, TimeSpan warmup, CairnListener listener, string? nodeName,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AllocationSampler? sampler = null)
     {
         await using var engine = store.BuildEngine(flow, maxConcurrentRuns: concurrency, nodeName);
         await engine.StartAsync(cancellationToken);
-        return await MeasureAsync(engine, flow, () => new BenchState { Payload = payload }, concurrency, durationSeconds, warmup, listener, cancellationToken);
+        return await MeasureAsync(engine, flow, () => new BenchState { Payload = payload }, concurrency, durationSeconds, warmup, listener, cancellationToken, sampler is null ? null : sampler.Start, sampler is null ? null : sampler.Stop);
     }
 
     /// <summary>Keeps <paramref name="concurrency"/> runs of <paramref name="flow"/> in flight on a started engine and measures a window.</summary>
     /// <param name="newInput">Makes each run's input.</param>
     /// <param name="warmup">How long to run before the measured window starts.</param>
     /// <param name="onWindowStart">Called when the measured window starts.</param>
+    /// <param name="onWindowEnd">Called when the measured window ends.</param>
     internal static async Task<Level> MeasureAsync<TState>(
         CairnEngine engine, Flow<TState> flow, Func<TState> newInput, int concurrency, double durationSeconds, TimeSpan warmup, CairnListener listener,
-        CancellationToken cancellationToken, Action? onWindowStart = null)
+        CancellationToken cancellationToken, Action? onWindowStart = null, Action? onWindowEnd = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var loops = Enumerable.Range(0, concurrency)
@@ -119,9 +126,14 @@ internal static class ThroughputWorkload
         var checkpointsAtStart = listener.Checkpoints;
         var cpuAtStart = process.TotalProcessorTime;
         var machineAtStart = ProcessStats.MachineCpuTicks();
+        var allocatedAtStart = GC.GetTotalAllocatedBytes(precise: false);
+        var gen0AtStart = GC.CollectionCount(0);
         await Task.Delay(TimeSpan.FromSeconds(durationSeconds), cancellationToken);
         var windowEnd = Stopwatch.GetTimestamp();
         var machineAtEnd = ProcessStats.MachineCpuTicks();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedAtStart;
+        onWindowEnd?.Invoke();
+        var gen0 = GC.CollectionCount(0) - gen0AtStart;
         var checkpointsAtEnd = listener.Checkpoints;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuAtStart;
@@ -141,6 +153,8 @@ internal static class ThroughputWorkload
             Percentiles.Of(inWindow.Select(t => Stopwatch.GetElapsedTime(t.Start, t.End).TotalMicroseconds)))
         {
             PeakRssBytes = ProcessStats.PeakResidentBytes(),
+            AllocatedBytesPerRun = inWindow.Count > 0 ? (double)allocated / inWindow.Count : double.NaN,
+            Gen0Collections = gen0,
             MachineBusy = machineAtStart is { } a && machineAtEnd is { } b && b.Total > a.Total ? (double)(b.Busy - a.Busy) / (b.Total - a.Total) : double.NaN,
         };
     }
@@ -168,6 +182,12 @@ internal static class ThroughputWorkload
     {
         /// <summary>The engine process's peak resident set size (VmHWM) at the end of the window; with several nodes, the largest.</summary>
         public long PeakRssBytes { get; init; }
+
+        /// <summary>Managed bytes allocated in the process per completed run in the window (the load generator's included).</summary>
+        public double AllocatedBytesPerRun { get; init; }
+
+        /// <summary>Generation 0 collections in the window.</summary>
+        public int Gen0Collections { get; init; }
 
         /// <summary>How busy the whole machine was during the window (engine, database and the rest), 0 to 1, from /proc/stat.</summary>
         public double MachineBusy { get; init; }

@@ -61,7 +61,8 @@ internal static class Workload
     ];
 
     public static string Describe(BenchSettings settings) =>
-        $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}{(settings.GroupCommitWriters is { } writers ? $", {writers} writers" : "")}";
+        $"durability {settings.Durability}, group commit {(settings.GroupCommit ? "on" : "off")}{(settings.GroupCommitWriters is { } writers ? $", {writers} writers" : "")}" +
+        (MachineInfo.Current().RuntimeSettings is { Count: > 0 } runtime ? ", runtime " + string.Join(" ", runtime.Select(s => $"{s.Key}={s.Value}")) : "");
 }
 
 /// <summary>What a workload measured: its report's figures, and how many of its runs the store holds as Completed afterwards.</summary>

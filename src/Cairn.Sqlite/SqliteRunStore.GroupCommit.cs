@@ -130,7 +130,9 @@ public sealed partial class SqliteRunStore
 
     /// <summary>
     /// A command on the writer connection, prepared once and reused by every later batch (preparing costs as much as
-    /// running these statements). Only for writes, which run on the writer under the write lock.
+    /// running these statements), with its parameter objects: <see cref="Bind"/> sets their values again. Each value is
+    /// unset here, so a parameter the next write forgets to bind fails the write instead of sending an old value. Only for
+    /// writes, which run on the writer under the write lock.
     /// </summary>
     private SqliteCommand Cached(SqliteTransaction transaction, string sql)
     {
@@ -142,7 +144,11 @@ public sealed partial class SqliteRunStore
         }
 
         command.Transaction = transaction;
-        command.Parameters.Clear();
+        foreach (SqliteParameter parameter in command.Parameters)
+        {
+            parameter.Value = null;
+        }
+
         return command;
     }
 

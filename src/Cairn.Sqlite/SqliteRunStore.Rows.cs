@@ -104,8 +104,20 @@ public sealed partial class SqliteRunStore
         return command;
     }
 
-    private static SqliteParameter Bind(SqliteCommand command, string name, object? value) =>
-        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+    // Sets the command's parameter of that name (a cached command keeps its parameters), or adds it.
+    private static SqliteParameter Bind(SqliteCommand command, string name, object? value)
+    {
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index < 0)
+        {
+            return parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        var parameter = parameters[index];
+        parameter.Value = value ?? DBNull.Value;
+        return parameter;
+    }
 
     private static string Key(RunId runId) => runId.Value.ToString("N");
 

@@ -3,7 +3,7 @@ namespace Cairn.Bench.Workloads;
 /// <summary>
 /// <c>recovery-child</c> (hidden), the process the <c>recovery</c> workload starts and kills. In <c>prepare</c> mode it
 /// creates the runs and holds them all in stage-2, past their first recovery point, until it is killed. In <c>resume</c>
-/// mode its engine finds them interrupted at start and resumes them; it reports READY when the engine has started, FIRST
+/// mode its engine finds them interrupted at start and resumes them; it reports OPENED when its store is open, READY when the engine has started, FIRST
 /// at the first completion and ALL when every run has completed.
 /// </summary>
 internal static class RecoveryChild
@@ -57,6 +57,7 @@ internal static class RecoveryChild
     {
         var clock = Stopwatch.StartNew();
         await using var store = await BenchStore.OpenAsync(settings, cancellationToken);
+        Say($"OPENED {clock.ElapsedMilliseconds}");
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new CairnListener(recordDurations: false)
         {

@@ -89,10 +89,11 @@ internal static class RecoveryWorkload
 
         // Phase 2: restart and time until all are completed.
         var restart = Stopwatch.GetTimestamp();
-        ChildLine ready, first, all;
+        ChildLine opened, ready, first, all;
         using (var child = ChildProcess.Start(["recovery-child", "--mode", "resume", "--flow", flowName, "--runs", count,
             "--concurrency", parameters.ResumeConcurrency.ToString(CultureInfo.InvariantCulture), "--node", NodeName, .. store.ChildArguments()]))
         {
+            opened = await child.WaitForLineAsync("OPENED", timeout, cancellationToken);
             ready = await child.WaitForLineAsync("READY", timeout, cancellationToken);
             first = await child.WaitForLineAsync("FIRST", timeout, cancellationToken);
             all = await child.WaitForLineAsync("ALL", timeout, cancellationToken);
@@ -110,6 +111,7 @@ internal static class RecoveryWorkload
             prepared.TotalSeconds,
             Stopwatch.GetElapsedTime(restart, ready.ReceivedAt).TotalSeconds,
             RecoveryChild.Milliseconds(ready.Text) / 1000.0,
+            RecoveryChild.Milliseconds(opened.Text) / 1000.0,
             Stopwatch.GetElapsedTime(restart, first.ReceivedAt).TotalSeconds,
             Stopwatch.GetElapsedTime(restart, all.ReceivedAt).TotalSeconds,
             parameters.Runs / Stopwatch.GetElapsedTime(ready.ReceivedAt, all.ReceivedAt).TotalSeconds,
@@ -126,6 +128,7 @@ internal static class RecoveryWorkload
         double PrepareSeconds,
         double EngineStartedSeconds,
         double ChildStartSeconds,
+        double ChildStoreOpenedSeconds,
         double FirstCompletedSeconds,
         double AllCompletedSeconds,
         double ResumedRunsPerSecond,
@@ -137,6 +140,7 @@ internal static class RecoveryWorkload
             ("creating them, until all past point-1", Format.Seconds(PrepareSeconds)),
             ("restart → engine started (process start + StartAsync)", Format.Seconds(EngineStartedSeconds)),
             ("  of which in the child, Main → StartAsync returned", Format.Seconds(ChildStartSeconds)),
+            ("    of which opening the store (connect, schema check)", Format.Seconds(ChildStoreOpenedSeconds)),
             .. Workload.Completions("restart", "", FirstCompletedSeconds, AllCompletedSeconds),
             ("resumed runs/s (engine started → all completed)", Format.Count(ResumedRunsPerSecond)),
         ];

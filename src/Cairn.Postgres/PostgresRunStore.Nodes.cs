@@ -4,6 +4,8 @@ namespace Cairn.Postgres;
 
 public sealed partial class PostgresRunStore
 {
+    private readonly TimeProvider _timeProvider;
+
     /// <inheritdoc />
     /// <remarks>
     /// The attachment holds the node name's lock (<see cref="AcquireWorkerLockAsync"/>) and a LISTEN subscription
@@ -54,13 +56,14 @@ public sealed partial class PostgresRunStore
     /// dead node send a NOTIFY when their transaction commits (retries are due later: the engines' polling finds them);
     /// so do commits that add outbox messages and re-drives, with the payload <c>outbox</c>, so that the outbox
     /// dispatchers of other nodes look for them (the subscriber is called for every notification). A lost connection is
-    /// opened again with a growing delay, logged as a warning, and the subscriber is woken once it is back.
+    /// opened again with a growing delay on <see cref="PostgresStoreOptions.TimeProvider"/>, logged as a warning, and the
+    /// subscriber is woken once it is back.
     /// </remarks>
     public async ValueTask<IAsyncDisposable?> SubscribeToWakeUpsAsync(Action wakeUp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(wakeUp);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var listener = new PostgresWakeUpListener(_dataSource, _sql, _database, wakeUp, _logger);
+        var listener = new PostgresWakeUpListener(_dataSource, _sql, _database, wakeUp, _timeProvider, _logger);
         await listener.StartAsync(cancellationToken).ConfigureAwait(false);
         return listener;
     }

@@ -93,9 +93,10 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgain()
+    public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgainOnlyOnceTheStoresClockPassesTheDelay()
     {
-        var node = await OpenAsync();
+        var time = new WatchedTimeProvider();
+        var node = await OpenAsync(time);
         var other = await OpenAsync();
         var wakeUps = Channel.CreateUnbounded<bool>();
         var subscription = Assert.IsType<PostgresWakeUpListener>(await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct));
@@ -103,14 +104,41 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         var killed = subscription.ProcessId;
         Assert.NotEqual(0, killed);
 
-        Assert.True(await cluster.ScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", ("pid", killed)));
+        // With a timeout, pg_terminate_backend returns once the backend has exited.
+        Assert.True(await cluster.ScalarAsync<bool>("SELECT pg_terminate_backend(@pid, 10000)", ("pid", killed)));
 
-        // The listener wakes its subscriber once it is back, since notifications sent meanwhile were lost.
+        // The listener waits out its first delay on the store's clock, which stands still: nobody listens meanwhile.
+        // Then it wakes its subscriber once it is back, since notifications sent meanwhile were lost.
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.FirstDelay, Timeout);
+        Assert.Equal(0, subscription.ProcessId);
+        Assert.Equal(0L, await cluster.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %{_schema}%'"));
+        Assert.False(wakeUps.Reader.TryRead(out _));
+
+        time.Advance(PostgresDedicatedConnection.FirstDelay);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
         Assert.NotEqual(0, subscription.ProcessId);
         Assert.NotEqual(killed, subscription.ProcessId);
-        await other.CreateRunAsync(NewRun("order-2"), Ct);
+        await other.CreateRunAsync(NewRun("order-5"), Ct);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task SubscribeToWakeUpsAsync_StoresClockPassesTheCheckInterval_QueriesTheListeningConnection()
+    {
+        var time = new WatchedTimeProvider();
+        var node = await OpenAsync(time);
+        var subscription = Assert.IsType<PostgresWakeUpListener>(await node.SubscribeToWakeUpsAsync(() => { }, Ct));
+        _disposables.Add(subscription);
+        var listening = subscription.ProcessId;
+
+        // A network gone silently never fails the wait: a query does, once the interval has passed on the store's clock.
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.CheckInterval, Timeout);
+        Assert.StartsWith("LISTEN ", await LastQueryAsync(listening), StringComparison.Ordinal);
+        time.Advance(PostgresDedicatedConnection.CheckInterval);
+        await Waits.UntilAsync(async () => await LastQueryAsync(listening) == "SELECT 1", Timeout, "the listener to query its connection");
+
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.CheckInterval, Timeout);
+        Assert.Equal(listening, subscription.ProcessId);
     }
 
     [Fact]
@@ -165,13 +193,17 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         return engine;
     }
 
-    private async Task<PostgresRunStore> OpenAsync()
+    private async Task<PostgresRunStore> OpenAsync(TimeProvider? time = null)
     {
-        var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema });
+        var store = new PostgresRunStore(
+            new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema, TimeProvider = time ?? TimeProvider.System });
         _disposables.Add(store);
         await store.InitializeAsync(Ct);
         return store;
     }
+
+    private Task<string> LastQueryAsync(int processId) =>
+        cluster.ScalarAsync<string>("SELECT query FROM pg_stat_activity WHERE pid = @pid", ("pid", processId));
 
     private static NewRun NewRun(string recoveryId) => new(RunId.New(), "orders", 1, recoveryId, new byte[] { 1 }, "c", "{}");
 }

@@ -33,7 +33,11 @@ public sealed partial class PostgresRunStore
     /// <remarks>
     /// The lock covers one node name on this schema: a session-level advisory lock on a connection of its own, held until
     /// the result is disposed. A second live process with the same name is refused; a process that died released it with
-    /// its session, so the engine that takes the name next interrupts and resumes that name's runs at once.
+    /// its session, so the engine that takes the name next interrupts and resumes that name's runs at once. A lock lost
+    /// with its connection (a database restart, a terminated backend) is taken again on a new connection, opened with a
+    /// growing delay on <see cref="PostgresStoreOptions.TimeProvider"/>, once no other process holds the name; the loss
+    /// and the return are logged, and until the return the attachment does not hold the lock
+    /// (<see cref="StoreAttachment.HoldsWorkerLock"/>).
     /// </remarks>
     public async ValueTask<IAsyncDisposable?> AcquireWorkerLockAsync(string owner, CancellationToken cancellationToken)
     {
@@ -41,7 +45,7 @@ public sealed partial class PostgresRunStore
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         try
         {
-            return await PostgresNodeLock.AcquireAsync(_dataSource, Schema, owner, _logger, cancellationToken).ConfigureAwait(false);
+            return await PostgresNodeLock.AcquireAsync(_dataSource, Schema, owner, _database, _timeProvider, _logger, cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException ex) when (IsUnavailable(ex))
         {

@@ -65,9 +65,10 @@ public sealed class PostgresStoreOptions
     public bool ReadOnly { get; set; }
 
     /// <summary>
-    /// The clock of the store's timers: the growing delay before the wake-up listener's connection is opened again after a
-    /// loss, and the interval between its checks of that connection. Never the times the store records or compares, which
-    /// are the database's. Default <see cref="TimeProvider.System"/>; <c>UsePostgres</c> gives the store the engine's clock.
+    /// The clock of the store's timers: the growing delay before a connection of its own (the wake-up listener's, the node
+    /// lock's) is opened again after a loss, and the interval between its checks of those connections. Never the times the
+    /// store records or compares, which are the database's. Default <see cref="TimeProvider.System"/>; <c>UsePostgres</c>
+    /// gives the store the engine's clock.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -9,7 +9,7 @@ public static class PostgresCairnEngineBuilderExtensions
     /// <summary>
     /// Stores runs in the PostgreSQL database the connection string names, in the schema <c>cairn</c> unless configured
     /// otherwise (created with the tables when missing). Several engines may share the database: they coordinate through
-    /// leases, and every time is the database's clock, not the engine's.
+    /// leases, and every time is the database's clock, not the engine's (whose clock drives only the store's timers).
     /// </summary>
     /// <param name="builder">The engine builder.</param>
     /// <param name="connectionString">The Npgsql connection string, for example <c>Host=db;Database=cairn;Username=cairn</c>.</param>
@@ -18,7 +18,7 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.UseStore(_ => new PostgresStoreOptions { ConnectionString = connectionString }, configure, Log.Postgres.Category, Create);
+        return builder.UseStore(context => new PostgresStoreOptions { ConnectionString = connectionString, TimeProvider = context.TimeProvider }, configure, Log.Postgres.Category, Create);
     }
 
     /// <summary>
@@ -32,7 +32,7 @@ public static class PostgresCairnEngineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        return builder.UseStore(_ => new PostgresStoreOptions { DataSource = dataSource }, configure, Log.Postgres.Category, Create);
+        return builder.UseStore(context => new PostgresStoreOptions { DataSource = dataSource, TimeProvider = context.TimeProvider }, configure, Log.Postgres.Category, Create);
     }
 
     private static PostgresRunStore Create(PostgresStoreOptions options, ILogger logger) => options.ReadOnly

@@ -15,7 +15,8 @@ namespace Cairn.Postgres;
 /// <remarks>
 /// <para>
 /// Every time the store records or compares is the database's clock (<c>now()</c>): lease expiry, due times of retries,
-/// event times. The engine's <see cref="TimeProvider"/> is not used, so nodes with skewed clocks agree on leases.
+/// event times, so nodes with skewed clocks agree on leases; the engine's <see cref="TimeProvider"/> drives only the store's
+/// timers (<see cref="PostgresStoreOptions.TimeProvider"/>).
 /// </para>
 /// <para>
 /// Each write is one SQL statement and one round trip. Concurrent writes of many runs are committed together (group
@@ -103,6 +104,7 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
         _database = $"the PostgreSQL database '{connection.Database ?? connection.Username}' on {connection.Host}:{connection.Port}";
         _readOnly = options.ReadOnly;
         _testClock = options.TestClock;
+        _timeProvider = options.TimeProvider;
         _sql = new PostgresSql(options.Schema, _testClock is null ? "now()" : "@now");
         _maxGroupCommitSize = options.MaxGroupCommitSize;
         _groupCommitWriters = options.GroupCommitWriters;

@@ -4,8 +4,9 @@ namespace Cairn.Postgres;
 
 /// <summary>Settings of a <see cref="PostgresRunStore"/>. Validated when the store is created.</summary>
 /// <remarks>
-/// There is no clock setting: every time the store records or compares (creation, lease expiry, due times of retries,
-/// event times) is the database's clock, <c>now()</c>, so that nodes whose clocks disagree still agree on leases.
+/// Every time the store records or compares (creation, lease expiry, due times of retries, event times) is the
+/// database's clock, <c>now()</c>, so that nodes whose clocks disagree still agree on leases; <see cref="TimeProvider"/>
+/// drives only the store's own timers.
 /// </remarks>
 public sealed class PostgresStoreOptions
 {
@@ -64,6 +65,14 @@ public sealed class PostgresStoreOptions
     public bool ReadOnly { get; set; }
 
     /// <summary>
+    /// The clock of the store's timers: the growing delay before a connection of its own (the wake-up listener's, the node
+    /// lock's) is opened again after a loss, and the interval between its checks of those connections. Never the times the
+    /// store records or compares, which are the database's. Default <see cref="TimeProvider.System"/>; <c>UsePostgres</c>
+    /// gives the store the engine's clock.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
     /// Testing hook, not for production: when set, the store uses this clock's time instead of the database's
     /// <c>now()</c>, so that tests on a fake clock can expire leases and make retries due without waiting.
     /// </summary>
@@ -108,6 +117,11 @@ public sealed class PostgresStoreOptions
         {
             throw new ArgumentException(
                 $"PostgresStoreOptions.GroupCommitWriters must be between 1 and {GroupCommitWritersLimit}; it is {GroupCommitWriters}.", ParamName);
+        }
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentException("PostgresStoreOptions.TimeProvider must not be null; leave it at TimeProvider.System unless testing.", ParamName);
         }
     }
 

@@ -6,21 +6,8 @@ namespace Cairn.Cli.Tests;
 /// <summary>Helpers of the node tests: awaiting a store state on a timer with a deadline, and reading the nodes' journals.</summary>
 internal static class StoreWaits
 {
-    /// <summary>Evaluates <paramref name="condition"/> on every tick of a timer until it holds, or throws after <paramref name="timeout"/>.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"timed out after {timeout} waiting for {what}");
-            }
-
-            await timer.WaitForNextTickAsync();
-        }
-    }
+    /// <inheritdoc cref="Waits.UntilAsync" />
+    public static Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) => Waits.UntilAsync(condition, timeout, what);
 
     /// <summary>Sends a signal (STOP, CONT, ...) to a process with the kill command.</summary>
     public static async Task SignalAsync(int pid, string signal)

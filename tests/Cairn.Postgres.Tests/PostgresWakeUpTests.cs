@@ -7,32 +7,15 @@ namespace Cairn.Postgres.Tests;
 
 /// <summary>LISTEN/NOTIFY wake-ups between nodes on one database, and their recovery after a lost connection.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetime
+public sealed class PostgresWakeUpTests(PostgresCluster cluster) : PostgresSchemaTest(cluster, "wake")
 {
-    private static readonly CancellationToken Ct = CancellationToken.None;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private readonly string _schema = cluster.NewSchema("wake");
-    private readonly List<IAsyncDisposable> _disposables = [];
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-
-        await cluster.DropSchemaAsync(_schema);
-    }
-
     [Fact]
     public async Task SubscribeToWakeUpsAsync_RunCreatedAndRerunOnAnotherNode_WakesTheSubscriber()
     {
         var node = await OpenAsync();
         var other = await OpenAsync();
         var wakeUps = Channel.CreateUnbounded<bool>();
-        _disposables.Add((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
+        DisposeAfterTest((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
 
         var created = await other.CreateRunAsync(NewRun("order-1"), Ct);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
@@ -53,7 +36,7 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         var node = await OpenAsync();
         var other = await OpenAsync();
         var wakeUps = Channel.CreateUnbounded<bool>();
-        _disposables.Add((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
+        DisposeAfterTest((await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct))!);
         var created = await other.CreateRunAsync(NewRun("order-3"), Ct);
         var claimed = Assert.Single(await other.ClaimDueRunsAsync(new ClaimRequest("other", ["orders"], 1, TimeSpan.FromMinutes(5)), Ct));
         await other.SaveCheckpointAsync(claimed.Lease, new Checkpoint(1, FlowPath.Of(1), "loaded", null, new byte[] { 2 }, "c"), 1, Ct);
@@ -74,7 +57,7 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         var node = await OpenAsync();
         var other = await OpenAsync();
         var wakeUps = Channel.CreateUnbounded<bool>();
-        _disposables.Add(await node.AttachAsync("node", () => wakeUps.Writer.TryWrite(true), Ct));
+        DisposeAfterTest(await node.AttachAsync("node", () => wakeUps.Writer.TryWrite(true), Ct));
 
         // Created already claimed: no wake-up, since no other node should take the run.
         var runId = RunId.New();
@@ -93,24 +76,51 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgain()
+    public async Task SubscribeToWakeUpsAsync_ListeningConnectionKilled_ListensAgainOnlyOnceTheStoresClockPassesTheDelay()
     {
-        var node = await OpenAsync();
+        var time = new WatchedTimeProvider();
+        var node = await OpenAsync(time);
         var other = await OpenAsync();
         var wakeUps = Channel.CreateUnbounded<bool>();
         var subscription = Assert.IsType<PostgresWakeUpListener>(await node.SubscribeToWakeUpsAsync(() => wakeUps.Writer.TryWrite(true), Ct));
-        _disposables.Add(subscription);
+        DisposeAfterTest(subscription);
         var killed = subscription.ProcessId;
         Assert.NotEqual(0, killed);
 
-        Assert.True(await cluster.ScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", ("pid", killed)));
+        Assert.True(await TerminateAsync(killed));
 
-        // The listener wakes its subscriber once it is back, since notifications sent meanwhile were lost.
+        // The listener waits out its first delay on the store's clock, which stands still: nobody listens meanwhile.
+        // Then it wakes its subscriber once it is back, since notifications sent meanwhile were lost.
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.FirstDelay, Timeout);
+        Assert.Equal(0, subscription.ProcessId);
+        Assert.Equal(0L, await Cluster.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %{Schema}%'"));
+        Assert.False(wakeUps.Reader.TryRead(out _));
+
+        time.Advance(PostgresDedicatedConnection.FirstDelay);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
         Assert.NotEqual(0, subscription.ProcessId);
         Assert.NotEqual(killed, subscription.ProcessId);
-        await other.CreateRunAsync(NewRun("order-2"), Ct);
+        await other.CreateRunAsync(NewRun("order-5"), Ct);
         await wakeUps.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task SubscribeToWakeUpsAsync_StoresClockPassesTheCheckInterval_QueriesTheListeningConnection()
+    {
+        var time = new WatchedTimeProvider();
+        var node = await OpenAsync(time);
+        var subscription = Assert.IsType<PostgresWakeUpListener>(await node.SubscribeToWakeUpsAsync(() => { }, Ct));
+        DisposeAfterTest(subscription);
+        var listening = subscription.ProcessId;
+
+        // A network gone silently never fails the wait: a query does, once the interval has passed on the store's clock.
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.CheckInterval, Timeout);
+        Assert.StartsWith("LISTEN ", await LastQueryAsync(listening), StringComparison.Ordinal);
+        time.Advance(PostgresDedicatedConnection.CheckInterval);
+        await Waits.UntilAsync(async () => await LastQueryAsync(listening) == "SELECT 1", Timeout, "the listener to query its connection");
+
+        await time.WaitForTimerAsync(PostgresDedicatedConnection.CheckInterval, Timeout);
+        Assert.Equal(listening, subscription.ProcessId);
     }
 
     [Fact]
@@ -153,7 +163,7 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
     private CairnEngine Engine(Action<CairnOptions> configure, params Flow<int>[] flows)
     {
         var builder = CairnEngine.CreateBuilder()
-            .UsePostgres(cluster.ConnectionString, options => options.Schema = _schema)
+            .UsePostgres(Cluster.ConnectionString, options => options.Schema = Schema)
             .Configure(configure);
         foreach (var flow in flows)
         {
@@ -161,17 +171,12 @@ public sealed class PostgresWakeUpTests(PostgresCluster cluster) : IAsyncLifetim
         }
 
         var engine = builder.Build();
-        _disposables.Add(engine);
+        DisposeAfterTest(engine);
         return engine;
     }
 
-    private async Task<PostgresRunStore> OpenAsync()
-    {
-        var store = new PostgresRunStore(new PostgresStoreOptions { ConnectionString = cluster.ConnectionString, Schema = _schema });
-        _disposables.Add(store);
-        await store.InitializeAsync(Ct);
-        return store;
-    }
+    private Task<string> LastQueryAsync(int processId) =>
+        Cluster.ScalarAsync<string>("SELECT query FROM pg_stat_activity WHERE pid = @pid", ("pid", processId));
 
     private static NewRun NewRun(string recoveryId) => new(RunId.New(), "orders", 1, recoveryId, new byte[] { 1 }, "c", "{}");
 }

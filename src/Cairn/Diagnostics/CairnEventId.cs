@@ -175,6 +175,15 @@ public static class CairnEventId
     /// <summary>A fenced write was refused: the run's lease epoch moved on, so its attempt no longer owns it (Debug).</summary>
     public const int PostgresFencedWriteRefused = 2211;
 
+    /// <summary>The node-name lock was lost with its connection, or a new connection failed; the lock is taken again after a delay (Warning).</summary>
+    public const int PostgresNodeLockConnectionLost = 2212;
+
+    /// <summary>The node-name lock could not be taken again: another live process holds the name; tried again after a delay (Warning).</summary>
+    public const int PostgresNodeLockInUse = 2213;
+
+    /// <summary>The node-name lock is held again after its connection was lost (Information).</summary>
+    public const int PostgresNodeLockRestored = 2214;
+
     /// <summary>An operator re-ran or cancelled a run from the console (Information).</summary>
     public const int ConsoleRunAction = 3001;
 

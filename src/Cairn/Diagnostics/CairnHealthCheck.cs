@@ -47,8 +47,8 @@ public sealed class CairnHealthCheck : IHealthCheck
         }
 
         var due = 0;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.StoreTimeout);
+        using var timer = new CancellationTokenSource(_options.StoreTimeout, _engine?.TimeProvider ?? TimeProvider.System);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
             // One read both proves the store answers and counts the backlog.

@@ -21,7 +21,10 @@ public sealed class CairnHealthCheckOptions
     /// </summary>
     public int? MaxDueRuns { get; set; } = 1000;
 
-    /// <summary>How long the store may take to answer before it is reported as unreachable. Default 5 seconds.</summary>
+    /// <summary>
+    /// How long the store may take to answer before it is reported as unreachable, on the engine's clock (the system clock
+    /// when the check has a store alone). Default 5 seconds.
+    /// </summary>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A copy, checked: what a check keeps, so that later changes to these options do not reach it.</summary>

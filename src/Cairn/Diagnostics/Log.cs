@@ -167,6 +167,15 @@ internal static partial class Log
         [LoggerMessage(CairnEventId.PostgresNodeLockLost, LogLevel.Debug, "The lock of node name '{Owner}' was already gone when released: {Reason}")]
         public static partial void NodeLockLost(ILogger logger, string owner, string reason);
 
+        [LoggerMessage(CairnEventId.PostgresNodeLockConnectionLost, LogLevel.Warning, "The lock of node name '{Owner}' on {Database} was lost with its connection; taking it again in {Delay} (meanwhile the node does not count as the name's only live process)")]
+        public static partial void NodeLockConnectionLost(ILogger logger, string owner, string database, TimeSpan delay, Exception exception);
+
+        [LoggerMessage(CairnEventId.PostgresNodeLockInUse, LogLevel.Warning, "The lock of node name '{Owner}' on {Database} could not be taken again: another live process holds the name; trying again in {Delay}")]
+        public static partial void NodeLockInUse(ILogger logger, string owner, string database, TimeSpan delay);
+
+        [LoggerMessage(CairnEventId.PostgresNodeLockRestored, LogLevel.Information, "The lock of node name '{Owner}' on {Database} is held again")]
+        public static partial void NodeLockRestored(ILogger logger, string owner, string database);
+
         [LoggerMessage(CairnEventId.PostgresGroupRetriedWithSavepoints, LogLevel.Debug, "A write in a group commit of {Count} failed with SQL state {SqlState}; the group is sent again with a savepoint around each write")]
         public static partial void GroupRetriedWithSavepoints(ILogger logger, int count, string sqlState);
 

@@ -230,7 +230,7 @@ internal sealed partial class RunAttempt<TState>
     {
         using var activity = Telemetry.StartRunActivity(Telemetry.CheckpointActivity, label, Telemetry.RecoveryPointTag, _flow.Name, _run.Id, _run.Attempt);
 
-        var started = Stopwatch.GetTimestamp();
+        var started = _context.Clock.GetTimestamp();
         var saved = await serialize(cancellationToken).ConfigureAwait(false);
         var bytes = saved.Bytes;
         await Streams.PrepareSaveAsync(label, cancellationToken).ConfigureAwait(false);
@@ -256,7 +256,7 @@ internal sealed partial class RunAttempt<TState>
         }
 
         activity?.SetStatus(ActivityStatusCode.Ok);
-        _context.Metrics.CheckpointDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _context.Metrics.CheckpointDuration.Record(_context.Clock.GetElapsedTime(started).TotalSeconds);
         _context.Metrics.CheckpointSize.Record(saved.Spilled?.Length ?? bytes.Length);
     }
 

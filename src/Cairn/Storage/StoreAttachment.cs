@@ -16,7 +16,6 @@ public sealed class StoreAttachment : IAsyncDisposable
     {
         _workerLock = workerLock;
         _wakeUps = wakeUps;
-        HoldsWorkerLock = workerLock is not null;
         HasWakeUps = wakeUps is not null;
     }
 
@@ -24,10 +23,16 @@ public sealed class StoreAttachment : IAsyncDisposable
     public static StoreAttachment None => new(null, null);
 
     /// <summary>
-    /// Whether the engine holds the store's worker lock: then every run still running under the lock's owner (the whole
-    /// store, or one node name) belongs to a dead process.
+    /// Whether the engine holds the store's worker lock at this moment: then every run still running under the lock's owner
+    /// (the whole store, or one node name) belongs to a dead process. False once the attachment is disposed, and while a
+    /// lock lost with its database connection is being taken again.
     /// </summary>
-    public bool HoldsWorkerLock { get; }
+    public bool HoldsWorkerLock => Volatile.Read(ref _workerLock) switch
+    {
+        null => false,
+        IWorkerLock kept => kept.IsHeld,
+        _ => true,
+    };
 
     /// <summary>Whether the store wakes the engine when work may be due.</summary>
     public bool HasWakeUps { get; }

@@ -135,6 +135,27 @@ public sealed class CairnHealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckHealthAsync_StoreHangsPastTheStoreTimeoutOnTheEnginesClock_IsUnhealthy()
+    {
+        var time = new FakeTimeProvider();
+        var store = new WakeUpRunStore(new InMemoryRunStore(time));
+        await using var engine = CairnEngine.CreateBuilder().UseStore(store).UseTimeProvider(time).AddFlow(Greeting).Build();
+        var check = new CairnHealthCheck(engine, new CairnHealthCheckOptions { StoreTimeout = TimeSpan.FromHours(1) });
+        await engine.StartAsync();
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeList = never.Task.WaitAsync;
+
+        // The check's timer starts before it calls the store: an hour on the engine's clock, and none of real time.
+        var checking = check.CheckHealthAsync(new HealthCheckContext());
+        Assert.False(checking.IsCompleted);
+        time.Advance(TimeSpan.FromHours(1));
+        var report = await checking.WaitAsync(EngineTest.Timeout);
+
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Contains("did not answer within 01:00:00", report.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckHealthAsync_MoreRunsDueThanTheThreshold_IsDegraded()
     {
         var time = new FakeTimeProvider();

@@ -35,6 +35,20 @@ public sealed class CairnMetricsTests(ITestOutputHelper output) : EngineTest(out
     }
 
     [Fact]
+    public async Task CheckpointDuration_SaveWhileTheEnginesClockMoves_IsMeasuredOnThatClock()
+    {
+        var flow = Flow.Create<TestState>("timed").Stage("one", (_, _) => Task.CompletedTask).RecoveryPoint("saved").Stage("two", (_, _) => Task.CompletedTask).Build();
+        var store = new WakeUpRunStore(Store) { BeforeSave = () => Time.Advance(TimeSpan.FromMilliseconds(250)) };
+        await using var engine = CairnEngine.CreateBuilder().UseStore(store).UseTimeProvider(Time).UseMeterFactory(_meters).AddFlow(flow).Build();
+        using var durations = new MetricCollector<double>(_meters, Telemetry.Name, Telemetry.CheckpointDurationMetric);
+
+        var outcome = await Within(engine.RunAsync(flow, new TestState()));
+
+        Assert.True(outcome.IsCompleted, outcome.Error);
+        Assert.Equal(0.25, Assert.Single(durations.GetMeasurementSnapshot()).Value);
+    }
+
+    [Fact]
     public async Task FailingRun_CountsEachRetryThenOneFailed()
     {
         var flow = Flow.Create<TestState>("broken")

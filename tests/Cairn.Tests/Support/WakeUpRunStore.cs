@@ -41,7 +41,18 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
     public Task<RunRecord?> FindRunAsync(string flowName, string recoveryId, CancellationToken cancellationToken) =>
         inner.FindRunAsync(flowName, recoveryId, cancellationToken);
 
-    public Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.ListRunsAsync(query, cancellationToken);
+    /// <summary>Awaited before each listing of runs: a test makes the store hang there.</summary>
+    public Func<CancellationToken, Task>? BeforeList { get; set; }
+
+    public async Task<IReadOnlyList<RunRecord>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        if (BeforeList is { } before)
+        {
+            await before(cancellationToken);
+        }
+
+        return await inner.ListRunsAsync(query, cancellationToken);
+    }
 
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(RunId runId, CancellationToken cancellationToken) => inner.GetEventsAsync(runId, cancellationToken);
 
@@ -75,8 +86,14 @@ public sealed class WakeUpRunStore(InMemoryRunStore inner) : RunStore, IRunQueri
     public override Task<int> RenewLeasesAsync(string owner, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
         inner.RenewLeasesAsync(owner, leaseDuration, cancellationToken);
 
-    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken) =>
-        inner.SaveCheckpointAsync(lease, checkpoint, keep, cancellationToken);
+    /// <summary>Called before each checkpoint is saved: a test makes the save take time on its fake clock.</summary>
+    public Action? BeforeSave { get; set; }
+
+    public override Task SaveCheckpointAsync(RunLease lease, Checkpoint checkpoint, int keep, CancellationToken cancellationToken)
+    {
+        BeforeSave?.Invoke();
+        return inner.SaveCheckpointAsync(lease, checkpoint, keep, cancellationToken);
+    }
 
     public override Task TransitionAsync(RunLease lease, RunTransition transition, CancellationToken cancellationToken) =>
         inner.TransitionAsync(lease, transition, cancellationToken);

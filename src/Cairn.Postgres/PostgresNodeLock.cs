@@ -39,21 +39,9 @@ internal sealed class PostgresNodeLock : PostgresDedicatedConnection, IWorkerLoc
     public bool IsHeld => ProcessId != 0;
 
     /// <exception cref="StoreUnavailableException">A live process holds the name.</exception>
-    public static async Task<PostgresNodeLock> AcquireAsync(
-        NpgsqlDataSource dataSource, string schema, string owner, string database, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
-    {
-        var nodeLock = new PostgresNodeLock(dataSource, schema, owner, database, timeProvider, logger);
-        try
-        {
-            await nodeLock.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return nodeLock;
-        }
-        catch
-        {
-            await nodeLock.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public static Task<PostgresNodeLock> AcquireAsync(
+        NpgsqlDataSource dataSource, string schema, string owner, string database, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken) =>
+        Disposal.StartedAsync(new PostgresNodeLock(dataSource, schema, owner, database, timeProvider, logger), static (l, ct) => l.OpenAsync(ct), cancellationToken);
 
     /// <summary>A 64-bit key of the schema and name; a collision (odds 2⁻⁶⁴) would only make two names exclude each other.</summary>
     internal static long Key(string schema, string owner) =>

@@ -11,19 +11,10 @@ public static class RunStoreExtensions
     /// <param name="store">The store, not yet initialized.</param>
     /// <param name="cancellationToken">Cancels the initialization.</param>
     /// <exception cref="StoreUnavailableException">The store cannot be used.</exception>
-    public static async Task<TStore> InitializedAsync<TStore>(this TStore store, CancellationToken cancellationToken = default)
+    public static Task<TStore> InitializedAsync<TStore>(this TStore store, CancellationToken cancellationToken = default)
         where TStore : RunStore
     {
         ArgumentNullException.ThrowIfNull(store);
-        try
-        {
-            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-            return store;
-        }
-        catch
-        {
-            await store.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return Disposal.StartedAsync(store, static (s, ct) => s.InitializeAsync(ct), cancellationToken);
     }
 }

@@ -342,8 +342,9 @@ public sealed partial class PostgresRunStore : RunStore, IRunQueries, IRunOperat
 
     /// <inheritdoc />
     /// <remarks>
-    /// Several engines share a PostgreSQL database, so the engine passes <paramref name="exclusive"/> = false and runs are
-    /// found by their expired leases; <paramref name="exclusive"/> = true is honoured as the contract says.
+    /// Several engines share a PostgreSQL database: runs of other nodes are found by their expired leases. At start the
+    /// engine passes <paramref name="exclusive"/> = true while it holds its node name's lock, and then every running run
+    /// of <paramref name="owner"/> is interrupted at once (an earlier process of the name is gone).
     /// </remarks>
     public override Task<int> InterruptAbandonedRunsAsync(string owner, bool exclusive, TimeSpan resumeAfter, CancellationToken cancellationToken) =>
         WriteAsync(

@@ -53,7 +53,7 @@ internal static class CairnCli
         try
         {
             var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-            if (parsed.CommandResult.Command.Name is ServeCommand.Name or ConsoleCommand.Name)
+            if (ServeCommand.IsNode(parsed.CommandResult.Command.Name) || parsed.CommandResult.Command.Name == ConsoleCommand.Name)
             {
                 // A node (and the console's web host) handles SIGINT and SIGTERM itself and stops gracefully, however long its running stages take.
                 configuration.ProcessTerminationTimeout = null;

@@ -56,7 +56,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         {
             var plan = CrashFlowMix.PlanFor(Seed, i);
             var input = plan.Input(Seed, 0, i);
-            var created = await observer.Store.CreateRunAsync(TestRuns.For(flows[plan.Name], input, CrashFlowMix.RecoveryId(0, i)), CancellationToken.None);
+            var created = await observer.Store.CreateRunAsync(NewRuns.For(flows[plan.Name], input, CrashFlowMix.RecoveryId(0, i)), CancellationToken.None);
             return (created.Run.Id, Plan: plan, Input: input);
         }));
 

@@ -60,7 +60,7 @@ internal sealed class NodeLoad : IAsyncDisposable
         {
             var plan = CrashFlowMix.PlanFor(_seed, i);
             var input = plan.Input(_seed, 0, i);
-            var result = await Store.CreateRunAsync(TestRuns.For(_flows[plan.Name], input, CrashFlowMix.RecoveryId(0, i)), CancellationToken.None);
+            var result = await Store.CreateRunAsync(NewRuns.For(_flows[plan.Name], input, CrashFlowMix.RecoveryId(0, i)), CancellationToken.None);
             Assert.True(result.Created, $"run {i} already existed");
             return new LoadRun(result.Run.Id, plan, input);
         }));

@@ -134,7 +134,7 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IAsyncLifetime
         for (var i = 0; i < 5; i++)
         {
             var input = plan.Input(seed: 7, round: 0, run: i);
-            var created = await observer.Store.CreateRunAsync(TestRuns.For(flow, input, $"serve-{i}"), CancellationToken.None);
+            var created = await observer.Store.CreateRunAsync(NewRuns.For(flow, input, $"serve-{i}"), CancellationToken.None);
             runs.Add((created.Run.Id, input));
         }
 

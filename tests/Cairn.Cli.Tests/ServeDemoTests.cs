@@ -1,4 +1,5 @@
 using Cairn.Cli.Demo;
+using Cairn.CrashTest.Harness;
 using Cairn.Runs;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
@@ -27,7 +28,7 @@ public sealed class ServeDemoTests : IDisposable
         };
         await using var store = new SqliteRunStore(new SqliteStoreOptions { Path = StorePath });
         await store.InitializeAsync(CancellationToken.None);
-        var id = (await store.CreateRunAsync(TestRuns.For(flow, input, "serve-demo"), CancellationToken.None)).Run.Id;
+        var id = (await store.CreateRunAsync(NewRuns.For(flow, input, "serve-demo"), CancellationToken.None)).Run.Id;
 
         using var node = DotnetProgram.Start("Cairn.Cli.dll", "serve", "--store", StorePath, "--node", "demo-node");
         var started = await node.WaitForLineAsync("cairn serve: node demo-node");

@@ -30,7 +30,7 @@ internal static class StoreWaits
         {
             var plan = plans[run.Key];
             var commits = run.Where(e => e.IsCommit && plan.IndexOf(e.Name) >= 0).ToList();
-            foreach (var start in run.Where(e => !e.IsCommit))
+            foreach (var start in run.Where(e => e.IsStage))
             {
                 var index = plan.IndexOf(start.Name);
                 violations.AddRange(commits

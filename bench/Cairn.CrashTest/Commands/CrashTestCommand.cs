@@ -15,7 +15,8 @@ namespace Cairn.CrashTest.Commands;
 /// </summary>
 internal static class CrashTestCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    /// <summary>How the reports are written as JSON (the chaos soak's too).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -151,8 +152,13 @@ internal static class CrashTestCommand
 
         table.AddRow("duration", $"{report.DurationSeconds:F1} s");
         AnsiConsole.Write(table);
+        PrintViolations(report.Violations);
+    }
 
-        foreach (var group in report.Violations.GroupBy(v => v.Kind))
+    /// <summary>The violations by kind, ten of each at most (all of them are in the JSON report).</summary>
+    public static void PrintViolations(IReadOnlyList<Violation> violations)
+    {
+        foreach (var group in violations.GroupBy(v => v.Kind))
         {
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(Violation.Describe(group.Key))}[/] ({group.Count()}):");
             foreach (var violation in group.Take(10))
@@ -162,7 +168,7 @@ internal static class CrashTestCommand
 
             if (group.Count() > 10)
             {
-                AnsiConsole.MarkupLine($"  … and {group.Count() - 10} more{(report.Violations.Count > 10 ? " (all of them in --json)" : "")}");
+                AnsiConsole.MarkupLine($"  … and {group.Count() - 10} more{(violations.Count > 10 ? " (all of them in --json)" : "")}");
             }
         }
     }

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Cairn.Cli.Commands;
 using Cairn.CrashTest.Harness;
-using Cairn.Diagnostics;
 
 namespace Cairn.CrashTest.Commands;
 
@@ -16,6 +14,7 @@ internal static class NodeCommand
     {
         var journal = new Option<string?>("--journal") { Description = "Append a line per stage start and committed recovery point to this file" };
         return ServeCommand.Create(
+            ServeCommand.Name,
             "Run a worker node for the crash-test flows: execute their due runs until Ctrl+C or SIGTERM",
             builder =>
             {
@@ -28,41 +27,14 @@ internal static class NodeCommand
             journal);
     }
 
-    private sealed class JournaledNode : IDisposable
+    private sealed class JournaledNode(CrashJournal journal) : IDisposable
     {
-        private readonly CrashJournal _journal;
-        private readonly ActivityListener _listener;
-
-        public JournaledNode(CrashJournal journal)
-        {
-            _journal = journal;
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = source => source.Name == Telemetry.Name,
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-                ActivityStarted = activity =>
-                {
-                    if (activity.OperationName == Telemetry.StageActivity)
-                    {
-                        // Written before the stage runs: a stage that ran is in the journal even if the node was killed at once.
-                        journal.StageStarted(ActivityTags.Run(activity), ActivityTags.Text(activity, Telemetry.StageTag), ActivityTags.Attempt(activity));
-                    }
-                },
-                ActivityStopped = activity =>
-                {
-                    if (activity.OperationName == Telemetry.CheckpointActivity && activity.Status == ActivityStatusCode.Ok)
-                    {
-                        journal.CheckpointCommitted(ActivityTags.Run(activity), ActivityTags.Text(activity, Telemetry.RecoveryPointTag), ActivityTags.Attempt(activity));
-                    }
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
+        private readonly JournalListener _listener = new(journal, stages: true);
 
         public void Dispose()
         {
             _listener.Dispose();
-            _journal.Dispose();
+            journal.Dispose();
         }
     }
 }

@@ -4,8 +4,9 @@ using System.Text;
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>
-/// The journal the crash-test workers append to, one line per stage start (<c>S run stage attempt</c>) and per
-/// committed checkpoint (<c>C run point attempt</c>). Each line is handed to the operating system before the engine
+/// The journal the crash-test workers append to, one line per stage start (<c>S run stage attempt</c>), per
+/// committed checkpoint (<c>C run point attempt</c>) and, on the chaos soak's nodes, per outbox delivery
+/// (<c>D run key message-id</c>). Each line is handed to the operating system before the engine
 /// goes on, so a SIGKILL cannot lose it: only a power loss could, and the harness kills processes, not machines.
 /// </summary>
 internal sealed class CrashJournal : IDisposable
@@ -32,9 +33,11 @@ internal sealed class CrashJournal : IDisposable
         }
     }
 
-    public void StageStarted(string runId, string stage, int attempt) => Append('S', runId, stage, attempt);
+    public void StageStarted(string runId, string stage, int attempt) => Append('S', runId, stage, attempt.ToString(CultureInfo.InvariantCulture));
 
-    public void CheckpointCommitted(string runId, string point, int attempt) => Append('C', runId, point, attempt);
+    public void CheckpointCommitted(string runId, string point, int attempt) => Append('C', runId, point, attempt.ToString(CultureInfo.InvariantCulture));
+
+    public void Delivered(string runId, string key, Guid messageId) => Append('D', runId, key, messageId.ToString());
 
     public void Dispose() => _stream.Dispose();
 
@@ -62,7 +65,11 @@ internal sealed class CrashJournal : IDisposable
                 && Guid.TryParse(run, out var runId)
                 && int.TryParse(attempt, NumberStyles.None, CultureInfo.InvariantCulture, out var attemptNumber))
             {
-                entries.Add(new JournalEntry(number, kind == "C", runId, name, attemptNumber));
+                entries.Add(new JournalEntry(number, kind == "C" ? JournalEntryKind.Commit : JournalEntryKind.Stage, runId, name, attemptNumber));
+            }
+            else if (parts is ["D", var deliveredRun, var key, var message] && Guid.TryParse(deliveredRun, out var deliveredRunId) && Guid.TryParse(message, out var messageId))
+            {
+                entries.Add(new JournalEntry(number, JournalEntryKind.Delivery, deliveredRunId, key, 0, messageId));
             }
             else
             {
@@ -73,9 +80,9 @@ internal sealed class CrashJournal : IDisposable
         return (entries, torn);
     }
 
-    private void Append(char kind, string runId, string name, int attempt)
+    private void Append(char kind, string runId, string name, string last)
     {
-        var line = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{kind} {runId} {name} {attempt}\n"));
+        var line = Encoding.UTF8.GetBytes($"{kind} {runId} {name} {last}\n");
         lock (_lock)
         {
             // One write per line, flushed at once: the harness reads the journal after killing this process.

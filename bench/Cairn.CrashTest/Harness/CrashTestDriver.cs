@@ -125,7 +125,7 @@ internal sealed class CrashTestDriver(CrashTestSettings settings, IAnsiConsole c
             Sabotaged: _sabotaged,
             TornJournalLines: check.TornJournalLines,
             DurationSeconds: Math.Round(clock.Elapsed.TotalSeconds, 1),
-            ViolationsByKind: Enum.GetValues<ViolationKind>().ToDictionary(k => k, k => violations.Count(v => v.Kind == k)),
+            ViolationsByKind: Violation.CrashTestKinds.ToDictionary(k => k, k => violations.Count(v => v.Kind == k)),
             Violations: violations);
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Cairn.Runs;
 
 namespace Cairn.CrashTest.Harness;
@@ -9,7 +8,7 @@ namespace Cairn.CrashTest.Harness;
 /// The end-of-test check: every run completed with the state its stages must produce, no stage ran again after a
 /// recovery point behind it was committed, no attempt failed, and the file and its checkpoints are sound.
 /// </summary>
-internal static partial class InvariantChecker
+internal static class InvariantChecker
 {
     private const int RecoveryPointPassed = (int)RunEventKind.RecoveryPointPassed;
     private const int RetryScheduled = (int)RunEventKind.RetryScheduled;
@@ -19,11 +18,16 @@ internal static partial class InvariantChecker
     {
         var inspection = StoreInspector.Inspect(storePath, "at the end");
         var violations = new List<Violation>(inspection.Violations);
-        var runs = ReadRuns(storePath);
-        var completed = CheckRuns(runs, expected, violations);
+        Dictionary<Guid, StoredRun> runs;
+        List<StoredEvent> events;
+        using (var connection = StoreInspector.OpenReadOnly(storePath))
+        {
+            runs = StoreRows.ReadRuns(connection, "");
+            events = StoreRows.ReadEvents(connection, "", RunEventKind.RecoveryPointPassed, RunEventKind.RetryScheduled, RunEventKind.Failed);
+        }
 
+        var completed = CheckRuns(runs, expected, violations);
         var (journal, torn) = CrashJournal.Read(journalPath);
-        var events = ReadEvents(storePath);
         foreach (var error in events.Where(e => e.Kind is RetryScheduled or Failed))
         {
             var run = runs.GetValueOrDefault(error.RunId);
@@ -36,7 +40,7 @@ internal static partial class InvariantChecker
             completed,
             inspection.CheckpointsVerified,
             events.Count(e => e.Kind == RecoveryPointPassed),
-            journal.Count(e => !e.IsCommit),
+            journal.Count(e => e.IsStage),
             journal.Count(e => e.IsCommit),
             torn);
     }
@@ -99,7 +103,7 @@ internal static partial class InvariantChecker
     /// (ordered by attempt: a commit in attempt <c>a</c> precedes every stage start of a later attempt), which also
     /// covers a worker killed between a commit and its journal line.
     /// </summary>
-    private static void CheckRepeatedStages(Dictionary<Guid, StoredRun> runs, List<JournalEntry> journal, List<StoredEvent> events, List<Violation> violations)
+    public static void CheckRepeatedStages(Dictionary<Guid, StoredRun> runs, List<JournalEntry> journal, List<StoredEvent> events, List<Violation> violations)
     {
         var reported = new HashSet<(Guid, string)>();
         var commitsByRun = events.Where(e => e.Kind == RecoveryPointPassed && e.Point is not null).ToLookup(e => e.RunId);
@@ -122,7 +126,7 @@ internal static partial class InvariantChecker
                         (newest, newestIndex) = (entry, index);
                     }
                 }
-                else if (index >= 0 && index < newestIndex && reported.Add((run.Id, entry.Name)))
+                else if (entry.IsStage && index >= 0 && index < newestIndex && reported.Add((run.Id, entry.Name)))
                 {
                     violations.Add(new Violation(ViolationKind.StageRepeated,
                         $"{run.RecoveryId} ({plan.Name}): stage '{entry.Name}' (step {index}) started in attempt {entry.Attempt} (journal line {entry.Line}) " +
@@ -133,7 +137,7 @@ internal static partial class InvariantChecker
             foreach (var commit in commitsByRun[run.Id])
             {
                 var pointIndex = plan.IndexOf(commit.Point!);
-                foreach (var entry in entries.Where(e => !e.IsCommit && e.Attempt > commit.Attempt))
+                foreach (var entry in entries.Where(e => e.IsStage && e.Attempt > commit.Attempt))
                 {
                     var index = plan.IndexOf(entry.Name);
                     if (index >= 0 && index < pointIndex && reported.Add((run.Id, entry.Name)))
@@ -147,7 +151,7 @@ internal static partial class InvariantChecker
         }
     }
 
-    private static List<string> Compare(CrashState actual, CrashState expected)
+    public static List<string> Compare(CrashState actual, CrashState expected)
     {
         var differences = new List<string>();
         if (!actual.Trail.SequenceEqual(expected.Trail, StringComparer.Ordinal))
@@ -177,60 +181,4 @@ internal static partial class InvariantChecker
 
         return differences;
     }
-
-    private static Dictionary<Guid, StoredRun> ReadRuns(string path)
-    {
-        using var connection = StoreInspector.OpenReadOnly(path);
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT r.run_id, r.flow_name, r.recovery_id, r.status, r.last_error, d.result " +
-            "FROM runs r LEFT JOIN run_data d ON d.run_id = r.run_id";
-        using var reader = command.ExecuteReader();
-        var runs = new Dictionary<Guid, StoredRun>();
-        while (reader.Read())
-        {
-            var id = Guid.ParseExact(reader.GetString(0), "N");
-            runs[id] = new StoredRun(
-                id,
-                reader.GetString(1),
-                reader.GetString(2),
-                (RunStatus)reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
-        }
-
-        return runs;
-    }
-
-    private static List<StoredEvent> ReadEvents(string path)
-    {
-        using var connection = StoreInspector.OpenReadOnly(path);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT run_id, kind, attempt, message, recovery_point FROM events WHERE kind IN ($passed, $retry, $failed) ORDER BY id";
-        command.Parameters.AddWithValue("$passed", RecoveryPointPassed);
-        command.Parameters.AddWithValue("$retry", RetryScheduled);
-        command.Parameters.AddWithValue("$failed", Failed);
-        using var reader = command.ExecuteReader();
-        var events = new List<StoredEvent>();
-        while (reader.Read())
-        {
-            var message = reader.GetString(3);
-            var kind = reader.GetInt32(1);
-            var point = kind != RecoveryPointPassed ? null
-                : !reader.IsDBNull(4) ? reader.GetString(4)
-                : PassedMessage().Match(message) is { Success: true } match ? match.Groups[1].Value : null;
-            events.Add(new StoredEvent(Guid.ParseExact(reader.GetString(0), "N"), kind, reader.GetInt32(2), message, point));
-        }
-
-        return events;
-    }
-
-    // Rows written before migration 2 have no recovery_point: their point is only in the store's event text for a
-    // committed checkpoint, "recovery point 'NAME' passed[: status message]".
-    [GeneratedRegex("^recovery point '([^']+)' passed")]
-    private static partial Regex PassedMessage();
-
-    private sealed record StoredRun(Guid Id, string FlowName, string RecoveryId, RunStatus Status, string? LastError, byte[]? Result);
-
-    private sealed record StoredEvent(Guid RunId, int Kind, int Attempt, string Message, string? Point);
 }

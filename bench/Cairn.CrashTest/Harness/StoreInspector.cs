@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cairn.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -30,28 +29,7 @@ internal static class StoreInspector
             }
         }
 
-        var verified = 0;
-        using (var checkpoints = connection.CreateCommand())
-        {
-            checkpoints.CommandText =
-                "SELECT c.run_id, r.recovery_id, c.sequence, c.recovery_point, c.checksum, c.state " +
-                "FROM checkpoints c LEFT JOIN runs r ON r.run_id = c.run_id ORDER BY c.run_id, c.sequence";
-            using var reader = checkpoints.ExecuteReader();
-            while (reader.Read())
-            {
-                verified++;
-                var state = reader.GetFieldValue<byte[]>(5);
-                var actual = Convert.ToHexStringLower(SHA256.HashData(state));
-                var stored = reader.GetString(4);
-                if (actual != stored)
-                {
-                    violations.Add(new Violation(ViolationKind.ChecksumMismatch,
-                        $"{when}: run {reader.GetString(0)} ({(reader.IsDBNull(1) ? "no run row" : reader.GetString(1))}) checkpoint {reader.GetInt64(2)} " +
-                        $"at '{reader.GetString(3)}': {state.Length:N0} bytes hash to {actual[..16]}…, the stored checksum is {stored[..Math.Min(16, stored.Length)]}…"));
-                }
-            }
-        }
-
+        var verified = StoreRows.VerifyCheckpoints(connection, "", when, violations);
         return new StoreInspection(verified, violations);
     }
 

@@ -3,6 +3,19 @@ namespace Cairn.CrashTest.Harness;
 /// <summary>One broken invariant, with what was seen.</summary>
 internal sealed record Violation(ViolationKind Kind, string Details)
 {
+    /// <summary>The invariants the crash test checks, in its report's order.</summary>
+    public static readonly IReadOnlyList<ViolationKind> CrashTestKinds =
+    [
+        ViolationKind.RunLost, ViolationKind.WrongFinalState, ViolationKind.StageRepeated, ViolationKind.ChecksumMismatch, ViolationKind.IntegrityCheck, ViolationKind.UnexpectedError,
+    ];
+
+    /// <summary>The invariants the chaos soak checks, in its report's order.</summary>
+    public static readonly IReadOnlyList<ViolationKind> ChaosKinds =
+    [
+        ViolationKind.RunNotEnded, ViolationKind.RunLost, ViolationKind.WrongFinalState, ViolationKind.StageRepeated, ViolationKind.ChecksumMismatch,
+        ViolationKind.UnexpectedError, ViolationKind.VacuousSoak,
+    ];
+
     /// <summary>How the summary and the violation list name each kind.</summary>
     public static string Describe(ViolationKind kind) => kind switch
     {
@@ -11,6 +24,8 @@ internal sealed record Violation(ViolationKind Kind, string Details)
         ViolationKind.StageRepeated => "stage ran twice before a committed recovery point",
         ViolationKind.ChecksumMismatch => "checkpoint fails its checksum",
         ViolationKind.IntegrityCheck => "PRAGMA integrity_check failed",
+        ViolationKind.RunNotEnded => "run did not end",
+        ViolationKind.VacuousSoak => "soak proved nothing",
         _ => "unexpected error",
     };
 }

@@ -20,4 +20,10 @@ internal enum ViolationKind
 
     /// <summary>An attempt failed or was retried, or a worker process died by itself: none of that may happen here.</summary>
     UnexpectedError,
+
+    /// <summary>Chaos soak: a run had not ended (completed, failed after its retries, compensated) when the soak drained.</summary>
+    RunNotEnded,
+
+    /// <summary>Chaos soak: nothing completed, or no fault happened: such a soak proves nothing.</summary>
+    VacuousSoak,
 }

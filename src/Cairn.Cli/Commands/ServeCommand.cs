@@ -12,22 +12,41 @@ internal static class ServeCommand
 {
     public const string Name = "serve";
 
+    // The names of the node commands built here (this tool's, and the crash test's own), which stop on SIGTERM by themselves.
+    private static readonly HashSet<string> NodeNames = [Name];
+
+    /// <summary>Whether a command of this name is a node built here, which handles SIGINT and SIGTERM itself.</summary>
+    public static bool IsNode(string commandName)
+    {
+        lock (NodeNames)
+        {
+            return NodeNames.Contains(commandName);
+        }
+    }
+
     public static Command Create() => Create(
+        Name,
         "Run a worker node for the tool's demo flow: execute its due runs until Ctrl+C or SIGTERM",
         builder => builder.AddFlow(OrderImportFlow.Create(new OrderImportOptions())),
         observe: null);
 
     /// <summary>A <c>serve</c> command whose node runs the flows <paramref name="addFlows"/> adds.</summary>
+    /// <param name="name">The command's name: <see cref="Name"/>, or another for a node of a harness's own.</param>
     /// <param name="observe">Called once the options are parsed, before the node starts (to journal its stages, say); disposed when it stops.</param>
     /// <param name="extraOptions">Options for <paramref name="observe"/> to read.</param>
-    public static Command Create(string description, Action<CairnEngineBuilder> addFlows, Func<ParseResult, IDisposable?>? observe, params Option[] extraOptions)
+    public static Command Create(string name, string description, Action<CairnEngineBuilder> addFlows, Func<ParseResult, IDisposable?>? observe, params Option[] extraOptions)
     {
         var store = StoreOption.Create();
         var node = new Option<string?>("--node") { Description = "The node's name, shown as the owner of the runs it executes (default: machine, process ID and a random suffix)" };
         var maxConcurrentRuns = new Option<int?>("--max-concurrent-runs") { Description = "The most runs executed at once (default 64)" };
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long a claimed run stays this node's without a heartbeat, for example 30s (default 30s)" };
         var healthUrls = HealthEndpoint.CreateOption();
-        var command = new Command(Name, description)
+        lock (NodeNames)
+        {
+            NodeNames.Add(name);
+        }
+
+        var command = new Command(name, description)
         {
             store, node, maxConcurrentRuns, leaseDuration, healthUrls,
         };

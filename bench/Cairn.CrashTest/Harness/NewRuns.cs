@@ -3,13 +3,13 @@ using Cairn.Runs;
 using Cairn.Serialization;
 using Cairn.Storage;
 
-namespace Cairn.Cli.Tests;
+namespace Cairn.CrashTest.Harness;
 
 /// <summary>
 /// Runs created straight in a store, as an engine would create them, so that only the nodes under test execute them:
-/// a test engine that started them would claim them itself.
+/// an engine that started them would claim them itself.
 /// </summary>
-internal static class TestRuns
+internal static class NewRuns
 {
     private static readonly CairnOptions Defaults = new();
 
@@ -23,6 +23,6 @@ internal static class TestRuns
             recoveryId,
             bytes,
             Checksum.Compute(bytes),
-            new RunSettings(flow.RetryPolicy ?? Defaults.DefaultRetryPolicy).ToJson());
+            new RunSettings(flow.RetryPolicy ?? Defaults.DefaultRetryPolicy, flow.Fingerprint).ToJson());
     }
 }

@@ -1,5 +1,4 @@
 using Cairn.CrashTest.Harness;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Chaos;
 

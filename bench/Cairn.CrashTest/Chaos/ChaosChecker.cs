@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Cairn.CrashTest.Harness;
-using Cairn.Runs;
 using Npgsql;
 
 namespace Cairn.CrashTest.Chaos;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.CrashTest.Harness;
-using Cairn.Runs;
 using Npgsql;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Chaos;
 

@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.CrashTest.Harness;
 using Cairn.Postgres;
 using Cairn.Postgres.TestSupport;
 using Npgsql;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Chaos;
 

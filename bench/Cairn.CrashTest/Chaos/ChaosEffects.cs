@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Chaos;
 

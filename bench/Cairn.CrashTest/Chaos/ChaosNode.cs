@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.Cli;
 
 namespace Cairn.CrashTest.Chaos;

@@ -1,6 +1,4 @@
 using System.Data.Common;
-using Cairn.Flows;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Chaos;
 

@@ -1,5 +1,4 @@
 using Cairn.CrashTest.Harness;
-using Cairn.Flows;
 
 namespace Cairn.CrashTest.Chaos;
 

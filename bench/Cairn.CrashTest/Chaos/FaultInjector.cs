@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Chaos;
 

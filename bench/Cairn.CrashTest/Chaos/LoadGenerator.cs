@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using Cairn.CrashTest.Harness;
-using Cairn.Flows;
-using Cairn.Runs;
-using Cairn.Storage;
 
 namespace Cairn.CrashTest.Chaos;
 

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Cairn.CrashTest.Chaos;
 using Cairn.CrashTest.Harness;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Commands;
 
@@ -69,12 +67,7 @@ internal static class ChaosCommand
                 AnsiConsole.MarkupLine($"Report written to [blue]{Markup.Escape(Path.GetFullPath(jsonPath))}[/].");
             }
 
-            var count = report.Violations.Count;
-            var faults = report.FaultsInjected.Values.Sum();
-            AnsiConsole.MarkupLine(count == 0
-                ? $"[green]0 violations[/] in {report.Runs.Started} runs and {faults} faults (seed {report.Seed})."
-                : $"[red]{count} violations[/] in {report.Runs.Started} runs and {faults} faults (seed {report.Seed}).");
-            return count == 0 ? 0 : 2;
+            return Verdict.Print(report.Violations.Count, $"{report.Runs.Started} runs and {report.FaultsInjected.Values.Sum()} faults (seed {report.Seed})");
         });
         return command;
     }

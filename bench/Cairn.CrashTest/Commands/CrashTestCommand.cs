@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cairn.CrashTest.Harness;
 using Microsoft.Data.Sqlite;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Commands;
 
@@ -122,10 +121,7 @@ internal static class CrashTestCommand
                 return 2;
             }
 
-            AnsiConsole.MarkupLine(count == 0
-                ? $"[green]0 violations[/] in {report.Kills} kills."
-                : $"[red]{count} violations[/] in {report.Kills} kills.");
-            return count == 0 ? 0 : 2;
+            return Verdict.Print(count, $"{report.Kills} kills");
         });
         return command;
     }

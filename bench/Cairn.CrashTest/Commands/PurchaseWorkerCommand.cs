@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Cairn.Cli;
 using Cairn.Cli.Commands;
-using Cairn.Storage;
 using Purchase;
 
 namespace Cairn.CrashTest.Commands;

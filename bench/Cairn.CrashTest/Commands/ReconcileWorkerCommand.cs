@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using Cairn.Cli;
 using Cairn.Cli.Commands;
-using Cairn.Runs;
 using Reconciliation;
 
 namespace Cairn.CrashTest.Commands;

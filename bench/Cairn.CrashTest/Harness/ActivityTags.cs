@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.Diagnostics;
 
 namespace Cairn.CrashTest.Harness;

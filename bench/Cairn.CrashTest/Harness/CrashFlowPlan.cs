@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using Cairn.Flows;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Harness;
 

@@ -1,4 +1,3 @@
-using Cairn.Flows;
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>

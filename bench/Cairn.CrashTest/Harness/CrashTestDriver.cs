@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.Cli;
-using Spectre.Console;
 
 namespace Cairn.CrashTest.Harness;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cairn.Diagnostics;
-using Cairn.Flows;
-using Cairn.Runs;
 using Cairn.Sqlite;
 
 namespace Cairn.CrashTest.Harness;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Harness;
 

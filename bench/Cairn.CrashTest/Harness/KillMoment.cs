@@ -1,4 +1,3 @@
-using Cairn.Storage;
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>When the harness kills a worker.</summary>

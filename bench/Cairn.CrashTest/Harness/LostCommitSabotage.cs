@@ -1,4 +1,3 @@
-using Cairn.Runs;
 using Microsoft.Data.Sqlite;
 
 namespace Cairn.CrashTest.Harness;

@@ -1,7 +1,4 @@
-using Cairn.Flows;
-using Cairn.Runs;
 using Cairn.Serialization;
-using Cairn.Storage;
 
 namespace Cairn.CrashTest.Harness;
 

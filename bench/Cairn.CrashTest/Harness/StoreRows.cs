@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
-using Cairn.Runs;
 
 namespace Cairn.CrashTest.Harness;
 

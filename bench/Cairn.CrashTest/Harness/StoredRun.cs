@@ -1,5 +1,3 @@
-using Cairn.Runs;
-
 namespace Cairn.CrashTest.Harness;
 
 /// <summary>A run as the checkers read it from the store, with its result once it has one.</summary>

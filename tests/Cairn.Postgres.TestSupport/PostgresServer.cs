@@ -84,6 +84,16 @@ sealed class PostgresServer : IAsyncDisposable
         _running = true;
     }
 
+    /// <summary>
+    /// Restarts the server as a crash would: <c>pg_ctl restart -m immediate</c> ends every backend at once without a
+    /// shutdown checkpoint, and the server recovers from its WAL as it starts, with the options it was started with.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await RunPostgresToolAsync("pg_ctl", ["-D", DataFolder, "-l", LogFile, "-m", "immediate", "-w", "-t", "60", "restart"]);
+        _running = true;
+    }
+
     public async Task StopAsync()
     {
         _running = false;

@@ -4,7 +4,7 @@ namespace Cairn.CrashTest.Chaos;
 
 /// <summary>
 /// <c>chaos-batch</c>: recovery points everywhere the library allows them. A stage puts a named stream (into the storage
-/// folder), a loop over the items runs two parallel branches per item, each with a
+/// folder, which the soak fills and frees), a loop over the items runs two parallel branches per item, each with a
 /// recovery point, then an inline sub-flow (<c>chaos-summary</c>) with one, and a last stage reads the stream back.
 /// Every stage tells <c>started</c> its run, place and attempt first; its change of the state is a pure function.
 /// </summary>
@@ -66,6 +66,7 @@ internal static class ChaosBatchFlow
             context.State.StreamVerified = hash.AsSpan().SequenceEqual(SHA256.HashData(Content(context.State.Key)));
             context.State.Trail.Add("verify");
         })
+        // A full storage folder fails the stream's put: the retries outlast the soak's fills.
         .Retry(new RetryPolicy { MaxRetries = 6, Interval = TimeSpan.FromSeconds(1), BackoffFactor = 1.5 })
         .Build();
 

@@ -10,7 +10,7 @@ internal static partial class ChaosChecker
     /// a commit in an attempt covers the places (stage and iterations) that ran before it in that attempt in the lanes it
     /// covers (<see cref="ChaosLanes"/>), and a covered place must not start in a later attempt.
     /// </summary>
-    private static void CheckRepeatedStages(Dictionary<Guid, StoredRun> runs, List<JournalEntry> ordered, List<StoredEvent> events, List<Violation> violations)
+    internal static void CheckRepeatedStages(Dictionary<Guid, StoredRun> runs, List<JournalEntry> ordered, List<StoredEvent> events, List<Violation> violations)
     {
         InvariantChecker.CheckRepeatedStages(runs, ordered, [.. events.Where(e => e.Kind == (int)RunEventKind.RecoveryPointPassed)], violations);
         foreach (var entries in ordered.GroupBy(e => e.RunId))

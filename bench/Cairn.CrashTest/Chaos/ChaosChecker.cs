@@ -7,7 +7,9 @@ namespace Cairn.CrashTest.Chaos;
 /// <summary>
 /// The end-of-soak check, from the store (schema <c>cairn</c>), the application table (<c>chaos.effects</c>) and the
 /// journals the nodes' stages, checkpoints and publishers wrote: every run ended; completed runs hold the state their
-/// stages must produce; no stage ran again behind a committed checkpoint; every checkpoint passes its checksum.
+/// stages must produce; no stage ran again behind a committed checkpoint; every transactional effect happened once;
+/// every committed outbox message was delivered, under one ID; the store took no write of an attempt after a newer
+/// attempt had started, and lost no checkpoint a node was told had committed; every checkpoint passes its checksum.
 /// </summary>
 internal static partial class ChaosChecker
 {
@@ -20,6 +22,7 @@ internal static partial class ChaosChecker
         Dictionary<Guid, StoredRun> runs;
         List<StoredEvent> events;
         Dictionary<(Guid Run, string Effect), int> effects;
+        List<string> outboxLeft;
         int verified;
         using (var connection = new NpgsqlConnection(connectionString))
         {
@@ -27,6 +30,7 @@ internal static partial class ChaosChecker
             runs = StoreRows.ReadRuns(connection, Tables);
             events = StoreRows.ReadEvents(connection, Tables);
             effects = ChaosEffects.Count(connection);
+            outboxLeft = ReadOutbox(connection);
             verified = StoreRows.VerifyCheckpoints(connection, Tables, "at the end", violations);
         }
 
@@ -82,6 +86,8 @@ internal static partial class ChaosChecker
 
         CheckChildren(runs, violations);
         CheckRepeatedStages(runs, ordered, events, violations);
+        CheckEffectsAndMessages(soakRuns, runs, effects, journal.Where(e => e.IsDelivery).ToList(), outboxLeft, violations);
+        CheckFencing(runs, events, ordered, violations);
 
         return new ChaosCheck(
             violations,
@@ -93,7 +99,14 @@ internal static partial class ChaosChecker
                 runs.Values.Count(r => !r.Status.IsFinished()),
                 runs.Count - byRecoveryId.Count),
             soakRuns.Where(r => r.Run.Status == RunStatus.Completed).GroupBy(r => r.Plan.Flow).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            new ChaosJournalCounts(journal.Count(e => e.IsStage), journal.Count(e => e.IsCommit), journal.Count(e => e.IsDelivery), torn, effects.Values.Sum()),
+            new ChaosJournalCounts(
+                journal.Count(e => e.IsStage),
+                journal.Count(e => e.IsCommit),
+                journal.Count(e => e.IsDelivery),
+                torn,
+                events.Count(e => e.Kind == (int)RunEventKind.Started && e.Attempt > 1),
+                journal.Where(e => e.IsStage).GroupBy(e => (e.RunId, e.Name)).Count(g => g.Select(e => e.Attempt).Distinct().Count() > 1),
+                effects.Values.Sum()),
             verified,
             ended,
             notes);
@@ -192,4 +205,18 @@ internal static partial class ChaosChecker
             ?? throw new InvalidOperationException("the result is JSON null");
 
     private static string Name(StoredRun run) => $"run {run.Id:N} ({run.FlowName} '{run.RecoveryId}')";
+
+    private static List<string> ReadOutbox(NpgsqlConnection connection)
+    {
+        using var command = new NpgsqlCommand($"SELECT run_id, destination, status, attempts, last_error FROM {Tables}outbox ORDER BY created_at", connection);
+        using var reader = command.ExecuteReader();
+        var left = new List<string>();
+        while (reader.Read())
+        {
+            left.Add($"run {reader.GetGuid(0):N}: '{reader.GetString(1)}' still in the outbox ({(reader.GetInt32(2) == 0 ? "pending" : "dead-lettered")}, " +
+                $"{reader.GetInt32(3)} attempts{(reader.IsDBNull(4) ? "" : $", last error: {reader.GetString(4)}")})");
+        }
+
+        return left;
+    }
 }

@@ -27,8 +27,12 @@ internal sealed partial class ChaosDriver(ChaosSettings settings, IAnsiConsole c
         var admin = $"{store};Application Name=cairn-chaos";
         await ExecuteAsync(admin, ChaosEffects.CreateSql, cancellationToken);
 
-        var streams = Directory.CreateDirectory(Path.Combine(settings.WorkFolder, "streams")).FullName;
-        var kinds = Enum.GetValues<FaultKind>();
+        using var storage = StorageFolder.Create(Path.Combine(settings.WorkFolder, "streams"));
+        var kinds = Enum.GetValues<FaultKind>().Where(k => k != FaultKind.StorageFill || storage.CanFill).ToList();
+        if (storage.Note is { } note)
+        {
+            _notes.Add(note);
+        }
 
         var schedule = FaultSchedule.Create(settings.Seed, settings.Duration, kinds, settings.Nodes, settings.Lease);
         var journals = Enumerable.Range(0, settings.Nodes).Select(i => Path.Combine(settings.WorkFolder, $"journal-{i}.txt")).ToList();
@@ -38,7 +42,7 @@ internal sealed partial class ChaosDriver(ChaosSettings settings, IAnsiConsole c
             "--max-concurrent-runs", settings.Concurrency.ToString(CultureInfo.InvariantCulture),
             "--lease-duration", $"{settings.Lease.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s",
             "--journal", journals[i],
-            "--storage-folder", streams,
+            "--storage-folder", storage.Path,
         ], Path.Combine(settings.WorkFolder, $"node-{i}.log"))).ToList();
         try
         {
@@ -52,7 +56,7 @@ internal sealed partial class ChaosDriver(ChaosSettings settings, IAnsiConsole c
             await loadStore.InitializeAsync(cancellationToken);
             var start = await ScalarAsync<DateTime>(admin, "SELECT now()", cancellationToken);
             var load = new LoadGenerator(loadStore, settings.Seed, settings.Rate);
-            using var injector = new FaultInjector(nodes, admin, when => CheckStoreAsync(admin, when), console);
+            using var injector = new FaultInjector(nodes, server, admin, storage, when => CheckStoreAsync(admin, when), console);
 
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"Soak of {settings.Duration.TotalSeconds:F0} s: {settings.Rate:0.##} runs/s, {schedule.Count} faults scheduled ({Count(schedule.GroupBy(f => f.Kind).ToDictionary(g => g.Key, g => g.Count()))})."));
@@ -79,6 +83,7 @@ internal sealed partial class ChaosDriver(ChaosSettings settings, IAnsiConsole c
             }
 
             _violations.AddRange(nodes.SelectMany(n => n.UnexpectedExits).Select(exit => new Violation(ViolationKind.UnexpectedError, exit)));
+            _notes.AddRange(nodes.SelectMany(n => n.StartFailures));
             NpgsqlConnection.ClearAllPools();
             console.MarkupLine("Checking invariants…");
             var check = ChaosChecker.Check(admin, journals, load.Planned, load.Failures);

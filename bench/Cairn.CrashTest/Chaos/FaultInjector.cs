@@ -1,18 +1,21 @@
 using System.Diagnostics;
+using Cairn.Postgres.TestSupport;
 using Npgsql;
 
 namespace Cairn.CrashTest.Chaos;
 
 /// <summary>
-/// Injects a soak's faults at their scheduled moments, each in a task of its own so that faults overlap; faults on one
-/// node, and those on the database, wait for each other. After each fault
+/// Injects a soak's faults at their scheduled moments, each in a task of its own so that faults overlap (a node frozen
+/// while the database restarts); faults on one node, and those on the database, wait for each other. After each fault
 /// the store's checkpoints are checked against their checksums.
 /// </summary>
 internal sealed class FaultInjector(
-    IReadOnlyList<ChaosNode> nodes, string adminConnectionString, Func<string, Task> checkStore, IAnsiConsole console) : IDisposable
+    IReadOnlyList<ChaosNode> nodes, PostgresServer server, string adminConnectionString, StorageFolder storage,
+    Func<string, Task> checkStore, IAnsiConsole console) : IDisposable
 {
     private readonly SemaphoreSlim[] _nodeLocks = [.. nodes.Select(_ => new SemaphoreSlim(1, 1))];
     private readonly SemaphoreSlim _databaseLock = new(1, 1);
+    private readonly SemaphoreSlim _storageLock = new(1, 1);
     private readonly List<FaultRecord> _records = [];
 
     public IReadOnlyList<FaultRecord> Records
@@ -71,8 +74,8 @@ internal sealed class FaultInjector(
 
     private async Task InjectAsync(ScheduledFault fault, Stopwatch soak)
     {
-        var gate = fault.Node >= 0 ? _nodeLocks[fault.Node] : _databaseLock;
-        var target = fault.Node >= 0 ? nodes[fault.Node].Name : "database";
+        var gate = fault.Node >= 0 ? _nodeLocks[fault.Node] : fault.Kind == FaultKind.StorageFill ? _storageLock : _databaseLock;
+        var target = fault.Node >= 0 ? nodes[fault.Node].Name : fault.Kind == FaultKind.StorageFill ? "storage folder" : "database";
         await gate.WaitAsync();
         var at = soak.Elapsed.TotalSeconds;
         FaultRecord record;
@@ -81,7 +84,10 @@ internal sealed class FaultInjector(
             var (injected, outcome) = await (fault.Kind switch
             {
                 FaultKind.NodeKill => KillAsync(nodes[fault.Node]),
-                _ => TerminateBackendsAsync(fault.Seed),
+                FaultKind.NodePause => PauseAsync(nodes[fault.Node], fault.Hold),
+                FaultKind.DatabaseRestart => RestartDatabaseAsync(),
+                FaultKind.BackendTerminate => TerminateBackendsAsync(fault.Seed),
+                _ => FillAsync(fault.Hold),
             });
             record = new FaultRecord(Math.Round(at, 2), fault.Kind, target, injected, outcome);
         }
@@ -110,6 +116,28 @@ internal sealed class FaultInjector(
         await node.KillAsync();
         await node.StartAsync(CancellationToken.None);
         return (true, $"killed and started again in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private static async Task<(bool, string)> PauseAsync(ChaosNode node, TimeSpan hold)
+    {
+        await node.SignalAsync("STOP");
+        try
+        {
+            await Task.Delay(hold);
+        }
+        finally
+        {
+            await node.SignalAsync("CONT");
+        }
+
+        return (true, $"frozen for {hold.TotalSeconds:F1} s");
+    }
+
+    private async Task<(bool, string)> RestartDatabaseAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        await server.RestartAsync();
+        return (true, $"restarted (immediate) in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private async Task<(bool, string)> TerminateBackendsAsync(int seed)
@@ -145,6 +173,21 @@ internal sealed class FaultInjector(
         return (terminated > 0, $"terminated {terminated} of the nodes' {backends.Count} connections");
     }
 
+    private async Task<(bool, string)> FillAsync(TimeSpan hold)
+    {
+        var written = storage.Fill();
+        try
+        {
+            await Task.Delay(hold);
+        }
+        finally
+        {
+            storage.Free();
+        }
+
+        return (true, string.Create(CultureInfo.InvariantCulture, $"filled ({written / (1024.0 * 1024):F1} MiB) for {hold.TotalSeconds:F1} s, then freed"));
+    }
+
     public void Dispose()
     {
         foreach (var gate in _nodeLocks)
@@ -153,11 +196,15 @@ internal sealed class FaultInjector(
         }
 
         _databaseLock.Dispose();
+        _storageLock.Dispose();
     }
 
     public static string Describe(FaultKind kind) => kind switch
     {
         FaultKind.NodeKill => "SIGKILL",
-        _ => "pg_terminate_backend",
+        FaultKind.NodePause => "SIGSTOP past the lease",
+        FaultKind.DatabaseRestart => "PostgreSQL restart",
+        FaultKind.BackendTerminate => "pg_terminate_backend",
+        _ => "storage folder full",
     };
 }

@@ -49,9 +49,14 @@ internal static class FaultSchedule
 
         void Add(FaultKind kind, TimeSpan at)
         {
-            var hold = TimeSpan.Zero;
+            var hold = kind switch
+            {
+                FaultKind.NodePause => lease + TimeSpan.FromMilliseconds(500 + random.Next(2000)),
+                FaultKind.StorageFill => TimeSpan.FromMilliseconds(1500 + random.Next(2500)),
+                _ => TimeSpan.Zero,
+            };
             var node = -1;
-            if (kind is FaultKind.NodeKill)
+            if (kind is FaultKind.NodeKill or FaultKind.NodePause)
             {
                 var free = Enumerable.Range(0, nodes).Where(n => busyUntil[n] <= at).ToList();
                 if (free.Count == 0)

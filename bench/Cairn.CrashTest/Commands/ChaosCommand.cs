@@ -7,8 +7,9 @@ namespace Cairn.CrashTest.Commands;
 
 /// <summary>
 /// <c>chaos</c>: the chaos soak (<c>dotnet bench/Cairn.CrashTest/bin/Release/net10.0/Cairn.CrashTest.dll chaos --duration 120</c>).
-/// Three nodes on a throwaway PostgreSQL cluster serve a flow mix under load while nodes are killed and their
-/// connections terminated; then the runs drain and the invariants are checked. Exit code 0: no violation; 2: violations.
+/// Three nodes on a throwaway PostgreSQL cluster serve a flow mix under load while nodes are killed and frozen, the
+/// database restarts, connections are terminated and the storage folder fills; then the runs drain and the invariants
+/// are checked. Exit code 0: no violation; 2: violations.
 /// </summary>
 internal static class ChaosCommand
 {
@@ -18,7 +19,7 @@ internal static class ChaosCommand
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and the runs' inputs: the same seed, duration and settings give the same schedule. Default: random (printed)" };
         var rate = new Option<double>("--rate") { Description = "Runs started per second", DefaultValueFactory = _ => 4 };
         var nodes = new Option<int>("--nodes") { Description = "Node processes", DefaultValueFactory = _ => 3 };
-        var lease = new Option<int>("--lease-ms") { Description = "The nodes' lease duration", DefaultValueFactory = _ => 3000 };
+        var lease = new Option<int>("--lease-ms") { Description = "The nodes' lease duration; a frozen node stays frozen longer than this", DefaultValueFactory = _ => 3000 };
         var concurrency = new Option<int>("--concurrency") { Description = "Runs each node executes at once", DefaultValueFactory = _ => 8 };
         var drain = new Option<int>("--drain-timeout") { Description = "Seconds the nodes may take, once the faults stop, to finish every run", DefaultValueFactory = _ => 120 };
         var json = new Option<string?>("--json") { Description = "Also write the report to this JSON file" };
@@ -90,6 +91,7 @@ internal static class ChaosCommand
         table.AddRow("completed per 10 s", Markup.Escape(string.Join(" ", report.Throughput.Select(b => b.Completed))));
         var journals = report.Journals;
         table.AddRow("journals", $"{journals.StageStarts:N0} stage starts, {journals.Commits:N0} commits, {journals.Deliveries:N0} deliveries ({journals.TornLines} torn lines); {journals.EffectRows:N0} effect rows");
+        table.AddRow("redone", $"{journals.Resumes:N0} attempts after a run's first; {journals.StagesRunAgain:N0} stages started in more than one attempt");
         table.AddRow("store checks", $"{report.StoreChecks} ({report.CheckpointsVerified:N0} checkpoint checksums)");
         foreach (var (kind, count) in report.ViolationsByKind)
         {

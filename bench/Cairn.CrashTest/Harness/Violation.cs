@@ -12,7 +12,8 @@ internal sealed record Violation(ViolationKind Kind, string Details)
     /// <summary>The invariants the chaos soak checks, in its report's order.</summary>
     public static readonly IReadOnlyList<ViolationKind> ChaosKinds =
     [
-        ViolationKind.RunNotEnded, ViolationKind.RunLost, ViolationKind.WrongFinalState, ViolationKind.StageRepeated, ViolationKind.ChecksumMismatch,
+        ViolationKind.RunNotEnded, ViolationKind.RunLost, ViolationKind.WrongFinalState, ViolationKind.StageRepeated, ViolationKind.EffectNotOnce,
+        ViolationKind.MessageLost, ViolationKind.MessageWrong, ViolationKind.WriteAfterTakeover, ViolationKind.CommitLost, ViolationKind.ChecksumMismatch,
         ViolationKind.UnexpectedError, ViolationKind.VacuousSoak,
     ];
 
@@ -25,6 +26,11 @@ internal sealed record Violation(ViolationKind Kind, string Details)
         ViolationKind.ChecksumMismatch => "checkpoint fails its checksum",
         ViolationKind.IntegrityCheck => "PRAGMA integrity_check failed",
         ViolationKind.RunNotEnded => "run did not end",
+        ViolationKind.EffectNotOnce => "transactional effect not exactly once",
+        ViolationKind.MessageLost => "outbox message not delivered",
+        ViolationKind.MessageWrong => "outbox message delivered under several IDs or never committed",
+        ViolationKind.WriteAfterTakeover => "write accepted after the lease was taken over",
+        ViolationKind.CommitLost => "committed checkpoint missing from the store",
         ViolationKind.VacuousSoak => "soak proved nothing",
         _ => "unexpected error",
     };

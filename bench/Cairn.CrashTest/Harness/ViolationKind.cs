@@ -24,6 +24,21 @@ internal enum ViolationKind
     /// <summary>Chaos soak: a run had not ended (completed, failed after its retries, compensated) when the soak drained.</summary>
     RunNotEnded,
 
+    /// <summary>Chaos soak: a transactional stage's (or compensation's) effect row was committed twice, or is missing for a run past it.</summary>
+    EffectNotOnce,
+
+    /// <summary>Chaos soak: an outbox message committed with a checkpoint was never delivered, or is still in the outbox.</summary>
+    MessageLost,
+
+    /// <summary>Chaos soak: the deliveries of one message carried different message IDs, or a message was delivered that was never committed.</summary>
+    MessageWrong,
+
+    /// <summary>Chaos soak: the store accepted a write of an attempt after a newer attempt of its run had started (fencing failed).</summary>
+    WriteAfterTakeover,
+
+    /// <summary>Chaos soak: a node was told a checkpoint committed, and the store has no record of it.</summary>
+    CommitLost,
+
     /// <summary>Chaos soak: nothing completed, or no fault happened: such a soak proves nothing.</summary>
     VacuousSoak,
 }

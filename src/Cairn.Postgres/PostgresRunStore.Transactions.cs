@@ -93,6 +93,28 @@ public sealed partial class PostgresRunStore
             }
         }
 
+        /// <remarks>
+        /// Only when the connection is no longer open: an error the server reports on a live connection (a constraint, a
+        /// timeout it cancelled) is the stage's own.
+        /// </remarks>
+        public override StoreUnavailableException? LostConnection(Exception error)
+        {
+            if (connection.FullState == ConnectionState.Open)
+            {
+                return null;
+            }
+
+            for (var cause = error; cause is not null; cause = cause.InnerException)
+            {
+                if (cause is NpgsqlException npgsql && IsUnavailable(npgsql))
+                {
+                    return store.Unavailable(npgsql);
+                }
+            }
+
+            return null;
+        }
+
         public override async ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -219,7 +219,21 @@ internal sealed partial class StepRunner<TS>(
         var store = (ITransactionalRunStore)Scope.Context.Store; // Checked when the engine was built.
         Where = $"while opening the transaction of stage '{stage.Name}'{WhereSuffix}";
         await using var transaction = await store.BeginStageTransactionAsync(Scope.Lease, cancellationToken).ConfigureAwait(false);
-        await ExecuteStageAsync(stage, transaction, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteStageAsync(stage, transaction, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The stage's commands run on the store's connection: if it was lost under them, the store failed, not the stage.
+            if (transaction.LostConnection(ex) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
+            throw;
+        }
+
         await SaveAtAsync(point, position, transaction, cancellationToken).ConfigureAwait(false);
     }
 

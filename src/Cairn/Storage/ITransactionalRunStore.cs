@@ -35,4 +35,13 @@ public abstract class StageTransaction : IAsyncDisposable
 
     /// <summary>Rolls back what was not committed and releases the connection.</summary>
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>
+    /// What to raise instead of <paramref name="error"/>, which the stage threw, when it means that this transaction's
+    /// connection to the store's database was lost under the stage (dropped, terminated, the server restarted) rather
+    /// than that the stage failed: the engine then tries the attempt again without using up one of the run's retries, as
+    /// for any other store failure. Null when the stage failed. Default: null.
+    /// </summary>
+    /// <param name="error">What the stage threw.</param>
+    public virtual StoreUnavailableException? LostConnection(Exception error) => null;
 }

@@ -190,7 +190,7 @@ public sealed partial class PostgresRunStore
             {
                 using var command = new NpgsqlCommand(_sql.Purge, connection);
                 Add(command.Parameters, "finished_before", finishedBefore.ToUniversalTime());
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             }
         }
         catch (NpgsqlException ex) when (IsUnavailable(ex))

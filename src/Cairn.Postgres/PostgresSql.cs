@@ -279,8 +279,15 @@ internal sealed class PostgresSql
         Outbox = new PostgresOutboxSql(outbox, now, Notify("redriven", payload: OutboxNotification), Notified);
         Streams = new PostgresStreamSql(schema, now);
 
-        // Checkpoints, data, events and outbox messages go with their run (ON DELETE CASCADE); the count is of runs only.
-        Purge = $"DELETE FROM {runs} WHERE status IN (4, 5, 6, 7) AND finished_at < @finished_before";
+        // A run's data, checkpoints, events and outbox messages go with it, deleted here (no foreign keys on them, see
+        // migration 0008); its signals by ON DELETE CASCADE. The count is of runs only.
+        string WithRun(string table) => $"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM purged)";
+        Purge = $"""
+            WITH purged AS (
+                DELETE FROM {runs} WHERE status IN (4, 5, 6, 7) AND finished_at < @finished_before RETURNING run_id
+            ), data AS ({WithRun(runData)}), saved AS ({WithRun(checkpoints)}), logged AS ({WithRun(events)}), outboxed AS ({WithRun(outbox)})
+            SELECT count(*)::integer FROM purged
+            """;
     }
 
     public string Schema { get; }

@@ -85,6 +85,19 @@ public sealed class PostgresRunStoreTests(PostgresCluster cluster) : IAsyncLifet
     }
 
     [Fact]
+    public async Task InitializeAsync_TablesARunWritesAtEveryStep_HaveNoForeignKeys()
+    {
+        // Migration 0008: the checks cost a query per row; only the rarely written signals keep theirs.
+        var schema = NewSchema();
+        await Open(schema).InitializeAsync(Ct);
+
+        var referencing = await cluster.ScalarAsync<string[]>(
+            "SELECT array_agg(c.conrelid::regclass::text ORDER BY c.conrelid::regclass::text) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace " +
+            "WHERE c.contype = 'f' AND n.nspname = @schema", ("schema", schema));
+        Assert.Equal([$"{schema}.signals"], referencing);
+    }
+
+    [Fact]
     public async Task InitializeAsync_SchemaOfNewerCairn_ThrowsStoreUnavailableNamingBothVersions()
     {
         var schema = NewSchema();
